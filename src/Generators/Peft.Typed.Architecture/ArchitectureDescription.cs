@@ -60,7 +60,7 @@ public sealed class ArchitectureDescription
         throw new ArchitectureException(new ArchitectureDiagnostic(
             ArchitectureDiagnosticCode.UnknownModelClass,
             ArchitectureSeverity.Error,
-            $"The file describes a {description.ClassName}, but a {expected} is expected here.",
+            $"The file describes {description.ClassName}, but {expected} is expected here.",
             filePath,
             span));
     }
