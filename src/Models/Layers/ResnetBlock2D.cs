@@ -24,8 +24,9 @@ public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor?, Tensor>
     public ResnetBlock2D(ModuleNode node, LayerFactory layers) : base(node.Name)
     {
         LayerFactory.Expect(node, nameof(ResnetBlock2D));
+        // The VAE decoder's resnets say "group" but have no time embedding, where every value means the same.
         var norm = node.Options.GetString("time_embedding_norm");
-        if (norm != "default")
+        if (node.HasChild("time_emb_proj") && norm != "default")
             throw new NotSupportedException($"Module '{node.Path}': time_embedding_norm '{norm}' is not supported (only 'default').");
         _outputScaleFactor = node.Options.GetDouble("output_scale_factor");
 
