@@ -74,12 +74,17 @@ public sealed class LayerFactory
         return nn.Dropout(node.Options.GetDouble("p"));
     }
 
-    /// <summary>A parameterless activation module registered in the tree (<c>SiLU</c>, <c>GELU</c>).</summary>
+    /// <summary>A parameterless activation module registered in the tree (<c>SiLU</c>, <c>QuickGELUActivation</c>, ...).</summary>
     public static nn.Module<Tensor, Tensor> Activation(ModuleNode node) => node.ClassName switch
     {
         "SiLU" => nn.SiLU(),
+        "Mish" => nn.Mish(),
         "GELU" => nn.GELU(),
-        _ => throw new NotSupportedException($"Module '{node.Path}': activation class '{node.ClassName}' is not supported (expected SiLU or GELU)."),
+        "ReLU" => nn.ReLU(),
+        nameof(QuickGELUActivation) => new QuickGELUActivation(),
+        nameof(GELUActivation) => new GELUActivation(),
+        _ => throw new NotSupportedException(
+            $"Module '{node.Path}': activation class '{node.ClassName}' is not supported (SiLU, Mish, GELU, ReLU, QuickGELUActivation, GELUActivation)."),
     };
 
     /// <summary>Throws when the tree says this node is another class than the module about to be built from it.</summary>

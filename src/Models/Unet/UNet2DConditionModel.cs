@@ -1,5 +1,8 @@
+using Peft.Typed.Architecture.Configs;
+using Peft.Typed.Architecture.Diffusers;
 using Peft.Typed.Architecture.Tree;
 using Peft.Typed.Models.Layers;
+using Peft.Typed.Models.Loading;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -26,12 +29,16 @@ public sealed class UNet2DConditionModel : nn.Module<UNet2DConditionInput, Tenso
     private readonly int[] _upBlockResnets;
     private readonly int _upsamplers;
 
-    /// <summary>Builds the model from its tree; parameters are created by <paramref name="layers"/> (random, or on the meta device).</summary>
-    public UNet2DConditionModel(ModuleNode root, LayerFactory? layers = null) : base(nameof(UNet2DConditionModel))
+    /// <summary>
+    /// Builds the model described by <paramref name="config"/>, with parameters created by <paramref name="layers"/>
+    /// (randomly initialised on CPU in float32 by default; <see cref="LayerFactory.Meta"/> allocates nothing).
+    /// </summary>
+    public UNet2DConditionModel(UNet2DConditionConfig config, LayerFactory? layers = null) : base(nameof(UNet2DConditionModel))
     {
-        LayerFactory.Expect(root, nameof(UNet2DConditionModel));
+        Config = config;
+        Tree = UNet2DConditionArchitecture.Build(config);
         layers ??= LayerFactory.Default;
-        Tree = root;
+        var root = Tree.Root;
         conv_in = layers.Conv2d(root.Child("conv_in"));
         time_proj = new Timesteps(root.Child("time_proj"));
         time_embedding = new TimestepEmbedding(root.Child("time_embedding"), layers);
@@ -53,13 +60,39 @@ public sealed class UNet2DConditionModel : nn.Module<UNet2DConditionInput, Tenso
         RegisterComponents();
     }
 
-    /// <summary>The module tree this model was built from.</summary>
-    public ModuleNode Tree { get; }
+    public UNet2DConditionConfig Config { get; }
+
+    /// <summary>The module tree this model was built from: its paths and parameters are this model's names.</summary>
+    public ModuleTree Tree { get; }
+
+    /// <summary>
+    /// <c>UNet2DConditionModel.from_pretrained(folder)</c>: <c>config.json</c> and <c>diffusion_pytorch_model.safetensors</c>
+    /// (or a sharded <c>.safetensors.index.json</c>; fp32, fp16 or bf16), loaded strictly into a model of
+    /// <paramref name="dtype"/> (default float32) on <paramref name="device"/> (default CPU), in eval mode.
+    /// </summary>
+    public static UNet2DConditionModel FromPretrained(string folder, ScalarType? dtype = null, Device? device = null)
+    {
+        var model = new UNet2DConditionModel(PretrainedFolder.ReadConfig<UNet2DConditionConfig>(folder), new LayerFactory(device, dtype));
+        try
+        {
+            model.LoadWeights(PretrainedFolder.WeightsPath(folder, "diffusion_pytorch_model"));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        model.eval();
+        return model;
+    }
+
+    /// <summary>Copies a safetensors checkpoint (file or shard index) into this model; see <see cref="StateDictLoader"/>.</summary>
+    public LoadReport LoadWeights(string path, bool strict = true) => StateDictLoader.Load(this, path, strict);
 
     public override Tensor forward(UNet2DConditionInput input)
     {
         using var scope = NewDisposeScope();
-        var sample = input.Sample;
+        var sample = Config.CenterInputSample ? input.Sample * 2 - 1 : input.Sample;
         var emb = time_embedding.call(time_proj.call(BroadcastTimestep(input.Timestep, sample)).to_type(sample.dtype));
         if (add_embedding is not null) emb = emb + AddedEmbedding(input, emb.dtype);
 

@@ -1,6 +1,9 @@
 using System.Text.RegularExpressions;
+using Peft.Typed.Architecture.Configs;
+using Peft.Typed.Architecture.Diffusers;
 using Peft.Typed.Architecture.Tree;
 using Peft.Typed.Models.Layers;
+using Peft.Typed.Models.Loading;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Vae;
@@ -17,11 +20,16 @@ public sealed partial class AutoencoderKL : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor>? quant_conv;
     private readonly nn.Module<Tensor, Tensor>? post_quant_conv;
 
-    public AutoencoderKL(ModuleNode root, LayerFactory? layers = null) : base(nameof(AutoencoderKL))
+    /// <summary>
+    /// Builds the model described by <paramref name="config"/>, with parameters created by <paramref name="layers"/>
+    /// (randomly initialised on CPU in float32 by default; <see cref="LayerFactory.Meta"/> allocates nothing).
+    /// </summary>
+    public AutoencoderKL(AutoencoderKLConfig config, LayerFactory? layers = null) : base(nameof(AutoencoderKL))
     {
-        LayerFactory.Expect(root, nameof(AutoencoderKL));
+        Config = config;
+        Tree = AutoencoderKLArchitecture.Build(config);
         layers ??= LayerFactory.Default;
-        Tree = root;
+        var root = Tree.Root;
         encoder = new Encoder(root.Child("encoder"), layers);
         decoder = new Decoder(root.Child("decoder"), layers);
         if (root.HasChild("quant_conv")) quant_conv = layers.Conv2d(root.Child("quant_conv"));
@@ -29,8 +37,35 @@ public sealed partial class AutoencoderKL : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>The module tree this model was built from.</summary>
-    public ModuleNode Tree { get; }
+    /// <summary>The config, with <see cref="AutoencoderKLConfig.ScalingFactor"/> for pipelines.</summary>
+    public AutoencoderKLConfig Config { get; }
+
+    /// <summary>The module tree this model was built from: its paths and parameters are this model's names.</summary>
+    public ModuleTree Tree { get; }
+
+    /// <summary>
+    /// <c>AutoencoderKL.from_pretrained(folder)</c>: <c>config.json</c> and <c>diffusion_pytorch_model.safetensors</c> (or a
+    /// sharded index; fp32, fp16 or bf16; legacy attention names accepted), loaded strictly into a model of
+    /// <paramref name="dtype"/> (default float32) on <paramref name="device"/> (default CPU), in eval mode.
+    /// </summary>
+    public static AutoencoderKL FromPretrained(string folder, ScalarType? dtype = null, Device? device = null)
+    {
+        var model = new AutoencoderKL(PretrainedFolder.ReadConfig<AutoencoderKLConfig>(folder), new LayerFactory(device, dtype));
+        try
+        {
+            model.LoadWeights(PretrainedFolder.WeightsPath(folder, "diffusion_pytorch_model"));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        model.eval();
+        return model;
+    }
+
+    /// <summary>Copies a safetensors checkpoint (file or shard index) into this model, mapping legacy attention names.</summary>
+    public LoadReport LoadWeights(string path, bool strict = true) => StateDictLoader.Load(this, path, strict, mapKey: MapLegacyKey);
 
     /// <summary><c>vae.encode(image).latent_dist</c>: images in [-1, 1], [B, 3, H, W], to a posterior over [B, latent_channels, H/f, W/f].</summary>
     public DiagonalGaussianDistribution Encode(Tensor image)

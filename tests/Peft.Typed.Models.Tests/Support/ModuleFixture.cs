@@ -1,3 +1,4 @@
+using Peft.Typed.Architecture;
 using Peft.Typed.Architecture.Tree;
 using Peft.Typed.Models.Layers;
 using Peft.Typed.Models.Loading;
@@ -8,15 +9,19 @@ using static TorchSharp.torch;
 namespace Peft.Typed.Models.Tests.Support;
 
 /// <summary>
-/// One diffusers fixture folder (unet-tiny, vae-tiny): its tree, and single modules built from a sub-tree with their
-/// weights loaded from the fixture's checkpoint, to replay the single-module cases of units.safetensors.
+/// One diffusers fixture folder (unet-tiny, vae-tiny): the tree its config.json describes, and single modules built
+/// from a sub-tree with their weights loaded from the fixture's checkpoint, to replay the cases of units.safetensors.
 /// </summary>
 public sealed class ModuleFixture(string folder)
 {
-    private readonly Lazy<ModuleNode> _tree = new(() => FixtureTree.Load(folder));
+    private readonly Lazy<ModuleTree> _tree = new(() =>
+    {
+        var config = Fixtures.PathOf(folder, "config.json");
+        return ArchitectureDescription.Parse(File.ReadAllText(config), config).BuildTree();
+    });
     private readonly Lazy<Dictionary<string, Tensor>> _units = new(() => LoadShared(Fixtures.PathOf(folder, "units.safetensors")));
 
-    public ModuleNode Tree => _tree.Value;
+    public ModuleTree Tree => _tree.Value;
 
     public string WeightsPath => Fixtures.PathOf(folder, "diffusion_pytorch_model.safetensors");
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Peft.Typed.Models.Loading;
 using Peft.Typed.Models.Tests.Support;
 using Peft.Typed.Models.Unet;
 using Peft.Typed.Testing;
@@ -12,13 +11,7 @@ public class UnetTinyTests
 {
     private const double Tolerance = 1e-4;
 
-    private static readonly Lazy<UNet2DConditionModel> Model = new(() =>
-    {
-        var model = new UNet2DConditionModel(FixtureTree.Load("unet-tiny"));
-        StateDictLoader.Load(model, Fixtures.PathOf("unet-tiny", "diffusion_pytorch_model.safetensors"));
-        model.eval();
-        return model;
-    });
+    private static readonly Lazy<UNet2DConditionModel> Model = new(() => UNet2DConditionModel.FromPretrained(Fixtures.PathOf("unet-tiny")));
 
     private static readonly Lazy<Dictionary<string, Tensor>> Case = new(() => ModuleFixture.LoadShared(Fixtures.PathOf("unet-tiny", "case.safetensors")));
 

@@ -16,13 +16,7 @@ public class VaeTinyTests
 
     private static string WeightsPath => Fixtures.PathOf("vae-tiny", "diffusion_pytorch_model.safetensors");
 
-    private static readonly Lazy<AutoencoderKL> Model = new(() =>
-    {
-        var model = new AutoencoderKL(FixtureTree.Load("vae-tiny"));
-        StateDictLoader.Load(model, WeightsPath);
-        model.eval();
-        return model;
-    });
+    private static readonly Lazy<AutoencoderKL> Model = new(() => AutoencoderKL.FromPretrained(Fixtures.PathOf("vae-tiny")));
 
     [Theory]
     [InlineData("case.safetensors")]
@@ -100,8 +94,8 @@ public class VaeTinyTests
             var legacyPath = Path.Combine(directory.FullName, "diffusion_pytorch_model.safetensors");
             SafetensorsWriter.Save(legacyPath, tensors);
 
-            var model = new AutoencoderKL(FixtureTree.Load("vae-tiny"));
-            var report = StateDictLoader.Load(model, legacyPath, mapKey: AutoencoderKL.MapLegacyKey);
+            using var model = new AutoencoderKL(Model.Value.Config);
+            var report = model.LoadWeights(legacyPath);
             Assert.True(report.IsExact);
             var data = SafetensorsFile.LoadAll(Fixtures.PathOf("vae-tiny", "case.safetensors"));
             Compare.Close(data["output.decode_sample"], model.call(data["input.image"]), Tolerance, what: "legacy names");
