@@ -9,6 +9,8 @@ namespace Peft.Typed.Models.Adapters;
 /// </summary>
 internal static class ModuleCloner
 {
+    public static bool CanClone(nn.Module module) => module is Linear or Conv2d or LayerNorm or GroupNorm { affine: true };
+
     public static nn.Module<Tensor, Tensor> Clone(nn.Module module, string moduleName)
     {
         nn.Module<Tensor, Tensor> copy = module switch

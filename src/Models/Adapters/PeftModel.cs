@@ -334,6 +334,7 @@ public sealed class PeftModel
                 ? "All targeted modules were excluded; check target_modules, exclude_modules and modules_to_save."
                 : $"Target modules {config.TargetModules} not found in {Model.GetType().Name}.", "target_modules");
 
+        var toSave = ModulesToSave(config, modules);
         var byName = modules.ToDictionary(m => m.Name, m => m.Module, StringComparer.Ordinal);
         var created = new List<(string Name, AdapterLayer Layer)>();
         var extended = new List<AdapterLayer>();
@@ -364,31 +365,35 @@ public sealed class PeftModel
             throw;
         }
         foreach (var (name, layer) in created) ModuleSurgery.Replace(Model, name, layer);
-
-        WrapModulesToSave(config, adapterName);
-        _adapterNames.Add(adapterName);
-        _configs[adapterName] = config;
-        _targeted[adapterName] = selection.Targeted.Select(t => t.Name).ToList();
-    }
-
-    private void WrapModulesToSave(AdapterConfig config, string adapterName)
-    {
-        if (config.ModulesToSave is not { Count: > 0 } entries) return;
-        foreach (var (name, module) in ModuleSurgery.Modules(Model))
+        foreach (var (name, module) in toSave)
         {
-            if (!ModulesToSaveMatcher.IsSaved(entries, name)) continue;
             if (module is ModulesToSaveWrapper wrapper)
             {
                 wrapper.AddAdapter(adapterName);
                 continue;
             }
-            if (module is not nn.Module<Tensor, Tensor> layer)
-                throw new NotSupportedException($"modules_to_save entry '{name}' is a {ModuleKinds.Of(module)}; only Module<Tensor, Tensor> layers can be saved.");
-            var newWrapper = new ModulesToSaveWrapper(layer, name);
-            ModuleSurgery.CheckReplaceable(Model, name, typeof(ModulesToSaveWrapper));
+            var newWrapper = new ModulesToSaveWrapper((nn.Module<Tensor, Tensor>)module, name);
             newWrapper.AddAdapter(adapterName);
             ModuleSurgery.Replace(Model, name, newWrapper);
         }
+        _adapterNames.Add(adapterName);
+        _configs[adapterName] = config;
+        _targeted[adapterName] = selection.Targeted.Select(t => t.Name).ToList();
+    }
+
+    /// <summary>The modules <c>modules_to_save</c> selects, checked to be copyable and replaceable before anything changes.</summary>
+    private List<(string Name, nn.Module Module)> ModulesToSave(AdapterConfig config, IReadOnlyList<(string Name, nn.Module Module)> modules)
+    {
+        if (config.ModulesToSave is not { Count: > 0 } entries) return [];
+        var selected = modules.Where(m => ModulesToSaveMatcher.IsSaved(entries, m.Name)).ToList();
+        foreach (var (name, module) in selected)
+        {
+            if (module is ModulesToSaveWrapper) continue;
+            if (!ModuleCloner.CanClone(module))
+                throw new NotSupportedException($"modules_to_save entry '{name}' is a {ModuleKinds.Of(module)}; copies can be made of Linear, Conv2d, LayerNorm and affine GroupNorm layers.");
+            ModuleSurgery.CheckReplaceable(Model, name, typeof(ModulesToSaveWrapper));
+        }
+        return selected;
     }
 
     /// <summary>

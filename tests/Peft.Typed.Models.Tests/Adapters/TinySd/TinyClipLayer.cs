@@ -11,7 +11,8 @@ internal sealed class TinyClipLayer : nn.Module<Tensor, Tensor>
     private readonly TinyClipAttention self_attn;
     private readonly LayerNorm layer_norm1;
     private readonly TinyClipMlp mlp;
-    private readonly LayerNorm layer_norm2;
+    // Typed as any layer so modules_to_save can swap in its wrapper; layer_norm1 stays LayerNorm to test the refusal.
+    private readonly nn.Module<Tensor, Tensor> layer_norm2;
 
     public TinyClipLayer() : base(nameof(TinyClipLayer))
     {
