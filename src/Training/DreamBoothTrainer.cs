@@ -137,12 +137,12 @@ public sealed class DreamBoothTrainer
     {
         var o = _options;
         var unetDir = Path.Combine(o.OutputDir, UnetFolder);
-        AtomicDirectory.Write(unetDir, models.UnetPeft.SavePretrained);
+        AtomicDirectory.Write(unetDir, dir => models.UnetPeft.SavePretrained(dir));
         string? teDir = null;
         if (models.TextEncoderPeft is { } te)
         {
             teDir = Path.Combine(o.OutputDir, TextEncoderFolder);
-            AtomicDirectory.Write(teDir, te.SavePretrained);
+            AtomicDirectory.Write(teDir, dir => te.SavePretrained(dir));
         }
         var lossCurve = Path.Combine(o.OutputDir, "loss.png");
         LossCurve.Write(lossCurve, losses);

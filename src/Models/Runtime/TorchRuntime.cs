@@ -23,14 +23,16 @@ public static class TorchRuntime
     /// <summary>
     /// libtorch 2.10's oneDNN 3.7.1 computes transposed convolutions and convolution input-gradients wrongly when
     /// the channel count is not a multiple of its SIMD block and the batch exceeds 1 (seen on AVX2 and AVX-512 CPUs:
-    /// relative errors of 0.2 to 0.8, sometimes NaN, varying from call to call). A convolution gradient is
-    /// something we cannot get wrong, so check a small case and, if it fails, turn oneDNN off as
-    /// <c>torch.backends.mkldnn.enabled = False</c> would (TorchSharp does not expose that switch).
+    /// relative errors of 0.2 to 0.8, sometimes NaN, varying from call to call and from process to process, so a
+    /// passing check proves nothing for that build: it is switched off whenever libtorch is 2.10, and for other
+    /// versions when a small case fails. A convolution gradient is something we cannot get wrong. Switching off is
+    /// what <c>torch.backends.mkldnn.enabled = False</c> does (TorchSharp does not expose that switch).
     /// </summary>
     private static bool DisableOneDnnIfBroken()
     {
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64) return false;
-        if (TransposedConvolutionIsCorrect()) return false;
+        bool knownBroken = __version__.StartsWith("2.10", StringComparison.Ordinal);
+        if (!knownBroken && TransposedConvolutionIsCorrect()) return false;
         try
         {
             SetUserEnabledMkldnn(GlobalContext(), false);

@@ -32,8 +32,8 @@ public sealed class CrossAttnDownBlock2D : nn.Module<UNetBlockInput, DownBlockOu
         var hidden = input.HiddenStates;
         for (int i = 0; i < resnets.Count; i++)
         {
-            hidden = resnets[i].call(hidden, input.Temb);
-            hidden = attentions[i].call(hidden, input.EncoderHiddenStates);
+            hidden = UNetBlocks.Resnet(resnets[i], hidden, input.Temb, input.GradientCheckpointing);
+            hidden = UNetBlocks.Attention(attentions[i], hidden, input.EncoderHiddenStates, input.GradientCheckpointing);
             outputs.Add(hidden);
         }
         if (downsamplers is not null)

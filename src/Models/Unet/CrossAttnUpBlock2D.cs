@@ -33,8 +33,8 @@ public sealed class CrossAttnUpBlock2D : nn.Module<UpBlockInput, Tensor>
         for (int i = 0; i < resnets.Count; i++)
         {
             var skip = input.ResHiddenStates[^(i + 1)];
-            hidden = resnets[i].call(cat([hidden, skip], dim: 1), input.Temb);
-            hidden = attentions[i].call(hidden, input.EncoderHiddenStates);
+            hidden = UNetBlocks.Resnet(resnets[i], cat([hidden, skip], dim: 1), input.Temb, input.GradientCheckpointing);
+            hidden = UNetBlocks.Attention(attentions[i], hidden, input.EncoderHiddenStates, input.GradientCheckpointing);
         }
         if (upsamplers is not null)
         {

@@ -26,7 +26,7 @@ public sealed class DownBlock2D : nn.Module<UNetBlockInput, DownBlockOutput>
         var hidden = input.HiddenStates;
         foreach (var resnet in resnets)
         {
-            hidden = resnet.call(hidden, input.Temb);
+            hidden = UNetBlocks.Resnet(resnet, hidden, input.Temb, input.GradientCheckpointing);
             outputs.Add(hidden);
         }
         if (downsamplers is not null)

@@ -30,7 +30,7 @@ public sealed class UpBlock2D : nn.Module<UpBlockInput, Tensor>
         for (int i = 0; i < resnets.Count; i++)
         {
             var skip = input.ResHiddenStates[^(i + 1)];
-            hidden = resnets[i].call(cat([hidden, skip], dim: 1), input.Temb);
+            hidden = UNetBlocks.Resnet(resnets[i], cat([hidden, skip], dim: 1), input.Temb, input.GradientCheckpointing);
         }
         if (upsamplers is not null)
         {
