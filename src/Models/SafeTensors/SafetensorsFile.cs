@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 namespace Peft.Typed.Models.SafeTensors;
 
 /// <summary>
-/// A safetensors file opened for reading. The header is validated strictly on open; tensor data stays in a
-/// read-only memory map and is copied once, straight into each TorchSharp tensor, when that tensor is loaded.
+/// A safetensors file opened for reading. The header is validated strictly on open (see docs/safetensors.md);
+/// tensor data stays in a read-only memory map, which the OS pages in on demand, and is copied once, straight
+/// into each TorchSharp tensor, when that tensor is loaded. Nothing else of the file is read into memory.
 /// </summary>
 public sealed unsafe class SafetensorsFile : IDisposable
 {
@@ -15,6 +16,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
     private readonly byte* _base;
     private readonly Dictionary<string, SafetensorsTensorInfo> _byName;
     private readonly long _dataStart;
+    private bool _disposed;
 
     private SafetensorsFile(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* basePointer, long dataStart,
         IReadOnlyList<SafetensorsTensorInfo> tensors, IReadOnlyDictionary<string, string> metadata)
@@ -92,12 +94,10 @@ public sealed unsafe class SafetensorsFile : IDisposable
     /// <summary>Loads one tensor, optionally converted to <paramref name="dtype"/> and moved to <paramref name="device"/>.</summary>
     public Tensor Load(string name, ScalarType? dtype = null, Device? device = null)
     {
-        var info = Info(name);
-        if (info.ByteLength > int.MaxValue)
-            throw new SafetensorsFormatException(FilePath, name, $"{info.ByteLength} bytes exceed the 2 GiB a single tensor copy supports");
-        var tensor = empty(info.Shape.ToArray(), info.DType.ToScalarType());
         ObjectDisposedException.ThrowIf(_disposed, this);
-        new ReadOnlySpan<byte>(_base + _dataStart + info.Begin, (int)info.ByteLength).CopyTo(tensor.bytes);
+        var info = Info(name);
+        var tensor = empty(info.Shape.ToArray(), info.DType.ToScalarType());
+        TensorBytes.CopyInto(tensor, _base + _dataStart + info.Begin, info.DType.ByteSize());
         return Convert(tensor, dtype, device);
     }
 
@@ -124,8 +124,6 @@ public sealed unsafe class SafetensorsFile : IDisposable
         }
         return tensor;
     }
-
-    private bool _disposed;
 
     public void Dispose()
     {

@@ -1,14 +1,18 @@
+using System.Buffers.Binary;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.SafeTensors;
 
 /// <summary>
-/// Writes safetensors files exactly as the format specifies (8-byte little-endian header size, JSON header
-/// padded with spaces to 8 bytes, contiguous data in header order), atomically: a temporary file is written,
-/// flushed and renamed over the target, so a crash never leaves a half-written file behind.
+/// Writes safetensors files exactly as the reference writer (huggingface/safetensors) does: 8-byte little-endian
+/// header size, compact JSON header padded with spaces to a multiple of 8, then the data packed without gaps,
+/// tensors ordered by dtype (widest first, so each one is aligned to its element size) and then by name.
+/// The file is written atomically: a temporary file beside the target is written, flushed and renamed over it,
+/// so a crash never leaves a half-written checkpoint behind.
 /// </summary>
 public static class SafetensorsWriter
 {
+    /// <param name="metadata">The <c>__metadata__</c> map; null writes none (an empty map writes <c>{}</c>, as the reference does).</param>
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var entries = tensors.ToList();
@@ -16,11 +20,15 @@ public static class SafetensorsWriter
         if (duplicate is not null) throw new ArgumentException($"Tensor name '{duplicate.Key}' is given twice.", nameof(tensors));
         if (entries.Any(e => e.Key == "__metadata__")) throw new ArgumentException("'__metadata__' is reserved and cannot name a tensor.", nameof(tensors));
 
-        var infos = new List<SafetensorsTensorInfo>(entries.Count);
+        var ordered = entries
+            .Select(e => (e.Key, Tensor: e.Value, DType: SafetensorsDTypes.FromScalarType(e.Value.dtype)))
+            .OrderByDescending(e => e.DType)
+            .ThenBy(e => e.Key, Comparer<string>.Create(SafetensorsHeader.CompareNames))
+            .ToList();
+        var infos = new List<SafetensorsTensorInfo>(ordered.Count);
         long offset = 0;
-        foreach (var (name, tensor) in entries)
+        foreach (var (name, tensor, dtype) in ordered)
         {
-            var dtype = SafetensorsDTypes.FromScalarType(tensor.dtype);
             long bytes = tensor.numel() * dtype.ByteSize();
             infos.Add(new SafetensorsTensorInfo(name, dtype, tensor.shape, offset, offset + bytes));
             offset += bytes;
@@ -35,14 +43,13 @@ public static class SafetensorsWriter
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
             {
                 Span<byte> size = stackalloc byte[8];
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(size, (ulong)header.Length);
+                BinaryPrimitives.WriteUInt64LittleEndian(size, (ulong)header.Length);
                 stream.Write(size);
                 stream.Write(header);
-                foreach (var (_, tensor) in entries)
+                foreach (var (_, tensor, dtype) in ordered)
                 {
                     using var scope = NewDisposeScope();
-                    var cpuTensor = tensor.detach().cpu().contiguous();
-                    stream.Write(cpuTensor.bytes);
+                    TensorBytes.WriteTo(stream, tensor.detach().cpu().contiguous(), dtype.ByteSize());
                 }
                 stream.Flush(flushToDisk: true);
             }

@@ -197,7 +197,7 @@ public sealed class ConfigErrorTests
         var exception = Assert.Throws<ArchitectureException>(() => UNet2DConditionArchitecture.Build(config));
 
         Assert.Equal(
-            "error: 'block_out_channels' has 3 entries but 'down_block_types' has 4; they must have the same length." + Environment.NewLine +
+            "error: 'block_out_channels' has 3 entries but 'down_block_types' has 4; they must have the same length." + "\n" +
             "error: Unsupported act_fn 'tanh'; supported: silu, swish, mish, gelu, relu.",
             exception.Message);
         Assert.All(exception.Diagnostics, d => Assert.False(d.Span.IsKnown));

@@ -1,5 +1,4 @@
 using Peft.Typed.Models.SafeTensors;
-using Peft.Typed.Testing;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.SafeTensors;
@@ -72,20 +71,90 @@ public sealed class SafetensorsRoundTripTests : IDisposable
     }
 
     [Fact]
-    public void Unet_tiny_weights_match_parameters_json()
+    public void Load_converts_dtype_and_device()
     {
         using var scope = NewDisposeScope();
-        using var file = SafetensorsFile.Open(Fixtures.PathOf("unet-tiny", "diffusion_pytorch_model.safetensors"));
-        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Fixtures.PathOf("unet-tiny", "parameters.json")));
-        var expected = json.RootElement.EnumerateArray()
-            .ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray());
-        Assert.Equal(304, file.Tensors.Count);
-        Assert.Equal(expected.Keys.Order(), file.Names.Order());
-        foreach (var info in file.Tensors)
+        var path = Path.Combine(_dir, "device.safetensors");
+        SafetensorsWriter.Save(path, new Dictionary<string, Tensor> { ["ids"] = tensor(new long[] { 3, -1 }) });
+        using var file = SafetensorsFile.Open(path);
+        var converted = file.Load("ids", ScalarType.Float64, CPU);
+        Assert.Equal(ScalarType.Float64, converted.dtype);
+        Assert.Equal(TorchSharp.DeviceType.CPU, converted.device_type);
+        Assert.Equal(new[] { 3.0, -1.0 }, converted.data<double>().ToArray());
+    }
+
+    [Fact]
+    public void Writer_orders_tensors_widest_dtype_first_then_by_name_so_each_is_aligned()
+    {
+        using var scope = NewDisposeScope();
+        var path = Path.Combine(_dir, "order.safetensors");
+        SafetensorsWriter.Save(path, new Dictionary<string, Tensor>
         {
-            Assert.Equal(SafetensorsDType.F32, info.DType);
-            Assert.Equal(expected[info.Name], info.Shape);
-        }
-        Assert.Equal("pt", file.Metadata["format"]);
+            ["u8"] = ones(3, dtype: ScalarType.Byte), ["bool"] = ones(1, dtype: ScalarType.Bool), ["i8"] = ones(1, dtype: ScalarType.Int8),
+            ["f16"] = ones(1, dtype: ScalarType.Float16), ["i16"] = ones(1, dtype: ScalarType.Int16), ["bf16"] = ones(1, dtype: ScalarType.BFloat16),
+            ["i32"] = ones(1, dtype: ScalarType.Int32), ["f32_b"] = ones(1), ["f32_a"] = ones(1), ["f64"] = ones(1, dtype: ScalarType.Float64),
+            ["i64"] = ones(1, dtype: ScalarType.Int64),
+        });
+        using var file = SafetensorsFile.Open(path);
+        // The reference writer's order: I64, F64, F32, I32, BF16, F16, I16, I8, U8, BOOL; names ascending within a dtype.
+        Assert.Equal(["i64", "f64", "f32_a", "f32_b", "i32", "bf16", "f16", "i16", "i8", "u8", "bool"], file.Names.ToArray());
+        Assert.All(file.Tensors, t => Assert.Equal(0, t.Begin % t.DType.ByteSize()));
+    }
+
+    [Fact]
+    public void Non_contiguous_tensors_are_written_in_logical_order()
+    {
+        using var scope = NewDisposeScope();
+        var path = Path.Combine(_dir, "transposed.safetensors");
+        var transposed = arange(6, dtype: ScalarType.Int32).reshape(2, 3).t();
+        SafetensorsWriter.Save(path, new Dictionary<string, Tensor> { ["t"] = transposed });
+        using var file = SafetensorsFile.Open(path);
+        Assert.Equal(new[] { 0, 3, 1, 4, 2, 5 }, file.Load("t").data<int>().ToArray());
+    }
+
+    [Fact]
+    public void Save_replaces_the_target_and_leaves_no_temporary_file()
+    {
+        using var scope = NewDisposeScope();
+        var path = Path.Combine(_dir, "replace.safetensors");
+        SafetensorsWriter.Save(path, new Dictionary<string, Tensor> { ["old"] = ones(100) });
+        SafetensorsWriter.Save(path, new Dictionary<string, Tensor> { ["new"] = ones(1) });
+        Assert.Equal([path], Directory.GetFiles(_dir));
+        using var file = SafetensorsFile.Open(path);
+        Assert.Equal(["new"], file.Names.ToArray());
+    }
+
+    [Fact]
+    public void Save_rejects_duplicate_and_reserved_names()
+    {
+        using var scope = NewDisposeScope();
+        var path = Path.Combine(_dir, "bad.safetensors");
+        var duplicate = Assert.Throws<ArgumentException>(() => SafetensorsWriter.Save(path, [new("a", ones(1)), new("a", ones(2))]));
+        Assert.StartsWith("Tensor name 'a' is given twice.", duplicate.Message);
+        var reserved = Assert.Throws<ArgumentException>(() => SafetensorsWriter.Save(path, [new("__metadata__", ones(1))]));
+        Assert.StartsWith("'__metadata__' is reserved and cannot name a tensor.", reserved.Message);
+        Assert.Empty(Directory.GetFiles(_dir));
+    }
+
+    [Fact]
+    public void Loading_from_a_disposed_file_throws()
+    {
+        using var scope = NewDisposeScope();
+        var path = Path.Combine(_dir, "disposed.safetensors");
+        SafetensorsWriter.Save(path, new Dictionary<string, Tensor> { ["w"] = ones(2) });
+        var file = SafetensorsFile.Open(path);
+        file.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => file.Load("w"));
+    }
+
+    [Fact]
+    public void LoadAll_returns_every_tensor_converted()
+    {
+        using var scope = NewDisposeScope();
+        var path = Path.Combine(_dir, "all-converted.safetensors");
+        SafetensorsWriter.Save(path, new Dictionary<string, Tensor> { ["a"] = ones(2), ["b"] = ones(3, dtype: ScalarType.Float64) });
+        var all = SafetensorsFile.LoadAll(path, ScalarType.Float16);
+        Assert.Equal(["a", "b"], all.Keys.Order().ToArray());
+        Assert.All(all.Values, t => Assert.Equal(ScalarType.Float16, t.dtype));
     }
 }

@@ -11,7 +11,7 @@ namespace Peft.Typed.Architecture.Diagnostics;
 public sealed class ArchitectureException : Exception
 {
     public ArchitectureException(IReadOnlyList<ArchitectureDiagnostic> diagnostics)
-        : base(string.Join(Environment.NewLine, diagnostics.Where(d => d.IsError).Select(d => d.ToString())))
+        : base(string.Join("\n", diagnostics.Where(d => d.IsError).Select(d => d.ToString())))
     {
         Diagnostics = diagnostics;
     }

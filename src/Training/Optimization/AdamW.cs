@@ -1,0 +1,116 @@
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Training.Optimization;
+
+/// <summary>
+/// AdamW with PyTorch's update rule (decoupled weight decay, bias-corrected moments). Written here rather than
+/// using TorchSharp's so its state (step, exp_avg, exp_avg_sq) is plain named tensors that checkpoints save and
+/// restore exactly, which makes a resumed run bit-identical to an uninterrupted one.
+/// </summary>
+public sealed class AdamW : IDisposable
+{
+    private readonly IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> _parameters;
+    private readonly Dictionary<string, (Tensor ExpAvg, Tensor ExpAvgSq)> _state = new(StringComparer.Ordinal);
+
+    public AdamW(IEnumerable<(string Name, TorchSharp.Modules.Parameter Parameter)> parameters, double beta1 = 0.9, double beta2 = 0.999, double weightDecay = 1e-2, double epsilon = 1e-8)
+    {
+        _parameters = parameters.ToList();
+        if (_parameters.Count == 0) throw new ArgumentException("AdamW needs at least one trainable parameter.", nameof(parameters));
+        Beta1 = beta1;
+        Beta2 = beta2;
+        WeightDecay = weightDecay;
+        Epsilon = epsilon;
+    }
+
+    public double Beta1 { get; }
+    public double Beta2 { get; }
+    public double WeightDecay { get; }
+    public double Epsilon { get; }
+
+    /// <summary>Number of updates applied so far.</summary>
+    public long StepCount { get; private set; }
+
+    public IEnumerable<TorchSharp.Modules.Parameter> Parameters => _parameters.Select(p => p.Parameter);
+
+    /// <summary>Applies one update with learning rate <paramref name="learningRate"/> to every parameter that has a gradient.</summary>
+    public void Step(double learningRate)
+    {
+        StepCount++;
+        double bias1 = 1 - Math.Pow(Beta1, StepCount);
+        double bias2 = 1 - Math.Pow(Beta2, StepCount);
+        using var noGrad = no_grad();
+        foreach (var (name, p) in _parameters)
+        {
+            if (p.grad is null) continue;
+            using var scope = NewDisposeScope();
+            var grad = p.grad;
+            if (!_state.TryGetValue(name, out var state))
+            {
+                state = (zeros_like(p).DetachFromDisposeScope(), zeros_like(p).DetachFromDisposeScope());
+                _state[name] = state;
+            }
+            p.mul_(1 - learningRate * WeightDecay);
+            state.ExpAvg.mul_(Beta1).add_(grad, alpha: 1 - Beta1);
+            state.ExpAvgSq.mul_(Beta2).addcmul_(grad, grad, value: 1 - Beta2);
+            var denominator = (state.ExpAvgSq.sqrt() / Math.Sqrt(bias2)).add_(Epsilon);
+            p.addcdiv_(state.ExpAvg, denominator, value: -learningRate / bias1);
+        }
+    }
+
+    public void ZeroGrad()
+    {
+        foreach (var (_, p) in _parameters)
+        {
+            if (p.grad is not null) p.grad.zero_();
+        }
+    }
+
+    /// <summary>The state as named tensors (<c>name.exp_avg</c>, <c>name.exp_avg_sq</c>) plus the step count, for checkpoints.</summary>
+    public Dictionary<string, Tensor> StateDict()
+    {
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal) { ["step"] = tensor(StepCount) };
+        foreach (var (name, (m, v)) in _state)
+        {
+            result[name + ".exp_avg"] = m;
+            result[name + ".exp_avg_sq"] = v;
+        }
+        return result;
+    }
+
+    /// <summary>Restores <see cref="StateDict"/>; every tensor must belong to a parameter of this optimizer.</summary>
+    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state)
+    {
+        if (!state.TryGetValue("step", out var step)) throw new InvalidDataException("Optimizer state has no 'step'.");
+        Dispose();
+        StepCount = step.item<long>();
+        var byName = _parameters.ToDictionary(p => p.Name, p => p.Parameter, StringComparer.Ordinal);
+        foreach (var (name, p) in byName)
+        {
+            bool hasAvg = state.TryGetValue(name + ".exp_avg", out var m);
+            bool hasSq = state.TryGetValue(name + ".exp_avg_sq", out var v);
+            if (hasAvg != hasSq) throw new InvalidDataException($"Optimizer state for '{name}' is incomplete.");
+            if (!hasAvg) continue;
+            if (!m!.shape.SequenceEqual(p.shape) || !v!.shape.SequenceEqual(p.shape))
+                throw new InvalidDataException($"Optimizer state for '{name}' has shape [{string.Join(", ", m.shape)}], the parameter [{string.Join(", ", p.shape)}].");
+            _state[name] = (m.to(p.device).clone().DetachFromDisposeScope(), v.to(p.device).clone().DetachFromDisposeScope());
+        }
+        var unknown = state.Keys.Where(k => k != "step" && !byName.ContainsKey(ParameterOf(k))).ToList();
+        if (unknown.Count > 0) throw new InvalidDataException($"Optimizer state has entries for unknown parameters: {string.Join(", ", unknown)}.");
+    }
+
+    private static string ParameterOf(string stateKey)
+    {
+        int suffix = stateKey.LastIndexOf(".exp_avg", StringComparison.Ordinal);
+        return suffix < 0 ? stateKey : stateKey[..suffix];
+    }
+
+    public void Dispose()
+    {
+        foreach (var (m, v) in _state.Values)
+        {
+            m.Dispose();
+            v.Dispose();
+        }
+        _state.Clear();
+    }
+}

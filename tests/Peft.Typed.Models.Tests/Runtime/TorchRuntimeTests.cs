@@ -1,0 +1,30 @@
+using Peft.Typed.Models.Runtime;
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Models.Tests.Runtime;
+
+public class TorchRuntimeTests
+{
+    [Theory]
+    [InlineData(2, 4, 8)]
+    [InlineData(2, 8, 12)]
+    [InlineData(3, 12, 6)]
+    [InlineData(2, 72, 4)]
+    public void Convolution_input_gradients_are_correct_for_any_channel_count(int batch, int channels, int size)
+    {
+        _ = TorchRuntime.OneDnnConvolutionsDisabled;
+        using var scope = NewDisposeScope();
+        manual_seed(batch * 100 + channels);
+        var weight = randn(channels, channels, 3, 3);
+        for (int repeat = 0; repeat < 3; repeat++)
+        {
+            var x = randn(batch, channels, size, size).requires_grad_();
+            var y = nn.functional.conv2d(x, weight, padding: [1, 1]);
+            var gradOut = randn_like(y);
+            var grad = autograd.grad([y], [x], [gradOut])[0];
+            // d/dx of a stride-1 convolution is the correlation of the output gradient with the flipped, transposed kernel.
+            var expected = nn.functional.conv2d(gradOut, weight.flip(2, 3).transpose(0, 1), padding: [1, 1]);
+            Assert.True((grad - expected).abs().max().item<float>() <= 1e-4f * expected.abs().max().item<float>(), $"repeat {repeat}");
+        }
+    }
+}
