@@ -141,6 +141,7 @@ public sealed class StableDiffusionPipeline : IDisposable
     /// <returns>[prompts · images per prompt, 3, height, width], float32 on the CPU, in [0, 1]; the images of each prompt are adjacent.</returns>
     public Tensor Generate(IReadOnlyList<string> prompts, GenerationOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(prompts);
         options ??= new GenerationOptions();
         using var scope = NewDisposeScope();
         var negativePrompts = options.NegativePrompt is null ? null : Enumerable.Repeat(options.NegativePrompt, prompts.Count).ToArray();

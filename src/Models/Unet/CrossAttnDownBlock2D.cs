@@ -15,7 +15,7 @@ public sealed class CrossAttnDownBlock2D : nn.Module<UNetBlockInput, DownBlockOu
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Downsample2D>? downsamplers;
 
-    public CrossAttnDownBlock2D(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public CrossAttnDownBlock2D(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(CrossAttnDownBlock2D));
         attentions = UNetBlocks.Attentions(node, layers);

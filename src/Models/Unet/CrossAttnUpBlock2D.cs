@@ -15,7 +15,7 @@ public sealed class CrossAttnUpBlock2D : nn.Module<UpBlockInput, Tensor>
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Upsample2D>? upsamplers;
 
-    public CrossAttnUpBlock2D(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public CrossAttnUpBlock2D(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(CrossAttnUpBlock2D));
         attentions = UNetBlocks.Attentions(node, layers);

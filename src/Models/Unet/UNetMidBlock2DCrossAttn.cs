@@ -11,7 +11,7 @@ public sealed class UNetMidBlock2DCrossAttn : nn.Module<UNetBlockInput, Tensor>
     private readonly ModuleList<Transformer2DModel> attentions;
     private readonly ModuleList<ResnetBlock2D> resnets;
 
-    public UNetMidBlock2DCrossAttn(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public UNetMidBlock2DCrossAttn(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(UNetMidBlock2DCrossAttn));
         attentions = UNetBlocks.Attentions(node, layers);

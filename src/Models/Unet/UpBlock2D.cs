@@ -14,7 +14,7 @@ public sealed class UpBlock2D : nn.Module<UpBlockInput, Tensor>
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Upsample2D>? upsamplers;
 
-    public UpBlock2D(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public UpBlock2D(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(UpBlock2D));
         resnets = UNetBlocks.Resnets(node, layers);
