@@ -53,6 +53,6 @@ public class AdapterInferenceBenchmarks
 
     private sealed class Config : ManualConfig
     {
-        public Config() => AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(5));
+        public Config() => AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(10));
     }
 }
