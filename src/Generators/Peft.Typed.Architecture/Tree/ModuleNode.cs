@@ -18,6 +18,7 @@ public sealed class ModuleNode
         Options = options;
         Parameters = parameters;
         Children = children;
+        Kind = LayerKinds.Of(className);
     }
 
     /// <summary>Qualified path, e.g. <c>down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q</c>; "" for the root.</summary>
@@ -30,6 +31,12 @@ public sealed class ModuleNode
     public string ClassName { get; }
 
     public ModuleOptions Options { get; }
+
+    /// <summary>What the class is, for adapter targeting (from <see cref="ClassName"/>).</summary>
+    public LayerKind Kind { get; }
+
+    /// <summary>True for Linear and Conv2d leaves, the modules PEFT adapters can wrap.</summary>
+    public bool IsAdaptable => LayerKinds.IsAdaptable(Kind);
 
     /// <summary>Parameters registered directly on this module (<c>weight</c>, <c>bias</c>), in registration order.</summary>
     public IReadOnlyList<ParameterSpec> Parameters { get; }

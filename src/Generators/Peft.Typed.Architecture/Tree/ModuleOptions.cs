@@ -18,6 +18,24 @@ public sealed class ModuleOptions
 
     public ModuleOptions(IEnumerable<KeyValuePair<string, object?>> values) => _values = values.ToList();
 
+    /// <summary>
+    /// Options from (key, value) pairs. <see cref="int"/> values become <see cref="long"/> and <c>int[]</c>
+    /// become <c>IReadOnlyList&lt;long&gt;</c>, so every integer reads the same way.
+    /// </summary>
+    public static ModuleOptions Of(params (string Key, object? Value)[] values)
+    {
+        var list = new List<KeyValuePair<string, object?>>(values.Length);
+        foreach (var (key, value) in values) list.Add(new KeyValuePair<string, object?>(key, Normalize(value)));
+        return new ModuleOptions(list);
+    }
+
+    private static object? Normalize(object? value) => value switch
+    {
+        int i => (long)i,
+        int[] ints => ints.Select(i => (long)i).ToArray(),
+        _ => value,
+    };
+
     public IReadOnlyList<KeyValuePair<string, object?>> Values => _values;
 
     public bool Contains(string key) => _values.Any(v => v.Key == key);

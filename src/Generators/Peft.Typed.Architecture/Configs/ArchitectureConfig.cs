@@ -1,0 +1,18 @@
+using Peft.Typed.Architecture.Reading;
+
+namespace Peft.Typed.Architecture.Configs;
+
+/// <summary>
+/// Base of the typed configs. A config read from a file remembers that file, so problems found later
+/// (when building the tree) still point at the right line and column.
+/// </summary>
+public abstract class ArchitectureConfig
+{
+    public abstract ArchitectureKind Kind { get; }
+
+    /// <summary>The Python class the config describes: <c>UNet2DConditionModel</c>, <c>CLIPTextModelWithProjection</c>, ...</summary>
+    public string ClassName => Kind.ToString();
+
+    /// <summary>The parsed file, or null for a config built in code.</summary>
+    internal ConfigSource? Source { get; set; }
+}

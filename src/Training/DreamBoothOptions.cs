@@ -1,0 +1,138 @@
+using Peft.Typed.Training.Optimization;
+
+namespace Peft.Typed.Training;
+
+/// <summary>
+/// Everything a DreamBooth run takes, mirroring the arguments of PEFT's and diffusers' DreamBooth scripts
+/// (docs/training.md maps each Python option to its property here and to the trainer's command-line option).
+/// Defaults are the scripts' defaults.
+/// </summary>
+public sealed record DreamBoothOptions
+{
+    /// <summary>A diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/).</summary>
+    public required string PretrainedModel { get; init; }
+    public required string InstanceDataDir { get; init; }
+    public required string InstancePrompt { get; init; }
+    public string? ClassDataDir { get; init; }
+    public string? ClassPrompt { get; init; }
+    public bool WithPriorPreservation { get; init; }
+    public double PriorLossWeight { get; init; } = 1.0;
+    public int NumClassImages { get; init; } = 100;
+    public int SampleBatchSize { get; init; } = 4;
+    /// <summary>DDIM steps used to generate missing class images and validation images.</summary>
+    public int InferenceSteps { get; init; } = 25;
+    public double GuidanceScale { get; init; } = 7.5;
+
+    public int Resolution { get; init; } = 512;
+    public bool CenterCrop { get; init; }
+    public bool RandomFlip { get; init; }
+
+    public AdapterKind Adapter { get; init; } = AdapterKind.Lora;
+    public AdapterOptions UnetAdapter { get; init; } = new();
+    public bool TrainTextEncoder { get; init; }
+    public AdapterOptions TextEncoderAdapter { get; init; } = new();
+
+    public int TrainBatchSize { get; init; } = 4;
+    public int NumTrainEpochs { get; init; } = 1;
+    public int? MaxTrainSteps { get; init; }
+    public int GradientAccumulationSteps { get; init; } = 1;
+    public bool GradientCheckpointing { get; init; }
+
+    public double LearningRate { get; init; } = 5e-6;
+    public bool ScaleLr { get; init; }
+    public string LrScheduler { get; init; } = "constant";
+    public int LrWarmupSteps { get; init; } = 500;
+    public int LrNumCycles { get; init; } = 1;
+    public double LrPower { get; init; } = 1.0;
+    public double AdamBeta1 { get; init; } = 0.9;
+    public double AdamBeta2 { get; init; } = 0.999;
+    public double AdamWeightDecay { get; init; } = 1e-2;
+    public double AdamEpsilon { get; init; } = 1e-8;
+    public double MaxGradNorm { get; init; } = 1.0;
+
+    public MixedPrecision MixedPrecision { get; init; } = MixedPrecision.No;
+    /// <summary>"cpu" or "cuda" (optionally "cuda:N").</summary>
+    public string Device { get; init; } = "cpu";
+    public int? Seed { get; init; }
+
+    /// <summary>Noise offset of diffusers' script (0 disables it).</summary>
+    public double NoiseOffset { get; init; }
+    /// <summary>Min-SNR loss weighting gamma (null disables it); diffusers recommends 5.</summary>
+    public double? SnrGamma { get; init; }
+    /// <summary>Overrides the scheduler's prediction type ("epsilon" or "v_prediction").</summary>
+    public string? PredictionType { get; init; }
+    /// <summary>Encode the prompts once up front and free the text encoder (only when it is not trained).</summary>
+    public bool PreComputeTextEmbeddings { get; init; }
+    /// <summary>Encode every image with the VAE once and keep the latent distributions.</summary>
+    public bool CacheLatents { get; init; }
+
+    public string OutputDir { get; init; } = "dreambooth-output";
+    public bool Overwrite { get; init; }
+    public int CheckpointingSteps { get; init; } = 500;
+    public int? CheckpointsTotalLimit { get; init; }
+    /// <summary>"latest" or a checkpoint folder.</summary>
+    public string? ResumeFromCheckpoint { get; init; }
+    public string? ValidationPrompt { get; init; }
+    public int NumValidationImages { get; init; } = 4;
+    public int ValidationSteps { get; init; } = 100;
+    /// <summary>TensorBoard folder, relative to <see cref="OutputDir"/> unless rooted.</summary>
+    public string LoggingDir { get; init; } = "logs";
+    /// <summary>Also write the UNet with the adapter merged, as a diffusers safetensors folder.</summary>
+    public bool SaveMergedUnet { get; init; }
+
+    /// <summary>Checks every value; the message names the option as the trainer's command line spells it.</summary>
+    public void Validate()
+    {
+        static void Require(bool ok, string option, object? value, string rule)
+        {
+            if (!ok) throw new DreamBoothOptionException(option, $"--{option} {value}: {rule}");
+        }
+
+        Require(!string.IsNullOrWhiteSpace(InstancePrompt), "instance_prompt", $"'{InstancePrompt}'", "must not be empty");
+        Require(Resolution > 0 && Resolution % 8 == 0, "resolution", Resolution, "must be a positive multiple of 8");
+        Require(TrainBatchSize > 0, "train_batch_size", TrainBatchSize, "must be > 0");
+        Require(SampleBatchSize > 0, "sample_batch_size", SampleBatchSize, "must be > 0");
+        Require(NumTrainEpochs > 0, "num_train_epochs", NumTrainEpochs, "must be > 0");
+        Require(MaxTrainSteps is null or > 0, "max_train_steps", MaxTrainSteps, "must be > 0");
+        Require(GradientAccumulationSteps > 0, "gradient_accumulation_steps", GradientAccumulationSteps, "must be > 0");
+        Require(LearningRate > 0, "learning_rate", LearningRate, "must be > 0");
+        Require(LearningRateSchedule.Names.Contains(LrScheduler), "lr_scheduler", LrScheduler, $"must be one of {string.Join(", ", LearningRateSchedule.Names)}");
+        Require(LrWarmupSteps >= 0, "lr_warmup_steps", LrWarmupSteps, "must be >= 0");
+        Require(LrNumCycles > 0, "lr_num_cycles", LrNumCycles, "must be > 0");
+        Require(AdamBeta1 is >= 0 and < 1, "adam_beta1", AdamBeta1, "must be in [0, 1)");
+        Require(AdamBeta2 is >= 0 and < 1, "adam_beta2", AdamBeta2, "must be in [0, 1)");
+        Require(AdamWeightDecay >= 0, "adam_weight_decay", AdamWeightDecay, "must be >= 0");
+        Require(AdamEpsilon > 0, "adam_epsilon", AdamEpsilon, "must be > 0");
+        Require(MaxGradNorm > 0, "max_grad_norm", MaxGradNorm, "must be > 0");
+        Require(CheckpointingSteps > 0, "checkpointing_steps", CheckpointingSteps, "must be > 0");
+        Require(CheckpointsTotalLimit is null or > 0, "checkpoints_total_limit", CheckpointsTotalLimit, "must be > 0");
+        Require(NumValidationImages > 0, "num_validation_images", NumValidationImages, "must be > 0");
+        Require(ValidationSteps > 0, "validation_steps", ValidationSteps, "must be > 0");
+        Require(InferenceSteps > 0, "inference_steps", InferenceSteps, "must be > 0");
+        Require(NoiseOffset >= 0, "noise_offset", NoiseOffset, "must be >= 0");
+        Require(SnrGamma is null or > 0, "snr_gamma", SnrGamma, "must be > 0");
+        Require(PredictionType is null or "epsilon" or "v_prediction", "prediction_type", PredictionType, "must be epsilon or v_prediction");
+        Require(PriorLossWeight >= 0, "prior_loss_weight", PriorLossWeight, "must be >= 0");
+        Require(Device == "cpu" || Device == "cuda" || Device.StartsWith("cuda:", StringComparison.Ordinal), "device", Device, "must be cpu, cuda or cuda:N");
+        if (WithPriorPreservation)
+        {
+            Require(!string.IsNullOrWhiteSpace(ClassDataDir), "class_data_dir", "(missing)", "is required with --with_prior_preservation");
+            Require(!string.IsNullOrWhiteSpace(ClassPrompt), "class_prompt", "(missing)", "is required with --with_prior_preservation");
+            Require(NumClassImages > 0, "num_class_images", NumClassImages, "must be > 0");
+        }
+        Require(!(PreComputeTextEmbeddings && TrainTextEncoder), "pre_compute_text_embeddings", true, "cannot be combined with --train_text_encoder");
+        ValidateAdapter("unet_", UnetAdapter);
+        if (TrainTextEncoder) ValidateAdapter("te_", TextEncoderAdapter);
+
+        void ValidateAdapter(string prefix, AdapterOptions a)
+        {
+            Require(a.Rank > 0, prefix + "r", a.Rank, "must be > 0");
+            Require(a.Alpha > 0, prefix + "alpha", a.Alpha, "must be > 0");
+            Require(a.Dropout is >= 0 and < 1, prefix + "dropout", a.Dropout, "must be in [0, 1)");
+            Require(a.Bias is "none" or "all" or "lora_only", prefix + "bias", a.Bias, "must be none, all or lora_only");
+            Require(a.RankDropout is >= 0 and < 1, prefix + "rank_dropout", a.RankDropout, "must be in [0, 1)");
+            Require(a.ModuleDropout is >= 0 and < 1, prefix + "module_dropout", a.ModuleDropout, "must be in [0, 1)");
+            Require(a.DecomposeFactor == -1 || a.DecomposeFactor > 0, prefix + "decompose_factor", a.DecomposeFactor, "must be -1 or > 0");
+        }
+    }
+}
