@@ -25,6 +25,9 @@ public class AdapterInferenceBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        // One libtorch thread: on a shared 2-core VM, OpenMP threads spinning against other processes made
+        // 2-thread timings 10x slower and noisy.
+        set_num_threads(1);
         manual_seed(0);
         var inner = Layer == "linear-768" ? (nn.Module<Tensor, Tensor>)nn.Linear(768, 768) : nn.Conv2d(320, 320, 3, padding: 1);
         _model = new AdaptedLayer(inner, Kind, rank: 8);
@@ -50,6 +53,6 @@ public class AdapterInferenceBenchmarks
 
     private sealed class Config : ManualConfig
     {
-        public Config() => AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(5));
+        public Config() => AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(10));
     }
 }

@@ -203,7 +203,7 @@ public sealed class AdapterLayerTests
     {
         using var model = new TypedField();
         var error = Assert.Throws<NotSupportedException>(() => PeftModel.Create(model, new LoraConfig { TargetModules = TargetModules.FromNames("proj") }));
-        Assert.Equal("Cannot replace 'proj': field 'proj' of TypedField is declared as Linear, which cannot hold a AdapterLayer. "
+        Assert.Equal("Cannot replace 'proj': field 'proj' of TypedField is declared as Linear, which cannot hold the AdapterLayer that replaces it. "
             + "Declare it as Module<Tensor, Tensor> so adapters can wrap it.", error.Message);
     }
 
