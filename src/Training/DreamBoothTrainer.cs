@@ -44,6 +44,8 @@ public sealed class DreamBoothTrainer
         int seed = o.Seed ?? Random.Shared.Next();
 
         var instanceImages = ImageFolder.Load(o.InstanceDataDir, "--instance_data_dir", _observer.Warning);
+        // Adapter initialisation draws from the global generator: seed it so a run (and its resume) is reproducible.
+        manual_seed(seed);
         using var models = TrainingModels.Load(o, device);
         _observer.Info($"UNet: {models.UnetPeft.TrainableParametersSummary()}");
         if (models.TextEncoderPeft is { } te) _observer.Info($"Text encoder: {te.TrainableParametersSummary()}");
@@ -126,14 +128,17 @@ public sealed class DreamBoothTrainer
                     _observer.Info($"Saved checkpoint {path}.");
                 }
                 if (validation is not null && globalStep % o.ValidationSteps == 0 && globalStep < maxSteps)
-                    log.Image(globalStep, validation.Generate(globalStep, seed));
+                {
+                    var grid = validation.Generate(globalStep, seed);
+                    _observer.Info($"Validation images: {grid}.");
+                }
             }
         }
 
-        return Finish(models, losses, globalStep, seed, validation, log);
+        return Finish(models, losses, globalStep, seed, validation);
     }
 
-    private DreamBoothResult Finish(TrainingModels models, List<double> losses, int steps, int seed, ValidationImages? validation, TrainingLog log)
+    private DreamBoothResult Finish(TrainingModels models, List<double> losses, int steps, int seed, ValidationImages? validation)
     {
         var o = _options;
         var unetDir = Path.Combine(o.OutputDir, UnetFolder);
@@ -147,12 +152,7 @@ public sealed class DreamBoothTrainer
         var lossCurve = Path.Combine(o.OutputDir, "loss.png");
         LossCurve.Write(lossCurve, losses);
 
-        string? grid = null;
-        if (validation is not null)
-        {
-            grid = validation.Generate(steps, seed);
-            log.Image(steps, grid);
-        }
+        var grid = validation?.Generate(steps, seed);
 
         string? merged = null;
         if (o.SaveMergedUnet)

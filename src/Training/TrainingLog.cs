@@ -3,7 +3,10 @@ using static TorchSharp.torch.utils;
 
 namespace Peft.Typed.Training;
 
-/// <summary>TensorBoard event files (loss, learning rate, validation images), like the seed scripts' --report_to tensorboard.</summary>
+/// <summary>
+/// TensorBoard event files (loss and learning rate per step), like the seed scripts' --report_to tensorboard.
+/// Validation images are PNG files beside them: TorchSharp's image summaries need SkiaSharp's native library.
+/// </summary>
 internal sealed class TrainingLog
 {
     private readonly SummaryWriter _writer;
@@ -19,6 +22,4 @@ internal sealed class TrainingLog
         _writer.add_scalar("loss", (float)loss, step);
         _writer.add_scalar("lr", (float)learningRate, step);
     }
-
-    public void Image(int step, string pngPath) => _writer.add_img("validation", pngPath, step);
 }

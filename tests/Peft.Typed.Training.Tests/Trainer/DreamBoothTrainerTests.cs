@@ -1,0 +1,114 @@
+using Peft.Typed.Models.SafeTensors;
+using Peft.Typed.Training;
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Training.Tests.Trainer;
+
+public sealed class DreamBoothTrainerTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("peft-typed-train-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static Dictionary<string, float[]> AdapterWeights(string adapterDir)
+    {
+        using var scope = NewDisposeScope();
+        return SafetensorsFile.LoadAll(Path.Combine(adapterDir, "adapter_model.safetensors"))
+            .ToDictionary(kv => kv.Key, kv => kv.Value.flatten().data<float>().ToArray());
+    }
+
+    private static float MaxDifference(Dictionary<string, float[]> a, Dictionary<string, float[]> b)
+    {
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        return a.Keys.Max(k => a[k].Zip(b[k]).Select(p => Math.Abs(p.First - p.Second)).DefaultIfEmpty(0f).Max());
+    }
+
+    [Fact]
+    public void Loss_falls_on_the_bundled_images_and_outputs_are_written()
+    {
+        var observer = new RecordingObserver();
+        var options = TrainerFixture.Options(Path.Combine(_dir, "run")) with { MaxTrainSteps = 60 };
+        var result = new DreamBoothTrainer(options, observer).Run();
+
+        Assert.Equal(60, result.Steps);
+        int fifth = result.Losses.Count / 5;
+        double first = result.Losses.Take(fifth).Average(), last = result.Losses.TakeLast(fifth).Average();
+        Assert.True(last < first, $"mean loss of the last 20% ({last}) is not below the first 20% ({first})");
+        Assert.True(File.Exists(Path.Combine(result.UnetAdapterDir, "adapter_config.json")));
+        Assert.True(File.Exists(Path.Combine(result.UnetAdapterDir, "adapter_model.safetensors")));
+        Assert.True(File.Exists(result.LossCurve));
+        Assert.Contains(observer.Messages, m => m.StartsWith("UNet: trainable params: ", StringComparison.Ordinal));
+        Assert.Equal(Enumerable.Range(1, 60), observer.Steps.Select(s => s.Step));
+    }
+
+    [Fact]
+    public void Four_accumulated_batches_of_one_equal_one_batch_of_four()
+    {
+        // A large Adam epsilon makes the update proportional to the gradient (Adam's first step is otherwise
+        // sign(g)·lr, which turns float rounding in near-zero gradients into lr-sized differences).
+        var baseOptions = TrainerFixture.Options(_dir) with { MaxTrainSteps = 2, AdamEpsilon = 1.0 };
+        var batch = new DreamBoothTrainer(baseOptions with { OutputDir = Path.Combine(_dir, "batch"), TrainBatchSize = 4 }, new RecordingObserver()).Run();
+        var accumulated = new DreamBoothTrainer(baseOptions with { OutputDir = Path.Combine(_dir, "accum"), TrainBatchSize = 1, GradientAccumulationSteps = 4 }, new RecordingObserver()).Run();
+
+        Assert.Equal(batch.Losses.Count, accumulated.Losses.Count);
+        for (int i = 0; i < batch.Losses.Count; i++) Assert.Equal(batch.Losses[i], accumulated.Losses[i], 4);
+        Assert.True(MaxDifference(AdapterWeights(batch.UnetAdapterDir), AdapterWeights(accumulated.UnetAdapterDir)) < 1e-5f);
+    }
+
+    [Fact]
+    public void Resuming_from_a_checkpoint_ends_with_the_weights_of_an_uninterrupted_run()
+    {
+        var options = TrainerFixture.Options(_dir) with { MaxTrainSteps = 6, CheckpointingSteps = 3 };
+        var full = new DreamBoothTrainer(options with { OutputDir = Path.Combine(_dir, "full") }, new RecordingObserver()).Run();
+
+        // A run stopped right after its step-3 checkpoint (cancelled at the next step), then resumed from "latest".
+        var partialDir = Path.Combine(_dir, "partial");
+        using var stop = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() => new DreamBoothTrainer(options with { OutputDir = partialDir }, new CancelAfterStep(3, stop)).Run(stop.Token));
+        Assert.True(Directory.Exists(Path.Combine(partialDir, "checkpoint-3")));
+        Assert.False(Directory.Exists(Path.Combine(partialDir, "unet")));
+
+        var resumed = new DreamBoothTrainer(options with { OutputDir = partialDir, ResumeFromCheckpoint = "latest" }, new RecordingObserver()).Run();
+        Assert.Equal(6, resumed.Steps);
+        Assert.Equal(full.Losses, resumed.Losses);
+        Assert.True(MaxDifference(AdapterWeights(full.UnetAdapterDir), AdapterWeights(resumed.UnetAdapterDir)) <= 1e-6f);
+    }
+
+    [Fact]
+    public void An_output_folder_holding_a_previous_run_is_refused()
+    {
+        var output = Path.Combine(_dir, "taken");
+        Directory.CreateDirectory(output);
+        File.WriteAllText(Path.Combine(output, "keep.txt"), "previous run");
+        var ex = Assert.Throws<DreamBoothOptionException>(() => new DreamBoothTrainer(TrainerFixture.Options(output) with { MaxTrainSteps = 1 }, new RecordingObserver()).Run());
+        Assert.Equal("output_dir", ex.Option);
+        Assert.Equal($"--output_dir '{output}' already holds a previous run; pass --overwrite to replace it or --resume_from_checkpoint latest to continue it.", ex.Message);
+        Assert.Equal("previous run", File.ReadAllText(Path.Combine(output, "keep.txt")));
+    }
+
+    [Fact]
+    public void Cuda_without_the_cuda_backend_says_how_to_enable_it()
+    {
+        if (cuda.is_available()) return; // The message is for machines without CUDA.
+        var ex = Assert.Throws<DreamBoothOptionException>(() => new DreamBoothTrainer(TrainerFixture.Options(Path.Combine(_dir, "cuda")) with { Device = "cuda" }, new RecordingObserver()).Run());
+        Assert.Equal("--device cuda: CUDA is not available to TorchSharp here. Build with -p:TorchBackend=cuda (TorchSharp-cuda-linux or TorchSharp-cuda-windows) on a machine with an NVIDIA driver, or use --device cpu.", ex.Message);
+    }
+
+    [Fact]
+    public void A_bad_option_value_names_the_option()
+    {
+        var ex = Assert.Throws<DreamBoothOptionException>(() => new DreamBoothTrainer(TrainerFixture.Options(Path.Combine(_dir, "bad")) with { LrScheduler = "cosin" }, new RecordingObserver()).Run());
+        Assert.Equal("lr_scheduler", ex.Option);
+        Assert.StartsWith("--lr_scheduler cosin: must be one of constant, constant_with_warmup", ex.Message);
+    }
+
+    private sealed class CancelAfterStep(int step, CancellationTokenSource source) : ITrainingObserver
+    {
+        public void Info(string message) { }
+        public void Warning(string message) { }
+        public void Step(TrainingProgress progress)
+        {
+            if (progress.Step == step) source.Cancel();
+        }
+    }
+}

@@ -1,0 +1,35 @@
+using Peft.Typed.Testing;
+using Peft.Typed.Training;
+
+namespace Peft.Typed.Training.Tests.Trainer;
+
+/// <summary>Options for short runs on the embedded tiny model that the sample trainer ships.</summary>
+internal static class TrainerFixture
+{
+    public static string DefaultModel => Path.Combine(Fixtures.RepoRoot, "samples", "Peft.Typed.DreamBooth", "DefaultModel");
+
+    public static DreamBoothOptions Options(string outputDir) => new()
+    {
+        PretrainedModel = Path.Combine(DefaultModel, "model"),
+        InstanceDataDir = Path.Combine(DefaultModel, "instance_images"),
+        InstancePrompt = "a photo of sks toy",
+        OutputDir = outputDir,
+        Resolution = 32,
+        TrainBatchSize = 2,
+        LearningRate = 1e-3,
+        LrWarmupSteps = 0,
+        CheckpointingSteps = 1000,
+        Seed = 7,
+        CenterCrop = true,
+    };
+}
+
+/// <summary>Collects what a run reports.</summary>
+internal sealed class RecordingObserver : ITrainingObserver
+{
+    public List<string> Messages { get; } = [];
+    public List<TrainingProgress> Steps { get; } = [];
+    public void Info(string message) => Messages.Add(message);
+    public void Warning(string message) => Messages.Add("warning: " + message);
+    public void Step(TrainingProgress progress) => Steps.Add(progress);
+}
