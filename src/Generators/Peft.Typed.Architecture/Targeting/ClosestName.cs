@@ -1,0 +1,59 @@
+using System;
+using System.Collections.Generic;
+
+namespace Peft.Typed.Architecture.Targeting;
+
+/// <summary>Suggests the candidate nearest to a misspelt name by Levenshtein edit distance.</summary>
+public static class ClosestName
+{
+    /// <summary>
+    /// The candidate with the smallest edit distance to <paramref name="name"/>; ties go to the shorter candidate,
+    /// then to the ordinal order. Null when there are no candidates.
+    /// </summary>
+    public static string? Find(string name, IEnumerable<string> candidates)
+    {
+        string? best = null;
+        int bestDistance = int.MaxValue;
+        foreach (var candidate in candidates)
+        {
+            int distance = EditDistance(name, candidate);
+            if (best is null || distance < bestDistance
+                || (distance == bestDistance && (candidate.Length < best.Length
+                    || (candidate.Length == best.Length && string.CompareOrdinal(candidate, best) < 0))))
+            {
+                best = candidate;
+                bestDistance = distance;
+            }
+        }
+        return best;
+    }
+
+    /// <summary>Levenshtein distance: insertions, deletions and substitutions each cost 1.</summary>
+    public static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) previous[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+                current[j] = Math.Min(substitution, Math.Min(previous[j] + 1, current[j - 1] + 1));
+            }
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
+    }
+
+    /// <summary>Every dot-suffix of a module name, shortest first: <c>a.b.c</c> gives <c>c</c>, <c>b.c</c>, <c>a.b.c</c>.</summary>
+    public static IEnumerable<string> Suffixes(string moduleName)
+    {
+        for (int i = moduleName.Length - 1; i >= 0; i--)
+        {
+            if (moduleName[i] == '.') yield return moduleName.Substring(i + 1);
+        }
+        yield return moduleName;
+    }
+}

@@ -1,0 +1,29 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Models.Tests.Adapters.TinySd;
+
+/// <summary><c>attn1</c>/<c>attn2</c>: to_q, to_k, to_v (no bias), to_out = [Linear, Dropout], 2 heads of 16.</summary>
+internal sealed class TinyAttention : nn.Module
+{
+    private readonly nn.Module<Tensor, Tensor> to_q;
+    private readonly nn.Module<Tensor, Tensor> to_k;
+    private readonly nn.Module<Tensor, Tensor> to_v;
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> to_out;
+
+    public TinyAttention(long contextDim) : base(nameof(TinyAttention))
+    {
+        to_q = TinySdModule.Linear(32, 32, bias: false);
+        to_k = TinySdModule.Linear(contextDim, 32, bias: false);
+        to_v = TinySdModule.Linear(contextDim, 32, bias: false);
+        to_out = nn.ModuleList<nn.Module<Tensor, Tensor>>(TinySdModule.Linear(32, 32), nn.Dropout(0.0));
+        RegisterComponents();
+    }
+
+    public Tensor forward(Tensor x, Tensor context)
+    {
+        using var scope = NewDisposeScope();
+        var o = TinySdModule.Attend(to_q.call(x), to_k.call(context), to_v.call(context), heads: 2, causal: false);
+        return to_out[1].call(to_out[0].call(o)).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,24 @@
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Models.Tests.Adapters.TinySd;
+
+/// <summary><c>mlp</c>: fc2(quick_gelu(fc1(x))), quick_gelu(x) = x · sigmoid(1.702 x).</summary>
+internal sealed class TinyClipMlp : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module<Tensor, Tensor> fc1;
+    private readonly nn.Module<Tensor, Tensor> fc2;
+
+    public TinyClipMlp() : base(nameof(TinyClipMlp))
+    {
+        fc1 = TinySdModule.Linear(32, 37);
+        fc2 = TinySdModule.Linear(37, 32);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var h = fc1.call(input);
+        return fc2.call(h * sigmoid(h * 1.702)).MoveToOuterDisposeScope();
+    }
+}

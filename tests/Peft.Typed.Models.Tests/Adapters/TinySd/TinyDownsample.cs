@@ -1,0 +1,17 @@
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Models.Tests.Adapters.TinySd;
+
+/// <summary><c>downsamplers.0</c>: a stride-2 3×3 <c>conv</c>.</summary>
+internal sealed class TinyDownsample : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module<Tensor, Tensor> conv;
+
+    public TinyDownsample() : base(nameof(TinyDownsample))
+    {
+        conv = TinySdModule.Conv(24, 24, 3, stride: 2, padding: 1);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input) => conv.call(input);
+}
