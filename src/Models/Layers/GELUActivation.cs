@@ -1,0 +1,11 @@
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Models.Layers;
+
+/// <summary>transformers <c>GELUActivation</c> ("gelu"): the exact erf GELU.</summary>
+public sealed class GELUActivation : nn.Module<Tensor, Tensor>
+{
+    public GELUActivation() : base(nameof(GELUActivation)) { }
+
+    public override Tensor forward(Tensor input) => nn.functional.gelu(input);
+}

@@ -1,0 +1,30 @@
+using Peft.Typed.Architecture;
+using Peft.Typed.Architecture.Configs;
+
+namespace Peft.Typed.Models.Loading;
+
+/// <summary>The files of a Hugging Face model folder (<c>unet/</c>, <c>vae/</c>, <c>text_encoder/</c>).</summary>
+public static class PretrainedFolder
+{
+    /// <summary>Reads and checks <c>{folder}/config.json</c>, which must describe a <typeparamref name="TConfig"/>.</summary>
+    public static TConfig ReadConfig<TConfig>(string folder) where TConfig : ArchitectureConfig
+    {
+        var path = Path.Combine(folder, "config.json");
+        if (!File.Exists(path)) throw new FileNotFoundException($"No config.json in model folder '{folder}'.", path);
+        return ArchitectureDescription.Parse<TConfig>(File.ReadAllText(path), path);
+    }
+
+    /// <summary>
+    /// The checkpoint of a folder: <c>{name}.safetensors</c>, else the sharded <c>{name}.safetensors.index.json</c>
+    /// (<paramref name="name"/> is <c>diffusion_pytorch_model</c> for diffusers, <c>model</c> for transformers).
+    /// </summary>
+    public static string WeightsPath(string folder, string name)
+    {
+        var single = Path.Combine(folder, name + ".safetensors");
+        if (File.Exists(single)) return single;
+        var index = Path.Combine(folder, name + ".safetensors.index.json");
+        if (File.Exists(index)) return index;
+        throw new FileNotFoundException(
+            $"No weights in model folder '{folder}': expected {name}.safetensors or {name}.safetensors.index.json (only safetensors checkpoints are loaded).", single);
+    }
+}
