@@ -156,7 +156,7 @@ public sealed class ModuleCatalog
     }
 
     /// <summary>The adaptable modules selected by the list entries <paramref name="names"/> (a preset); dead entries are kept in <see cref="TargetSet.Unmatched"/>.</summary>
-    public TargetSet Preset(params string[] names)
+    public TargetSet Preset(IEnumerable<string> names)
     {
         var set = Select(TargetModules.FromNames(names));
         return new TargetSet(this, set.Indices.Where(IsAdaptable).ToArray(), set.Unmatched);
@@ -165,7 +165,7 @@ public sealed class ModuleCatalog
     /// <summary>The adaptable modules that PEFT's list entry <paramref name="leafName"/> selects; throws when there are none.</summary>
     public TargetSet Leaf(string leafName)
     {
-        var set = Preset(leafName);
+        var set = Preset(new[] { leafName });
         if (set.IsEmpty) throw new ArgumentException($"No Linear or Conv2d module of {ModelName} is named '{leafName}'.", nameof(leafName));
         return set;
     }
