@@ -94,8 +94,8 @@ public sealed class ModuleCatalog
 
     /// <summary>
     /// Names of the sub-trees a target set can be restricted to: the last segment of every module that has
-    /// children, holds at least one adaptable module, and is neither a list index, a list of unlike modules
-    /// (<c>to_out</c>), nor the only child of its parent (<c>ff.net</c>): <c>down_blocks</c>, <c>attentions</c>, <c>attn2</c>, <c>mlp</c>, ...
+    /// children, holds at least one adaptable module, and is neither a list index nor a list whose indices have
+    /// their own roles (<c>to_out</c>, <c>ff.net</c>): <c>down_blocks</c>, <c>attentions</c>, <c>attn2</c>, <c>layers</c>, <c>mlp</c>, ...
     /// </summary>
     public IReadOnlyList<string> ScopeNames => _scopeNames;
 
@@ -253,18 +253,20 @@ public sealed class ModuleCatalog
             if (name.Length == 0 || _children[i].Length == 0 || !hasAdaptable[i]) continue;
             var segment = LastSegment(name);
             if (IsIndex(segment) || IsMixedList(i)) continue;
-            if (_parent[i] >= 0 && _children[_parent[i]].Length == 1) continue;
             if (!names.Contains(segment)) names.Add(segment);
         }
         return names;
     }
 
-    /// <summary>A list (every child an index) whose elements are of different classes, like <c>to_out</c> (Linear, Dropout).</summary>
+    /// <summary>
+    /// A list (every child an index) of unlike modules that include a leaf, like <c>to_out</c> (Linear, Dropout): each
+    /// index has its own role there. Lists of unlike blocks (<c>down_blocks</c>) are not mixed in this sense.
+    /// </summary>
     private bool IsMixedList(int index)
     {
         var children = _children[index];
         if (children.Length == 0 || !children.All(c => IsIndex(LastSegment(Modules[c].Name)))) return false;
-        return children.Select(c => Modules[c].Kind).Distinct(StringComparer.Ordinal).Count() > 1;
+        return children.Select(c => Modules[c].Kind).Distinct(StringComparer.Ordinal).Count() > 1 && children.Any(c => _children[c].Length == 0);
     }
 
     internal string Describe(int index) => Modules[index].Name.Length == 0 ? ModelName : Modules[index].Name;

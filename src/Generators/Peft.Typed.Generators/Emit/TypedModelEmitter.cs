@@ -105,7 +105,8 @@ internal static class TypedModelEmitter
 
     private static void WriteView(SourceWriter w, ViewClass view)
     {
-        w.Summary($"{view.Description} ({Count(view.Instances)} in this model).");
+        var union = view.IsUnion ? " A member some of these elements lack is null for them." : "";
+        w.Summary($"{view.Description} ({Count(view.Instances)} in this model).{union}");
         w.Line($"public sealed class {view.Name} : global::Peft.Typed.Models.Typed.ModuleView<{view.RuntimeType}>");
         using (w.Block())
         {
@@ -142,14 +143,15 @@ internal static class TypedModelEmitter
             w.Line();
             w.Summary($"Every Linear and Conv2d module: {Describe(catalog.All)}.");
             w.Line($"public static {set} All => Catalog.All;");
-            w.Line();
-            var linear = catalog.OfKind("Linear");
-            w.Summary($"Every Linear module: {Count(linear.Count)}.");
-            w.Line($"public static {set} AllLinear {{ get; }} = Catalog.OfKind(\"Linear\");");
-            w.Line();
-            var conv = catalog.OfKind("Conv2d");
-            w.Summary($"Every Conv2d module: {Count(conv.Count)}.");
-            w.Line($"public static {set} AllConv2d {{ get; }} = Catalog.OfKind(\"Conv2d\");");
+            foreach (var kind in new[] { "Linear", "Conv2d" })
+            {
+                // Absent rather than empty when the model has none, so using it is a compile error.
+                var ofKind = catalog.OfKind(kind);
+                if (ofKind.IsEmpty) continue;
+                w.Line();
+                w.Summary($"Every {kind} module: {Count(ofKind.Count)}.");
+                w.Line($"public static {set} All{kind} {{ get; }} = Catalog.OfKind(\"{kind}\");");
+            }
             foreach (var selector in targets.Selectors)
             {
                 w.Line();
@@ -178,7 +180,13 @@ internal static class TypedModelEmitter
 
     private static void WriteScopes(SourceWriter w, string name, TargetShape targets)
     {
-        w.Summary($"Sub-trees of <see cref=\"{name}\"/> to restrict targets to (<c>Targets.ToQ.Within(Scopes.Attn2)</c>) or exclude; index a list scope for one element (<c>Scopes.DownBlocks[1]</c>).");
+        bool IsList(ScopeSelector s) => s.Scope.Paths.All(p => targets.Catalog.Modules[targets.Catalog.IndexOf(p)].Kind == "ModuleList");
+        var scopeExample = (targets.Scopes.FirstOrDefault(s => !IsList(s) && s.Scope.Paths.Count > 1) ?? targets.Scopes.FirstOrDefault())?.PropertyName;
+        var listExample = targets.Scopes.FirstOrDefault(IsList)?.PropertyName;
+        var examples = (scopeExample is null ? "" : $" (<c>Targets.All.Within(Scopes.{scopeExample})</c>)")
+            + " or exclude from them"
+            + (listExample is null ? "" : $"; index a list scope for one element (<c>Scopes.{listExample}[0]</c>)");
+        w.Summary($"Sub-trees of <see cref=\"{name}\"/> to restrict targets to{examples}.");
         w.Line("public static class Scopes");
         using (w.Block())
         {

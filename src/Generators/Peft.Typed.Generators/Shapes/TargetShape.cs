@@ -29,8 +29,11 @@ internal sealed class TargetShape
         Scopes = scopes;
         Presets = presets;
         _sets["All"] = catalog.All;
-        _sets["AllLinear"] = catalog.OfKind("Linear");
-        _sets["AllConv2d"] = catalog.OfKind("Conv2d");
+        foreach (var kind in new[] { "Linear", "Conv2d" })
+        {
+            var ofKind = catalog.OfKind(kind);
+            if (!ofKind.IsEmpty) _sets["All" + kind] = ofKind;
+        }
         foreach (var selector in selectors) _sets[selector.PropertyName] = selector.Set;
         foreach (var preset in presets) _sets[preset.PropertyName] = preset.Set;
         foreach (var scope in scopes) _scopes[scope.PropertyName] = scope.Scope;

@@ -8,11 +8,12 @@ namespace Peft.Typed.Generators.Shapes;
 /// </summary>
 internal sealed class ViewClass
 {
-    public ViewClass(string name, string runtimeType, string description)
+    public ViewClass(string name, string runtimeType, string description, bool isUnion)
     {
         Name = name;
         RuntimeType = runtimeType;
         Description = description;
+        IsUnion = isUnion;
     }
 
     public string Name { get; }
@@ -21,6 +22,9 @@ internal sealed class ViewClass
     public string RuntimeType { get; }
 
     public string Description { get; }
+
+    /// <summary>A view over the elements of lists of unlike blocks; members some elements lack are null for them.</summary>
+    public bool IsUnion { get; }
 
     public int Instances { get; set; }
 

@@ -133,7 +133,7 @@ internal sealed class ViewShapes
     private string ClassView(string className)
     {
         if (_classViews.TryGetValue(className, out var view)) return view.Name;
-        view = new ViewClass(Identifiers.Unique(Identifiers.Pascal(className) + "View", _viewNames), RuntimeTypes.Of(className), $"A <c>{className}</c> module");
+        view = new ViewClass(Identifiers.Unique(Identifiers.Pascal(className) + "View", _viewNames), RuntimeTypes.Of(className), $"<c>{className}</c> modules", isUnion: false);
         _classViews[className] = view;
         _order.Add(view);
         _pending.Enqueue(() => Fill(view, Enumerable.Range(0, _catalog.Modules.Count)
@@ -151,7 +151,7 @@ internal sealed class ViewShapes
             .SelectMany(i => _catalog.ChildrenOf(i))
             .ToList();
         var classes = string.Join(", ", elements.Select(ClassOf).Distinct(StringComparer.Ordinal).Select(c => $"<c>{c}</c>"));
-        view = new ViewClass(Identifiers.Unique(singular + "View", _viewNames), RuntimeTypes.Module, $"An element of <c>{segment}</c> ({classes}); members not every element has are null for the others");
+        view = new ViewClass(Identifiers.Unique(singular + "View", _viewNames), RuntimeTypes.Module, $"Elements of <c>{segment}</c>: {classes}", isUnion: true);
         _unionViews[segment] = view;
         _order.Add(view);
         _pending.Enqueue(() => Fill(view, elements));
