@@ -31,9 +31,13 @@ public static class GeneratorHarness
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
     public static GeneratorDriver CreateDriver(IReadOnlyList<ArchitectureInput> inputs, string rootNamespace = RootNamespace) =>
+        CreateDriver(inputs, AdditionalTexts(inputs), rootNamespace);
+
+    /// <summary>A driver over the given <paramref name="texts"/> objects, so a test can replace one of them later.</summary>
+    public static GeneratorDriver CreateDriver(IReadOnlyList<ArchitectureInput> inputs, ImmutableArray<AdditionalText> texts, string rootNamespace = RootNamespace) =>
         CSharpGeneratorDriver.Create(
             [new TypedModelGenerator().AsSourceGenerator()],
-            AdditionalTexts(inputs),
+            texts,
             ParseOptions,
             OptionsProvider(inputs, rootNamespace),
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
