@@ -140,7 +140,7 @@ public sealed class ModuleCatalog
     {
         var set = Select(TargetModules.FromNames(names));
         if (set.IsEmpty)
-            throw new ArgumentException($"No module of {ModelName} matches {string.Join("; ", set.Unmatched.Select(u => u.Message))}", nameof(names));
+            throw new ArgumentException($"No module of {ModelName} matches the list: {string.Join(" ", set.Unmatched.Select(u => u.Message))}", nameof(names));
         return set;
     }
 
