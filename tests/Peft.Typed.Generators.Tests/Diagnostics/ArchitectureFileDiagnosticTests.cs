@@ -91,6 +91,7 @@ public sealed class ArchitectureFileDiagnosticTests
             Assert.Equal("Typed class 'Peft.Typed.Generated.SharedUnet' is claimed by '/models/a/unet/config.json' and '/models/b/unet/config.json'; give each config.json its own PeftTypedClass", d.GetMessage());
         });
         Assert.Equal(["/models/a/unet/config.json", "/models/b/unet/config.json"], result.Diagnostics.Select(d => d.Location.GetLineSpan().Path).Order());
+        Assert.All(result.Diagnostics, d => Assert.Equal("(1,1)", GeneratorHarness.Position(d)));
     }
 
     [Theory]
@@ -103,6 +104,7 @@ public sealed class ArchitectureFileDiagnosticTests
 
         Assert.Equal("PT0010", diagnostic.Id);
         Assert.Equal(message, diagnostic.GetMessage());
+        Assert.Equal(UnetPath, diagnostic.Location.GetLineSpan().Path);
         Assert.Equal("(1,1)", GeneratorHarness.Position(diagnostic));
         Assert.Equal(0, sources);
     }
@@ -125,6 +127,8 @@ public sealed class ArchitectureFileDiagnosticTests
         var diagnostic = Assert.Single(result.Diagnostics);
         Assert.Equal("PT0012", diagnostic.Id);
         Assert.Equal("Typed class 'Peft.Typed.Generated.TinyUnet' derives from Peft.Typed.Models types; reference the Peft.Typed.Models package or project", diagnostic.GetMessage());
+        Assert.Equal(UnetPath, diagnostic.Location.GetLineSpan().Path);
+        Assert.Equal("(1,1)", GeneratorHarness.Position(diagnostic));
         Assert.Empty(Assert.Single(result.Results).GeneratedSources);
     }
 
