@@ -163,42 +163,40 @@ public sealed partial class TinyClipText : global::Peft.Typed.Models.Typed.Typed
     /// <summary>Adapter targets of <see cref="TinyClipText"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(Scopes.X)</c>; a set converts to <c>TargetModules</c>.</summary>
     public static class Targets
     {
-        /// <summary>The module catalog every target set and scope of this model refers to.</summary>
-        public static global::Peft.Typed.Architecture.Targeting.ModuleCatalog Catalog { get; } = new global::Peft.Typed.Architecture.Targeting.ModuleCatalog("TinyClipText", new global::Peft.Typed.Architecture.Targeting.ModuleEntry[]
-        {
-            M("", "CLIPTextModel"),
-            M("text_model", "CLIPTextTransformer"),
-            M("text_model.embeddings", "CLIPTextEmbeddings"),
-            M("text_model.embeddings.token_embedding", "Embedding"),
-            M("text_model.embeddings.position_embedding", "Embedding"),
-            M("text_model.encoder", "CLIPEncoder"),
-            M("text_model.encoder.layers", "ModuleList"),
-            M("text_model.encoder.layers.0", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.0.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.0.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.0.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.0.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.0.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.0.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.0.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.0.mlp.activation_fn", "QuickGELUActivation"),
-            M("text_model.encoder.layers.0.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.0.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.0.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.1", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.1.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.1.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.1.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.1.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.1.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.1.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.1.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.1.mlp.activation_fn", "QuickGELUActivation"),
-            M("text_model.encoder.layers.1.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.1.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.1.layer_norm2", "LayerNorm"),
-            M("text_model.final_layer_norm", "LayerNorm"),
-        });
+        /// <summary>The module catalog every target set and scope of this model refers to: the root's class, then every module (<c>qualified.name Class</c>) in registration order.</summary>
+        public static global::Peft.Typed.Architecture.Targeting.ModuleCatalog Catalog { get; } = global::Peft.Typed.Architecture.Targeting.ModuleCatalog.FromListing("TinyClipText", "CLIPTextModel", @"
+text_model CLIPTextTransformer
+text_model.embeddings CLIPTextEmbeddings
+text_model.embeddings.token_embedding Embedding
+text_model.embeddings.position_embedding Embedding
+text_model.encoder CLIPEncoder
+text_model.encoder.layers ModuleList
+text_model.encoder.layers.0 CLIPEncoderLayer
+text_model.encoder.layers.0.self_attn CLIPAttention
+text_model.encoder.layers.0.self_attn.k_proj Linear
+text_model.encoder.layers.0.self_attn.v_proj Linear
+text_model.encoder.layers.0.self_attn.q_proj Linear
+text_model.encoder.layers.0.self_attn.out_proj Linear
+text_model.encoder.layers.0.layer_norm1 LayerNorm
+text_model.encoder.layers.0.mlp CLIPMLP
+text_model.encoder.layers.0.mlp.activation_fn QuickGELUActivation
+text_model.encoder.layers.0.mlp.fc1 Linear
+text_model.encoder.layers.0.mlp.fc2 Linear
+text_model.encoder.layers.0.layer_norm2 LayerNorm
+text_model.encoder.layers.1 CLIPEncoderLayer
+text_model.encoder.layers.1.self_attn CLIPAttention
+text_model.encoder.layers.1.self_attn.k_proj Linear
+text_model.encoder.layers.1.self_attn.v_proj Linear
+text_model.encoder.layers.1.self_attn.q_proj Linear
+text_model.encoder.layers.1.self_attn.out_proj Linear
+text_model.encoder.layers.1.layer_norm1 LayerNorm
+text_model.encoder.layers.1.mlp CLIPMLP
+text_model.encoder.layers.1.mlp.activation_fn QuickGELUActivation
+text_model.encoder.layers.1.mlp.fc1 Linear
+text_model.encoder.layers.1.mlp.fc2 Linear
+text_model.encoder.layers.1.layer_norm2 LayerNorm
+text_model.final_layer_norm LayerNorm
+");
 
         /// <summary>Every module with its class, root first, in PyTorch's <c>named_modules()</c> order: 32 modules.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::Peft.Typed.Architecture.Targeting.ModuleEntry> Modules => Catalog.Modules;
@@ -238,8 +236,6 @@ public sealed partial class TinyClipText : global::Peft.Typed.Models.Typed.Typed
 
         /// <summary>PEFT's string <c>target_modules="pattern"</c>: a regex matching whole qualified names, or "all-linear". Constant patterns are checked at compile time (PT0002, PT0011).</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Matching(string pattern) => Catalog.Matching(pattern);
-
-        private static global::Peft.Typed.Architecture.Targeting.ModuleEntry M(string name, string kind) => new global::Peft.Typed.Architecture.Targeting.ModuleEntry(name, kind);
     }
 
     /// <summary>Sub-trees of <see cref="TinyClipText"/> to restrict targets to (<c>Targets.All.Within(Scopes.SelfAttn)</c>) or exclude from them; index a list scope for one element (<c>Scopes.Layers[0]</c>).</summary>

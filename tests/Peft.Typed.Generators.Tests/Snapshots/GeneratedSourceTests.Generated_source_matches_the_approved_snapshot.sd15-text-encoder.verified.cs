@@ -165,162 +165,160 @@ public sealed partial class Sd15TextEncoder : global::Peft.Typed.Models.Typed.Ty
     /// <summary>Adapter targets of <see cref="Sd15TextEncoder"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(Scopes.X)</c>; a set converts to <c>TargetModules</c>.</summary>
     public static class Targets
     {
-        /// <summary>The module catalog every target set and scope of this model refers to.</summary>
-        public static global::Peft.Typed.Architecture.Targeting.ModuleCatalog Catalog { get; } = new global::Peft.Typed.Architecture.Targeting.ModuleCatalog("Sd15TextEncoder", new global::Peft.Typed.Architecture.Targeting.ModuleEntry[]
-        {
-            M("", "CLIPTextModel"),
-            M("text_model", "CLIPTextTransformer"),
-            M("text_model.embeddings", "CLIPTextEmbeddings"),
-            M("text_model.embeddings.token_embedding", "Embedding"),
-            M("text_model.embeddings.position_embedding", "Embedding"),
-            M("text_model.encoder", "CLIPEncoder"),
-            M("text_model.encoder.layers", "ModuleList"),
-            M("text_model.encoder.layers.0", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.0.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.0.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.0.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.0.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.0.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.0.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.0.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.0.mlp.activation_fn", "QuickGELUActivation"),
-            M("text_model.encoder.layers.0.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.0.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.0.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.1", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.1.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.1.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.1.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.1.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.1.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.1.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.1.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.1.mlp.activation_fn", "QuickGELUActivation"),
-            M("text_model.encoder.layers.1.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.1.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.1.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.2", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.2.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.2.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.2.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.2.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.2.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.2.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.2.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.2.mlp.activation_fn", "QuickGELUActivation"),
-            M("text_model.encoder.layers.2.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.2.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.2.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.3", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.3.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.3.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.3.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.3.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.3.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.3.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.3.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.3.mlp.activation_fn", "QuickGELUActivation"),
-            M("text_model.encoder.layers.3.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.3.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.3.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.4", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.4.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.4.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.4.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.4.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.4.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.4.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.4.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.4.mlp.activation_fn", "QuickGELUActivation"),
-            M("text_model.encoder.layers.4.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.4.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.4.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.5", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.5.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.5.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.5.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.5.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.5.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.5.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.5.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.5.mlp.activation_fn", "QuickGELUActivation"),
-            M("text_model.encoder.layers.5.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.5.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.5.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.6", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.6.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.6.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.6.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.6.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.6.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.6.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.6.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.6.mlp.activation_fn", "QuickGELUActivation"),
-            M("text_model.encoder.layers.6.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.6.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.6.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.7", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.7.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.7.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.7.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.7.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.7.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.7.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.7.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.7.mlp.activation_fn", "QuickGELUActivation"),
-            M("text_model.encoder.layers.7.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.7.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.7.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.8", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.8.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.8.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.8.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.8.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.8.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.8.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.8.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.8.mlp.activation_fn", "QuickGELUActivation"),
-            M("text_model.encoder.layers.8.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.8.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.8.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.9", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.9.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.9.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.9.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.9.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.9.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.9.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.9.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.9.mlp.activation_fn", "QuickGELUActivation"),
-            M("text_model.encoder.layers.9.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.9.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.9.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.10", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.10.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.10.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.10.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.10.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.10.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.10.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.10.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.10.mlp.activation_fn", "QuickGELUActivation"),
-            M("text_model.encoder.layers.10.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.10.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.10.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.11", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.11.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.11.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.11.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.11.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.11.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.11.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.11.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.11.mlp.activation_fn", "QuickGELUActivation"),
-            M("text_model.encoder.layers.11.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.11.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.11.layer_norm2", "LayerNorm"),
-            M("text_model.final_layer_norm", "LayerNorm"),
-        });
+        /// <summary>The module catalog every target set and scope of this model refers to: the root's class, then every module (<c>qualified.name Class</c>) in registration order.</summary>
+        public static global::Peft.Typed.Architecture.Targeting.ModuleCatalog Catalog { get; } = global::Peft.Typed.Architecture.Targeting.ModuleCatalog.FromListing("Sd15TextEncoder", "CLIPTextModel", @"
+text_model CLIPTextTransformer
+text_model.embeddings CLIPTextEmbeddings
+text_model.embeddings.token_embedding Embedding
+text_model.embeddings.position_embedding Embedding
+text_model.encoder CLIPEncoder
+text_model.encoder.layers ModuleList
+text_model.encoder.layers.0 CLIPEncoderLayer
+text_model.encoder.layers.0.self_attn CLIPAttention
+text_model.encoder.layers.0.self_attn.k_proj Linear
+text_model.encoder.layers.0.self_attn.v_proj Linear
+text_model.encoder.layers.0.self_attn.q_proj Linear
+text_model.encoder.layers.0.self_attn.out_proj Linear
+text_model.encoder.layers.0.layer_norm1 LayerNorm
+text_model.encoder.layers.0.mlp CLIPMLP
+text_model.encoder.layers.0.mlp.activation_fn QuickGELUActivation
+text_model.encoder.layers.0.mlp.fc1 Linear
+text_model.encoder.layers.0.mlp.fc2 Linear
+text_model.encoder.layers.0.layer_norm2 LayerNorm
+text_model.encoder.layers.1 CLIPEncoderLayer
+text_model.encoder.layers.1.self_attn CLIPAttention
+text_model.encoder.layers.1.self_attn.k_proj Linear
+text_model.encoder.layers.1.self_attn.v_proj Linear
+text_model.encoder.layers.1.self_attn.q_proj Linear
+text_model.encoder.layers.1.self_attn.out_proj Linear
+text_model.encoder.layers.1.layer_norm1 LayerNorm
+text_model.encoder.layers.1.mlp CLIPMLP
+text_model.encoder.layers.1.mlp.activation_fn QuickGELUActivation
+text_model.encoder.layers.1.mlp.fc1 Linear
+text_model.encoder.layers.1.mlp.fc2 Linear
+text_model.encoder.layers.1.layer_norm2 LayerNorm
+text_model.encoder.layers.2 CLIPEncoderLayer
+text_model.encoder.layers.2.self_attn CLIPAttention
+text_model.encoder.layers.2.self_attn.k_proj Linear
+text_model.encoder.layers.2.self_attn.v_proj Linear
+text_model.encoder.layers.2.self_attn.q_proj Linear
+text_model.encoder.layers.2.self_attn.out_proj Linear
+text_model.encoder.layers.2.layer_norm1 LayerNorm
+text_model.encoder.layers.2.mlp CLIPMLP
+text_model.encoder.layers.2.mlp.activation_fn QuickGELUActivation
+text_model.encoder.layers.2.mlp.fc1 Linear
+text_model.encoder.layers.2.mlp.fc2 Linear
+text_model.encoder.layers.2.layer_norm2 LayerNorm
+text_model.encoder.layers.3 CLIPEncoderLayer
+text_model.encoder.layers.3.self_attn CLIPAttention
+text_model.encoder.layers.3.self_attn.k_proj Linear
+text_model.encoder.layers.3.self_attn.v_proj Linear
+text_model.encoder.layers.3.self_attn.q_proj Linear
+text_model.encoder.layers.3.self_attn.out_proj Linear
+text_model.encoder.layers.3.layer_norm1 LayerNorm
+text_model.encoder.layers.3.mlp CLIPMLP
+text_model.encoder.layers.3.mlp.activation_fn QuickGELUActivation
+text_model.encoder.layers.3.mlp.fc1 Linear
+text_model.encoder.layers.3.mlp.fc2 Linear
+text_model.encoder.layers.3.layer_norm2 LayerNorm
+text_model.encoder.layers.4 CLIPEncoderLayer
+text_model.encoder.layers.4.self_attn CLIPAttention
+text_model.encoder.layers.4.self_attn.k_proj Linear
+text_model.encoder.layers.4.self_attn.v_proj Linear
+text_model.encoder.layers.4.self_attn.q_proj Linear
+text_model.encoder.layers.4.self_attn.out_proj Linear
+text_model.encoder.layers.4.layer_norm1 LayerNorm
+text_model.encoder.layers.4.mlp CLIPMLP
+text_model.encoder.layers.4.mlp.activation_fn QuickGELUActivation
+text_model.encoder.layers.4.mlp.fc1 Linear
+text_model.encoder.layers.4.mlp.fc2 Linear
+text_model.encoder.layers.4.layer_norm2 LayerNorm
+text_model.encoder.layers.5 CLIPEncoderLayer
+text_model.encoder.layers.5.self_attn CLIPAttention
+text_model.encoder.layers.5.self_attn.k_proj Linear
+text_model.encoder.layers.5.self_attn.v_proj Linear
+text_model.encoder.layers.5.self_attn.q_proj Linear
+text_model.encoder.layers.5.self_attn.out_proj Linear
+text_model.encoder.layers.5.layer_norm1 LayerNorm
+text_model.encoder.layers.5.mlp CLIPMLP
+text_model.encoder.layers.5.mlp.activation_fn QuickGELUActivation
+text_model.encoder.layers.5.mlp.fc1 Linear
+text_model.encoder.layers.5.mlp.fc2 Linear
+text_model.encoder.layers.5.layer_norm2 LayerNorm
+text_model.encoder.layers.6 CLIPEncoderLayer
+text_model.encoder.layers.6.self_attn CLIPAttention
+text_model.encoder.layers.6.self_attn.k_proj Linear
+text_model.encoder.layers.6.self_attn.v_proj Linear
+text_model.encoder.layers.6.self_attn.q_proj Linear
+text_model.encoder.layers.6.self_attn.out_proj Linear
+text_model.encoder.layers.6.layer_norm1 LayerNorm
+text_model.encoder.layers.6.mlp CLIPMLP
+text_model.encoder.layers.6.mlp.activation_fn QuickGELUActivation
+text_model.encoder.layers.6.mlp.fc1 Linear
+text_model.encoder.layers.6.mlp.fc2 Linear
+text_model.encoder.layers.6.layer_norm2 LayerNorm
+text_model.encoder.layers.7 CLIPEncoderLayer
+text_model.encoder.layers.7.self_attn CLIPAttention
+text_model.encoder.layers.7.self_attn.k_proj Linear
+text_model.encoder.layers.7.self_attn.v_proj Linear
+text_model.encoder.layers.7.self_attn.q_proj Linear
+text_model.encoder.layers.7.self_attn.out_proj Linear
+text_model.encoder.layers.7.layer_norm1 LayerNorm
+text_model.encoder.layers.7.mlp CLIPMLP
+text_model.encoder.layers.7.mlp.activation_fn QuickGELUActivation
+text_model.encoder.layers.7.mlp.fc1 Linear
+text_model.encoder.layers.7.mlp.fc2 Linear
+text_model.encoder.layers.7.layer_norm2 LayerNorm
+text_model.encoder.layers.8 CLIPEncoderLayer
+text_model.encoder.layers.8.self_attn CLIPAttention
+text_model.encoder.layers.8.self_attn.k_proj Linear
+text_model.encoder.layers.8.self_attn.v_proj Linear
+text_model.encoder.layers.8.self_attn.q_proj Linear
+text_model.encoder.layers.8.self_attn.out_proj Linear
+text_model.encoder.layers.8.layer_norm1 LayerNorm
+text_model.encoder.layers.8.mlp CLIPMLP
+text_model.encoder.layers.8.mlp.activation_fn QuickGELUActivation
+text_model.encoder.layers.8.mlp.fc1 Linear
+text_model.encoder.layers.8.mlp.fc2 Linear
+text_model.encoder.layers.8.layer_norm2 LayerNorm
+text_model.encoder.layers.9 CLIPEncoderLayer
+text_model.encoder.layers.9.self_attn CLIPAttention
+text_model.encoder.layers.9.self_attn.k_proj Linear
+text_model.encoder.layers.9.self_attn.v_proj Linear
+text_model.encoder.layers.9.self_attn.q_proj Linear
+text_model.encoder.layers.9.self_attn.out_proj Linear
+text_model.encoder.layers.9.layer_norm1 LayerNorm
+text_model.encoder.layers.9.mlp CLIPMLP
+text_model.encoder.layers.9.mlp.activation_fn QuickGELUActivation
+text_model.encoder.layers.9.mlp.fc1 Linear
+text_model.encoder.layers.9.mlp.fc2 Linear
+text_model.encoder.layers.9.layer_norm2 LayerNorm
+text_model.encoder.layers.10 CLIPEncoderLayer
+text_model.encoder.layers.10.self_attn CLIPAttention
+text_model.encoder.layers.10.self_attn.k_proj Linear
+text_model.encoder.layers.10.self_attn.v_proj Linear
+text_model.encoder.layers.10.self_attn.q_proj Linear
+text_model.encoder.layers.10.self_attn.out_proj Linear
+text_model.encoder.layers.10.layer_norm1 LayerNorm
+text_model.encoder.layers.10.mlp CLIPMLP
+text_model.encoder.layers.10.mlp.activation_fn QuickGELUActivation
+text_model.encoder.layers.10.mlp.fc1 Linear
+text_model.encoder.layers.10.mlp.fc2 Linear
+text_model.encoder.layers.10.layer_norm2 LayerNorm
+text_model.encoder.layers.11 CLIPEncoderLayer
+text_model.encoder.layers.11.self_attn CLIPAttention
+text_model.encoder.layers.11.self_attn.k_proj Linear
+text_model.encoder.layers.11.self_attn.v_proj Linear
+text_model.encoder.layers.11.self_attn.q_proj Linear
+text_model.encoder.layers.11.self_attn.out_proj Linear
+text_model.encoder.layers.11.layer_norm1 LayerNorm
+text_model.encoder.layers.11.mlp CLIPMLP
+text_model.encoder.layers.11.mlp.activation_fn QuickGELUActivation
+text_model.encoder.layers.11.mlp.fc1 Linear
+text_model.encoder.layers.11.mlp.fc2 Linear
+text_model.encoder.layers.11.layer_norm2 LayerNorm
+text_model.final_layer_norm LayerNorm
+");
 
         /// <summary>Every module with its class, root first, in PyTorch's <c>named_modules()</c> order: 152 modules.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::Peft.Typed.Architecture.Targeting.ModuleEntry> Modules => Catalog.Modules;
@@ -360,8 +358,6 @@ public sealed partial class Sd15TextEncoder : global::Peft.Typed.Models.Typed.Ty
 
         /// <summary>PEFT's string <c>target_modules="pattern"</c>: a regex matching whole qualified names, or "all-linear". Constant patterns are checked at compile time (PT0002, PT0011).</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Matching(string pattern) => Catalog.Matching(pattern);
-
-        private static global::Peft.Typed.Architecture.Targeting.ModuleEntry M(string name, string kind) => new global::Peft.Typed.Architecture.Targeting.ModuleEntry(name, kind);
     }
 
     /// <summary>Sub-trees of <see cref="Sd15TextEncoder"/> to restrict targets to (<c>Targets.All.Within(Scopes.SelfAttn)</c>) or exclude from them; index a list scope for one element (<c>Scopes.Layers[0]</c>).</summary>

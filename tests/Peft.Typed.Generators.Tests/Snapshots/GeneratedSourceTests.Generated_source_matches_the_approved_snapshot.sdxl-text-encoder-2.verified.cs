@@ -167,403 +167,401 @@ public sealed partial class SdxlTextEncoder2 : global::Peft.Typed.Models.Typed.T
     /// <summary>Adapter targets of <see cref="SdxlTextEncoder2"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(Scopes.X)</c>; a set converts to <c>TargetModules</c>.</summary>
     public static class Targets
     {
-        /// <summary>The module catalog every target set and scope of this model refers to.</summary>
-        public static global::Peft.Typed.Architecture.Targeting.ModuleCatalog Catalog { get; } = new global::Peft.Typed.Architecture.Targeting.ModuleCatalog("SdxlTextEncoder2", new global::Peft.Typed.Architecture.Targeting.ModuleEntry[]
-        {
-            M("", "CLIPTextModelWithProjection"),
-            M("text_model", "CLIPTextTransformer"),
-            M("text_model.embeddings", "CLIPTextEmbeddings"),
-            M("text_model.embeddings.token_embedding", "Embedding"),
-            M("text_model.embeddings.position_embedding", "Embedding"),
-            M("text_model.encoder", "CLIPEncoder"),
-            M("text_model.encoder.layers", "ModuleList"),
-            M("text_model.encoder.layers.0", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.0.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.0.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.0.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.0.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.0.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.0.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.0.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.0.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.0.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.0.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.0.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.1", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.1.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.1.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.1.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.1.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.1.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.1.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.1.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.1.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.1.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.1.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.1.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.2", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.2.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.2.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.2.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.2.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.2.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.2.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.2.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.2.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.2.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.2.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.2.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.3", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.3.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.3.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.3.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.3.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.3.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.3.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.3.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.3.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.3.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.3.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.3.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.4", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.4.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.4.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.4.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.4.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.4.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.4.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.4.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.4.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.4.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.4.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.4.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.5", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.5.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.5.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.5.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.5.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.5.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.5.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.5.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.5.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.5.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.5.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.5.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.6", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.6.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.6.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.6.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.6.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.6.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.6.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.6.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.6.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.6.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.6.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.6.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.7", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.7.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.7.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.7.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.7.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.7.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.7.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.7.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.7.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.7.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.7.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.7.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.8", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.8.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.8.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.8.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.8.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.8.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.8.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.8.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.8.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.8.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.8.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.8.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.9", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.9.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.9.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.9.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.9.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.9.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.9.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.9.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.9.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.9.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.9.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.9.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.10", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.10.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.10.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.10.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.10.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.10.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.10.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.10.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.10.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.10.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.10.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.10.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.11", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.11.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.11.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.11.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.11.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.11.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.11.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.11.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.11.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.11.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.11.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.11.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.12", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.12.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.12.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.12.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.12.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.12.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.12.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.12.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.12.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.12.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.12.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.12.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.13", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.13.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.13.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.13.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.13.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.13.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.13.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.13.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.13.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.13.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.13.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.13.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.14", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.14.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.14.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.14.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.14.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.14.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.14.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.14.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.14.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.14.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.14.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.14.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.15", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.15.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.15.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.15.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.15.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.15.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.15.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.15.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.15.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.15.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.15.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.15.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.16", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.16.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.16.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.16.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.16.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.16.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.16.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.16.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.16.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.16.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.16.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.16.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.17", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.17.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.17.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.17.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.17.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.17.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.17.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.17.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.17.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.17.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.17.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.17.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.18", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.18.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.18.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.18.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.18.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.18.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.18.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.18.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.18.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.18.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.18.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.18.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.19", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.19.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.19.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.19.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.19.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.19.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.19.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.19.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.19.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.19.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.19.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.19.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.20", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.20.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.20.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.20.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.20.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.20.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.20.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.20.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.20.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.20.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.20.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.20.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.21", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.21.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.21.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.21.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.21.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.21.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.21.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.21.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.21.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.21.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.21.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.21.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.22", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.22.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.22.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.22.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.22.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.22.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.22.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.22.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.22.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.22.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.22.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.22.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.23", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.23.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.23.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.23.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.23.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.23.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.23.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.23.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.23.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.23.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.23.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.23.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.24", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.24.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.24.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.24.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.24.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.24.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.24.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.24.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.24.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.24.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.24.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.24.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.25", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.25.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.25.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.25.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.25.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.25.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.25.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.25.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.25.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.25.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.25.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.25.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.26", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.26.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.26.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.26.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.26.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.26.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.26.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.26.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.26.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.26.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.26.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.26.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.27", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.27.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.27.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.27.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.27.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.27.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.27.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.27.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.27.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.27.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.27.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.27.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.28", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.28.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.28.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.28.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.28.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.28.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.28.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.28.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.28.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.28.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.28.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.28.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.29", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.29.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.29.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.29.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.29.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.29.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.29.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.29.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.29.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.29.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.29.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.29.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.30", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.30.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.30.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.30.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.30.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.30.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.30.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.30.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.30.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.30.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.30.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.30.layer_norm2", "LayerNorm"),
-            M("text_model.encoder.layers.31", "CLIPEncoderLayer"),
-            M("text_model.encoder.layers.31.self_attn", "CLIPAttention"),
-            M("text_model.encoder.layers.31.self_attn.k_proj", "Linear"),
-            M("text_model.encoder.layers.31.self_attn.v_proj", "Linear"),
-            M("text_model.encoder.layers.31.self_attn.q_proj", "Linear"),
-            M("text_model.encoder.layers.31.self_attn.out_proj", "Linear"),
-            M("text_model.encoder.layers.31.layer_norm1", "LayerNorm"),
-            M("text_model.encoder.layers.31.mlp", "CLIPMLP"),
-            M("text_model.encoder.layers.31.mlp.activation_fn", "GELUActivation"),
-            M("text_model.encoder.layers.31.mlp.fc1", "Linear"),
-            M("text_model.encoder.layers.31.mlp.fc2", "Linear"),
-            M("text_model.encoder.layers.31.layer_norm2", "LayerNorm"),
-            M("text_model.final_layer_norm", "LayerNorm"),
-            M("text_projection", "Linear"),
-        });
+        /// <summary>The module catalog every target set and scope of this model refers to: the root's class, then every module (<c>qualified.name Class</c>) in registration order.</summary>
+        public static global::Peft.Typed.Architecture.Targeting.ModuleCatalog Catalog { get; } = global::Peft.Typed.Architecture.Targeting.ModuleCatalog.FromListing("SdxlTextEncoder2", "CLIPTextModelWithProjection", @"
+text_model CLIPTextTransformer
+text_model.embeddings CLIPTextEmbeddings
+text_model.embeddings.token_embedding Embedding
+text_model.embeddings.position_embedding Embedding
+text_model.encoder CLIPEncoder
+text_model.encoder.layers ModuleList
+text_model.encoder.layers.0 CLIPEncoderLayer
+text_model.encoder.layers.0.self_attn CLIPAttention
+text_model.encoder.layers.0.self_attn.k_proj Linear
+text_model.encoder.layers.0.self_attn.v_proj Linear
+text_model.encoder.layers.0.self_attn.q_proj Linear
+text_model.encoder.layers.0.self_attn.out_proj Linear
+text_model.encoder.layers.0.layer_norm1 LayerNorm
+text_model.encoder.layers.0.mlp CLIPMLP
+text_model.encoder.layers.0.mlp.activation_fn GELUActivation
+text_model.encoder.layers.0.mlp.fc1 Linear
+text_model.encoder.layers.0.mlp.fc2 Linear
+text_model.encoder.layers.0.layer_norm2 LayerNorm
+text_model.encoder.layers.1 CLIPEncoderLayer
+text_model.encoder.layers.1.self_attn CLIPAttention
+text_model.encoder.layers.1.self_attn.k_proj Linear
+text_model.encoder.layers.1.self_attn.v_proj Linear
+text_model.encoder.layers.1.self_attn.q_proj Linear
+text_model.encoder.layers.1.self_attn.out_proj Linear
+text_model.encoder.layers.1.layer_norm1 LayerNorm
+text_model.encoder.layers.1.mlp CLIPMLP
+text_model.encoder.layers.1.mlp.activation_fn GELUActivation
+text_model.encoder.layers.1.mlp.fc1 Linear
+text_model.encoder.layers.1.mlp.fc2 Linear
+text_model.encoder.layers.1.layer_norm2 LayerNorm
+text_model.encoder.layers.2 CLIPEncoderLayer
+text_model.encoder.layers.2.self_attn CLIPAttention
+text_model.encoder.layers.2.self_attn.k_proj Linear
+text_model.encoder.layers.2.self_attn.v_proj Linear
+text_model.encoder.layers.2.self_attn.q_proj Linear
+text_model.encoder.layers.2.self_attn.out_proj Linear
+text_model.encoder.layers.2.layer_norm1 LayerNorm
+text_model.encoder.layers.2.mlp CLIPMLP
+text_model.encoder.layers.2.mlp.activation_fn GELUActivation
+text_model.encoder.layers.2.mlp.fc1 Linear
+text_model.encoder.layers.2.mlp.fc2 Linear
+text_model.encoder.layers.2.layer_norm2 LayerNorm
+text_model.encoder.layers.3 CLIPEncoderLayer
+text_model.encoder.layers.3.self_attn CLIPAttention
+text_model.encoder.layers.3.self_attn.k_proj Linear
+text_model.encoder.layers.3.self_attn.v_proj Linear
+text_model.encoder.layers.3.self_attn.q_proj Linear
+text_model.encoder.layers.3.self_attn.out_proj Linear
+text_model.encoder.layers.3.layer_norm1 LayerNorm
+text_model.encoder.layers.3.mlp CLIPMLP
+text_model.encoder.layers.3.mlp.activation_fn GELUActivation
+text_model.encoder.layers.3.mlp.fc1 Linear
+text_model.encoder.layers.3.mlp.fc2 Linear
+text_model.encoder.layers.3.layer_norm2 LayerNorm
+text_model.encoder.layers.4 CLIPEncoderLayer
+text_model.encoder.layers.4.self_attn CLIPAttention
+text_model.encoder.layers.4.self_attn.k_proj Linear
+text_model.encoder.layers.4.self_attn.v_proj Linear
+text_model.encoder.layers.4.self_attn.q_proj Linear
+text_model.encoder.layers.4.self_attn.out_proj Linear
+text_model.encoder.layers.4.layer_norm1 LayerNorm
+text_model.encoder.layers.4.mlp CLIPMLP
+text_model.encoder.layers.4.mlp.activation_fn GELUActivation
+text_model.encoder.layers.4.mlp.fc1 Linear
+text_model.encoder.layers.4.mlp.fc2 Linear
+text_model.encoder.layers.4.layer_norm2 LayerNorm
+text_model.encoder.layers.5 CLIPEncoderLayer
+text_model.encoder.layers.5.self_attn CLIPAttention
+text_model.encoder.layers.5.self_attn.k_proj Linear
+text_model.encoder.layers.5.self_attn.v_proj Linear
+text_model.encoder.layers.5.self_attn.q_proj Linear
+text_model.encoder.layers.5.self_attn.out_proj Linear
+text_model.encoder.layers.5.layer_norm1 LayerNorm
+text_model.encoder.layers.5.mlp CLIPMLP
+text_model.encoder.layers.5.mlp.activation_fn GELUActivation
+text_model.encoder.layers.5.mlp.fc1 Linear
+text_model.encoder.layers.5.mlp.fc2 Linear
+text_model.encoder.layers.5.layer_norm2 LayerNorm
+text_model.encoder.layers.6 CLIPEncoderLayer
+text_model.encoder.layers.6.self_attn CLIPAttention
+text_model.encoder.layers.6.self_attn.k_proj Linear
+text_model.encoder.layers.6.self_attn.v_proj Linear
+text_model.encoder.layers.6.self_attn.q_proj Linear
+text_model.encoder.layers.6.self_attn.out_proj Linear
+text_model.encoder.layers.6.layer_norm1 LayerNorm
+text_model.encoder.layers.6.mlp CLIPMLP
+text_model.encoder.layers.6.mlp.activation_fn GELUActivation
+text_model.encoder.layers.6.mlp.fc1 Linear
+text_model.encoder.layers.6.mlp.fc2 Linear
+text_model.encoder.layers.6.layer_norm2 LayerNorm
+text_model.encoder.layers.7 CLIPEncoderLayer
+text_model.encoder.layers.7.self_attn CLIPAttention
+text_model.encoder.layers.7.self_attn.k_proj Linear
+text_model.encoder.layers.7.self_attn.v_proj Linear
+text_model.encoder.layers.7.self_attn.q_proj Linear
+text_model.encoder.layers.7.self_attn.out_proj Linear
+text_model.encoder.layers.7.layer_norm1 LayerNorm
+text_model.encoder.layers.7.mlp CLIPMLP
+text_model.encoder.layers.7.mlp.activation_fn GELUActivation
+text_model.encoder.layers.7.mlp.fc1 Linear
+text_model.encoder.layers.7.mlp.fc2 Linear
+text_model.encoder.layers.7.layer_norm2 LayerNorm
+text_model.encoder.layers.8 CLIPEncoderLayer
+text_model.encoder.layers.8.self_attn CLIPAttention
+text_model.encoder.layers.8.self_attn.k_proj Linear
+text_model.encoder.layers.8.self_attn.v_proj Linear
+text_model.encoder.layers.8.self_attn.q_proj Linear
+text_model.encoder.layers.8.self_attn.out_proj Linear
+text_model.encoder.layers.8.layer_norm1 LayerNorm
+text_model.encoder.layers.8.mlp CLIPMLP
+text_model.encoder.layers.8.mlp.activation_fn GELUActivation
+text_model.encoder.layers.8.mlp.fc1 Linear
+text_model.encoder.layers.8.mlp.fc2 Linear
+text_model.encoder.layers.8.layer_norm2 LayerNorm
+text_model.encoder.layers.9 CLIPEncoderLayer
+text_model.encoder.layers.9.self_attn CLIPAttention
+text_model.encoder.layers.9.self_attn.k_proj Linear
+text_model.encoder.layers.9.self_attn.v_proj Linear
+text_model.encoder.layers.9.self_attn.q_proj Linear
+text_model.encoder.layers.9.self_attn.out_proj Linear
+text_model.encoder.layers.9.layer_norm1 LayerNorm
+text_model.encoder.layers.9.mlp CLIPMLP
+text_model.encoder.layers.9.mlp.activation_fn GELUActivation
+text_model.encoder.layers.9.mlp.fc1 Linear
+text_model.encoder.layers.9.mlp.fc2 Linear
+text_model.encoder.layers.9.layer_norm2 LayerNorm
+text_model.encoder.layers.10 CLIPEncoderLayer
+text_model.encoder.layers.10.self_attn CLIPAttention
+text_model.encoder.layers.10.self_attn.k_proj Linear
+text_model.encoder.layers.10.self_attn.v_proj Linear
+text_model.encoder.layers.10.self_attn.q_proj Linear
+text_model.encoder.layers.10.self_attn.out_proj Linear
+text_model.encoder.layers.10.layer_norm1 LayerNorm
+text_model.encoder.layers.10.mlp CLIPMLP
+text_model.encoder.layers.10.mlp.activation_fn GELUActivation
+text_model.encoder.layers.10.mlp.fc1 Linear
+text_model.encoder.layers.10.mlp.fc2 Linear
+text_model.encoder.layers.10.layer_norm2 LayerNorm
+text_model.encoder.layers.11 CLIPEncoderLayer
+text_model.encoder.layers.11.self_attn CLIPAttention
+text_model.encoder.layers.11.self_attn.k_proj Linear
+text_model.encoder.layers.11.self_attn.v_proj Linear
+text_model.encoder.layers.11.self_attn.q_proj Linear
+text_model.encoder.layers.11.self_attn.out_proj Linear
+text_model.encoder.layers.11.layer_norm1 LayerNorm
+text_model.encoder.layers.11.mlp CLIPMLP
+text_model.encoder.layers.11.mlp.activation_fn GELUActivation
+text_model.encoder.layers.11.mlp.fc1 Linear
+text_model.encoder.layers.11.mlp.fc2 Linear
+text_model.encoder.layers.11.layer_norm2 LayerNorm
+text_model.encoder.layers.12 CLIPEncoderLayer
+text_model.encoder.layers.12.self_attn CLIPAttention
+text_model.encoder.layers.12.self_attn.k_proj Linear
+text_model.encoder.layers.12.self_attn.v_proj Linear
+text_model.encoder.layers.12.self_attn.q_proj Linear
+text_model.encoder.layers.12.self_attn.out_proj Linear
+text_model.encoder.layers.12.layer_norm1 LayerNorm
+text_model.encoder.layers.12.mlp CLIPMLP
+text_model.encoder.layers.12.mlp.activation_fn GELUActivation
+text_model.encoder.layers.12.mlp.fc1 Linear
+text_model.encoder.layers.12.mlp.fc2 Linear
+text_model.encoder.layers.12.layer_norm2 LayerNorm
+text_model.encoder.layers.13 CLIPEncoderLayer
+text_model.encoder.layers.13.self_attn CLIPAttention
+text_model.encoder.layers.13.self_attn.k_proj Linear
+text_model.encoder.layers.13.self_attn.v_proj Linear
+text_model.encoder.layers.13.self_attn.q_proj Linear
+text_model.encoder.layers.13.self_attn.out_proj Linear
+text_model.encoder.layers.13.layer_norm1 LayerNorm
+text_model.encoder.layers.13.mlp CLIPMLP
+text_model.encoder.layers.13.mlp.activation_fn GELUActivation
+text_model.encoder.layers.13.mlp.fc1 Linear
+text_model.encoder.layers.13.mlp.fc2 Linear
+text_model.encoder.layers.13.layer_norm2 LayerNorm
+text_model.encoder.layers.14 CLIPEncoderLayer
+text_model.encoder.layers.14.self_attn CLIPAttention
+text_model.encoder.layers.14.self_attn.k_proj Linear
+text_model.encoder.layers.14.self_attn.v_proj Linear
+text_model.encoder.layers.14.self_attn.q_proj Linear
+text_model.encoder.layers.14.self_attn.out_proj Linear
+text_model.encoder.layers.14.layer_norm1 LayerNorm
+text_model.encoder.layers.14.mlp CLIPMLP
+text_model.encoder.layers.14.mlp.activation_fn GELUActivation
+text_model.encoder.layers.14.mlp.fc1 Linear
+text_model.encoder.layers.14.mlp.fc2 Linear
+text_model.encoder.layers.14.layer_norm2 LayerNorm
+text_model.encoder.layers.15 CLIPEncoderLayer
+text_model.encoder.layers.15.self_attn CLIPAttention
+text_model.encoder.layers.15.self_attn.k_proj Linear
+text_model.encoder.layers.15.self_attn.v_proj Linear
+text_model.encoder.layers.15.self_attn.q_proj Linear
+text_model.encoder.layers.15.self_attn.out_proj Linear
+text_model.encoder.layers.15.layer_norm1 LayerNorm
+text_model.encoder.layers.15.mlp CLIPMLP
+text_model.encoder.layers.15.mlp.activation_fn GELUActivation
+text_model.encoder.layers.15.mlp.fc1 Linear
+text_model.encoder.layers.15.mlp.fc2 Linear
+text_model.encoder.layers.15.layer_norm2 LayerNorm
+text_model.encoder.layers.16 CLIPEncoderLayer
+text_model.encoder.layers.16.self_attn CLIPAttention
+text_model.encoder.layers.16.self_attn.k_proj Linear
+text_model.encoder.layers.16.self_attn.v_proj Linear
+text_model.encoder.layers.16.self_attn.q_proj Linear
+text_model.encoder.layers.16.self_attn.out_proj Linear
+text_model.encoder.layers.16.layer_norm1 LayerNorm
+text_model.encoder.layers.16.mlp CLIPMLP
+text_model.encoder.layers.16.mlp.activation_fn GELUActivation
+text_model.encoder.layers.16.mlp.fc1 Linear
+text_model.encoder.layers.16.mlp.fc2 Linear
+text_model.encoder.layers.16.layer_norm2 LayerNorm
+text_model.encoder.layers.17 CLIPEncoderLayer
+text_model.encoder.layers.17.self_attn CLIPAttention
+text_model.encoder.layers.17.self_attn.k_proj Linear
+text_model.encoder.layers.17.self_attn.v_proj Linear
+text_model.encoder.layers.17.self_attn.q_proj Linear
+text_model.encoder.layers.17.self_attn.out_proj Linear
+text_model.encoder.layers.17.layer_norm1 LayerNorm
+text_model.encoder.layers.17.mlp CLIPMLP
+text_model.encoder.layers.17.mlp.activation_fn GELUActivation
+text_model.encoder.layers.17.mlp.fc1 Linear
+text_model.encoder.layers.17.mlp.fc2 Linear
+text_model.encoder.layers.17.layer_norm2 LayerNorm
+text_model.encoder.layers.18 CLIPEncoderLayer
+text_model.encoder.layers.18.self_attn CLIPAttention
+text_model.encoder.layers.18.self_attn.k_proj Linear
+text_model.encoder.layers.18.self_attn.v_proj Linear
+text_model.encoder.layers.18.self_attn.q_proj Linear
+text_model.encoder.layers.18.self_attn.out_proj Linear
+text_model.encoder.layers.18.layer_norm1 LayerNorm
+text_model.encoder.layers.18.mlp CLIPMLP
+text_model.encoder.layers.18.mlp.activation_fn GELUActivation
+text_model.encoder.layers.18.mlp.fc1 Linear
+text_model.encoder.layers.18.mlp.fc2 Linear
+text_model.encoder.layers.18.layer_norm2 LayerNorm
+text_model.encoder.layers.19 CLIPEncoderLayer
+text_model.encoder.layers.19.self_attn CLIPAttention
+text_model.encoder.layers.19.self_attn.k_proj Linear
+text_model.encoder.layers.19.self_attn.v_proj Linear
+text_model.encoder.layers.19.self_attn.q_proj Linear
+text_model.encoder.layers.19.self_attn.out_proj Linear
+text_model.encoder.layers.19.layer_norm1 LayerNorm
+text_model.encoder.layers.19.mlp CLIPMLP
+text_model.encoder.layers.19.mlp.activation_fn GELUActivation
+text_model.encoder.layers.19.mlp.fc1 Linear
+text_model.encoder.layers.19.mlp.fc2 Linear
+text_model.encoder.layers.19.layer_norm2 LayerNorm
+text_model.encoder.layers.20 CLIPEncoderLayer
+text_model.encoder.layers.20.self_attn CLIPAttention
+text_model.encoder.layers.20.self_attn.k_proj Linear
+text_model.encoder.layers.20.self_attn.v_proj Linear
+text_model.encoder.layers.20.self_attn.q_proj Linear
+text_model.encoder.layers.20.self_attn.out_proj Linear
+text_model.encoder.layers.20.layer_norm1 LayerNorm
+text_model.encoder.layers.20.mlp CLIPMLP
+text_model.encoder.layers.20.mlp.activation_fn GELUActivation
+text_model.encoder.layers.20.mlp.fc1 Linear
+text_model.encoder.layers.20.mlp.fc2 Linear
+text_model.encoder.layers.20.layer_norm2 LayerNorm
+text_model.encoder.layers.21 CLIPEncoderLayer
+text_model.encoder.layers.21.self_attn CLIPAttention
+text_model.encoder.layers.21.self_attn.k_proj Linear
+text_model.encoder.layers.21.self_attn.v_proj Linear
+text_model.encoder.layers.21.self_attn.q_proj Linear
+text_model.encoder.layers.21.self_attn.out_proj Linear
+text_model.encoder.layers.21.layer_norm1 LayerNorm
+text_model.encoder.layers.21.mlp CLIPMLP
+text_model.encoder.layers.21.mlp.activation_fn GELUActivation
+text_model.encoder.layers.21.mlp.fc1 Linear
+text_model.encoder.layers.21.mlp.fc2 Linear
+text_model.encoder.layers.21.layer_norm2 LayerNorm
+text_model.encoder.layers.22 CLIPEncoderLayer
+text_model.encoder.layers.22.self_attn CLIPAttention
+text_model.encoder.layers.22.self_attn.k_proj Linear
+text_model.encoder.layers.22.self_attn.v_proj Linear
+text_model.encoder.layers.22.self_attn.q_proj Linear
+text_model.encoder.layers.22.self_attn.out_proj Linear
+text_model.encoder.layers.22.layer_norm1 LayerNorm
+text_model.encoder.layers.22.mlp CLIPMLP
+text_model.encoder.layers.22.mlp.activation_fn GELUActivation
+text_model.encoder.layers.22.mlp.fc1 Linear
+text_model.encoder.layers.22.mlp.fc2 Linear
+text_model.encoder.layers.22.layer_norm2 LayerNorm
+text_model.encoder.layers.23 CLIPEncoderLayer
+text_model.encoder.layers.23.self_attn CLIPAttention
+text_model.encoder.layers.23.self_attn.k_proj Linear
+text_model.encoder.layers.23.self_attn.v_proj Linear
+text_model.encoder.layers.23.self_attn.q_proj Linear
+text_model.encoder.layers.23.self_attn.out_proj Linear
+text_model.encoder.layers.23.layer_norm1 LayerNorm
+text_model.encoder.layers.23.mlp CLIPMLP
+text_model.encoder.layers.23.mlp.activation_fn GELUActivation
+text_model.encoder.layers.23.mlp.fc1 Linear
+text_model.encoder.layers.23.mlp.fc2 Linear
+text_model.encoder.layers.23.layer_norm2 LayerNorm
+text_model.encoder.layers.24 CLIPEncoderLayer
+text_model.encoder.layers.24.self_attn CLIPAttention
+text_model.encoder.layers.24.self_attn.k_proj Linear
+text_model.encoder.layers.24.self_attn.v_proj Linear
+text_model.encoder.layers.24.self_attn.q_proj Linear
+text_model.encoder.layers.24.self_attn.out_proj Linear
+text_model.encoder.layers.24.layer_norm1 LayerNorm
+text_model.encoder.layers.24.mlp CLIPMLP
+text_model.encoder.layers.24.mlp.activation_fn GELUActivation
+text_model.encoder.layers.24.mlp.fc1 Linear
+text_model.encoder.layers.24.mlp.fc2 Linear
+text_model.encoder.layers.24.layer_norm2 LayerNorm
+text_model.encoder.layers.25 CLIPEncoderLayer
+text_model.encoder.layers.25.self_attn CLIPAttention
+text_model.encoder.layers.25.self_attn.k_proj Linear
+text_model.encoder.layers.25.self_attn.v_proj Linear
+text_model.encoder.layers.25.self_attn.q_proj Linear
+text_model.encoder.layers.25.self_attn.out_proj Linear
+text_model.encoder.layers.25.layer_norm1 LayerNorm
+text_model.encoder.layers.25.mlp CLIPMLP
+text_model.encoder.layers.25.mlp.activation_fn GELUActivation
+text_model.encoder.layers.25.mlp.fc1 Linear
+text_model.encoder.layers.25.mlp.fc2 Linear
+text_model.encoder.layers.25.layer_norm2 LayerNorm
+text_model.encoder.layers.26 CLIPEncoderLayer
+text_model.encoder.layers.26.self_attn CLIPAttention
+text_model.encoder.layers.26.self_attn.k_proj Linear
+text_model.encoder.layers.26.self_attn.v_proj Linear
+text_model.encoder.layers.26.self_attn.q_proj Linear
+text_model.encoder.layers.26.self_attn.out_proj Linear
+text_model.encoder.layers.26.layer_norm1 LayerNorm
+text_model.encoder.layers.26.mlp CLIPMLP
+text_model.encoder.layers.26.mlp.activation_fn GELUActivation
+text_model.encoder.layers.26.mlp.fc1 Linear
+text_model.encoder.layers.26.mlp.fc2 Linear
+text_model.encoder.layers.26.layer_norm2 LayerNorm
+text_model.encoder.layers.27 CLIPEncoderLayer
+text_model.encoder.layers.27.self_attn CLIPAttention
+text_model.encoder.layers.27.self_attn.k_proj Linear
+text_model.encoder.layers.27.self_attn.v_proj Linear
+text_model.encoder.layers.27.self_attn.q_proj Linear
+text_model.encoder.layers.27.self_attn.out_proj Linear
+text_model.encoder.layers.27.layer_norm1 LayerNorm
+text_model.encoder.layers.27.mlp CLIPMLP
+text_model.encoder.layers.27.mlp.activation_fn GELUActivation
+text_model.encoder.layers.27.mlp.fc1 Linear
+text_model.encoder.layers.27.mlp.fc2 Linear
+text_model.encoder.layers.27.layer_norm2 LayerNorm
+text_model.encoder.layers.28 CLIPEncoderLayer
+text_model.encoder.layers.28.self_attn CLIPAttention
+text_model.encoder.layers.28.self_attn.k_proj Linear
+text_model.encoder.layers.28.self_attn.v_proj Linear
+text_model.encoder.layers.28.self_attn.q_proj Linear
+text_model.encoder.layers.28.self_attn.out_proj Linear
+text_model.encoder.layers.28.layer_norm1 LayerNorm
+text_model.encoder.layers.28.mlp CLIPMLP
+text_model.encoder.layers.28.mlp.activation_fn GELUActivation
+text_model.encoder.layers.28.mlp.fc1 Linear
+text_model.encoder.layers.28.mlp.fc2 Linear
+text_model.encoder.layers.28.layer_norm2 LayerNorm
+text_model.encoder.layers.29 CLIPEncoderLayer
+text_model.encoder.layers.29.self_attn CLIPAttention
+text_model.encoder.layers.29.self_attn.k_proj Linear
+text_model.encoder.layers.29.self_attn.v_proj Linear
+text_model.encoder.layers.29.self_attn.q_proj Linear
+text_model.encoder.layers.29.self_attn.out_proj Linear
+text_model.encoder.layers.29.layer_norm1 LayerNorm
+text_model.encoder.layers.29.mlp CLIPMLP
+text_model.encoder.layers.29.mlp.activation_fn GELUActivation
+text_model.encoder.layers.29.mlp.fc1 Linear
+text_model.encoder.layers.29.mlp.fc2 Linear
+text_model.encoder.layers.29.layer_norm2 LayerNorm
+text_model.encoder.layers.30 CLIPEncoderLayer
+text_model.encoder.layers.30.self_attn CLIPAttention
+text_model.encoder.layers.30.self_attn.k_proj Linear
+text_model.encoder.layers.30.self_attn.v_proj Linear
+text_model.encoder.layers.30.self_attn.q_proj Linear
+text_model.encoder.layers.30.self_attn.out_proj Linear
+text_model.encoder.layers.30.layer_norm1 LayerNorm
+text_model.encoder.layers.30.mlp CLIPMLP
+text_model.encoder.layers.30.mlp.activation_fn GELUActivation
+text_model.encoder.layers.30.mlp.fc1 Linear
+text_model.encoder.layers.30.mlp.fc2 Linear
+text_model.encoder.layers.30.layer_norm2 LayerNorm
+text_model.encoder.layers.31 CLIPEncoderLayer
+text_model.encoder.layers.31.self_attn CLIPAttention
+text_model.encoder.layers.31.self_attn.k_proj Linear
+text_model.encoder.layers.31.self_attn.v_proj Linear
+text_model.encoder.layers.31.self_attn.q_proj Linear
+text_model.encoder.layers.31.self_attn.out_proj Linear
+text_model.encoder.layers.31.layer_norm1 LayerNorm
+text_model.encoder.layers.31.mlp CLIPMLP
+text_model.encoder.layers.31.mlp.activation_fn GELUActivation
+text_model.encoder.layers.31.mlp.fc1 Linear
+text_model.encoder.layers.31.mlp.fc2 Linear
+text_model.encoder.layers.31.layer_norm2 LayerNorm
+text_model.final_layer_norm LayerNorm
+text_projection Linear
+");
 
         /// <summary>Every module with its class, root first, in PyTorch's <c>named_modules()</c> order: 393 modules.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::Peft.Typed.Architecture.Targeting.ModuleEntry> Modules => Catalog.Modules;
@@ -606,8 +604,6 @@ public sealed partial class SdxlTextEncoder2 : global::Peft.Typed.Models.Typed.T
 
         /// <summary>PEFT's string <c>target_modules="pattern"</c>: a regex matching whole qualified names, or "all-linear". Constant patterns are checked at compile time (PT0002, PT0011).</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Matching(string pattern) => Catalog.Matching(pattern);
-
-        private static global::Peft.Typed.Architecture.Targeting.ModuleEntry M(string name, string kind) => new global::Peft.Typed.Architecture.Targeting.ModuleEntry(name, kind);
     }
 
     /// <summary>Sub-trees of <see cref="SdxlTextEncoder2"/> to restrict targets to (<c>Targets.All.Within(Scopes.SelfAttn)</c>) or exclude from them; index a list scope for one element (<c>Scopes.Layers[0]</c>).</summary>

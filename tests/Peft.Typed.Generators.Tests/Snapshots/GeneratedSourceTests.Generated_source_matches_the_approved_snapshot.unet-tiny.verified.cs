@@ -348,318 +348,316 @@ public sealed partial class TinyUnet : global::Peft.Typed.Models.Typed.TypedMode
     /// <summary>Adapter targets of <see cref="TinyUnet"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(Scopes.X)</c>; a set converts to <c>TargetModules</c>.</summary>
     public static class Targets
     {
-        /// <summary>The module catalog every target set and scope of this model refers to.</summary>
-        public static global::Peft.Typed.Architecture.Targeting.ModuleCatalog Catalog { get; } = new global::Peft.Typed.Architecture.Targeting.ModuleCatalog("TinyUnet", new global::Peft.Typed.Architecture.Targeting.ModuleEntry[]
-        {
-            M("", "UNet2DConditionModel"),
-            M("conv_in", "Conv2d"),
-            M("time_proj", "Timesteps"),
-            M("time_embedding", "TimestepEmbedding"),
-            M("time_embedding.linear_1", "Linear"),
-            M("time_embedding.act", "SiLU"),
-            M("time_embedding.linear_2", "Linear"),
-            M("down_blocks", "ModuleList"),
-            M("down_blocks.0", "DownBlock2D"),
-            M("down_blocks.0.resnets", "ModuleList"),
-            M("down_blocks.0.resnets.0", "ResnetBlock2D"),
-            M("down_blocks.0.resnets.0.norm1", "GroupNorm"),
-            M("down_blocks.0.resnets.0.conv1", "Conv2d"),
-            M("down_blocks.0.resnets.0.time_emb_proj", "Linear"),
-            M("down_blocks.0.resnets.0.norm2", "GroupNorm"),
-            M("down_blocks.0.resnets.0.dropout", "Dropout"),
-            M("down_blocks.0.resnets.0.conv2", "Conv2d"),
-            M("down_blocks.0.resnets.0.nonlinearity", "SiLU"),
-            M("down_blocks.0.resnets.1", "ResnetBlock2D"),
-            M("down_blocks.0.resnets.1.norm1", "GroupNorm"),
-            M("down_blocks.0.resnets.1.conv1", "Conv2d"),
-            M("down_blocks.0.resnets.1.time_emb_proj", "Linear"),
-            M("down_blocks.0.resnets.1.norm2", "GroupNorm"),
-            M("down_blocks.0.resnets.1.dropout", "Dropout"),
-            M("down_blocks.0.resnets.1.conv2", "Conv2d"),
-            M("down_blocks.0.resnets.1.nonlinearity", "SiLU"),
-            M("down_blocks.0.downsamplers", "ModuleList"),
-            M("down_blocks.0.downsamplers.0", "Downsample2D"),
-            M("down_blocks.0.downsamplers.0.conv", "Conv2d"),
-            M("down_blocks.1", "CrossAttnDownBlock2D"),
-            M("down_blocks.1.attentions", "ModuleList"),
-            M("down_blocks.1.attentions.0", "Transformer2DModel"),
-            M("down_blocks.1.attentions.0.norm", "GroupNorm"),
-            M("down_blocks.1.attentions.0.proj_in", "Conv2d"),
-            M("down_blocks.1.attentions.0.transformer_blocks", "ModuleList"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0", "BasicTransformerBlock"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.norm1", "LayerNorm"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.attn1", "Attention"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q", "Linear"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_k", "Linear"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_v", "Linear"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_out", "ModuleList"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_out.0", "Linear"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_out.1", "Dropout"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.norm2", "LayerNorm"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.attn2", "Attention"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_q", "Linear"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k", "Linear"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_v", "Linear"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_out", "ModuleList"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_out.0", "Linear"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_out.1", "Dropout"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.norm3", "LayerNorm"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.ff", "FeedForward"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.ff.net", "ModuleList"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.ff.net.0", "GEGLU"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.ff.net.0.proj", "Linear"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.ff.net.1", "Dropout"),
-            M("down_blocks.1.attentions.0.transformer_blocks.0.ff.net.2", "Linear"),
-            M("down_blocks.1.attentions.0.proj_out", "Conv2d"),
-            M("down_blocks.1.attentions.1", "Transformer2DModel"),
-            M("down_blocks.1.attentions.1.norm", "GroupNorm"),
-            M("down_blocks.1.attentions.1.proj_in", "Conv2d"),
-            M("down_blocks.1.attentions.1.transformer_blocks", "ModuleList"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0", "BasicTransformerBlock"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.norm1", "LayerNorm"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.attn1", "Attention"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.attn1.to_q", "Linear"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.attn1.to_k", "Linear"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.attn1.to_v", "Linear"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.attn1.to_out", "ModuleList"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.attn1.to_out.0", "Linear"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.attn1.to_out.1", "Dropout"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.norm2", "LayerNorm"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.attn2", "Attention"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.attn2.to_q", "Linear"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.attn2.to_k", "Linear"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.attn2.to_v", "Linear"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.attn2.to_out", "ModuleList"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.attn2.to_out.0", "Linear"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.attn2.to_out.1", "Dropout"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.norm3", "LayerNorm"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.ff", "FeedForward"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.ff.net", "ModuleList"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.ff.net.0", "GEGLU"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.ff.net.0.proj", "Linear"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.ff.net.1", "Dropout"),
-            M("down_blocks.1.attentions.1.transformer_blocks.0.ff.net.2", "Linear"),
-            M("down_blocks.1.attentions.1.proj_out", "Conv2d"),
-            M("down_blocks.1.resnets", "ModuleList"),
-            M("down_blocks.1.resnets.0", "ResnetBlock2D"),
-            M("down_blocks.1.resnets.0.norm1", "GroupNorm"),
-            M("down_blocks.1.resnets.0.conv1", "Conv2d"),
-            M("down_blocks.1.resnets.0.time_emb_proj", "Linear"),
-            M("down_blocks.1.resnets.0.norm2", "GroupNorm"),
-            M("down_blocks.1.resnets.0.dropout", "Dropout"),
-            M("down_blocks.1.resnets.0.conv2", "Conv2d"),
-            M("down_blocks.1.resnets.0.nonlinearity", "SiLU"),
-            M("down_blocks.1.resnets.0.conv_shortcut", "Conv2d"),
-            M("down_blocks.1.resnets.1", "ResnetBlock2D"),
-            M("down_blocks.1.resnets.1.norm1", "GroupNorm"),
-            M("down_blocks.1.resnets.1.conv1", "Conv2d"),
-            M("down_blocks.1.resnets.1.time_emb_proj", "Linear"),
-            M("down_blocks.1.resnets.1.norm2", "GroupNorm"),
-            M("down_blocks.1.resnets.1.dropout", "Dropout"),
-            M("down_blocks.1.resnets.1.conv2", "Conv2d"),
-            M("down_blocks.1.resnets.1.nonlinearity", "SiLU"),
-            M("up_blocks", "ModuleList"),
-            M("up_blocks.0", "CrossAttnUpBlock2D"),
-            M("up_blocks.0.attentions", "ModuleList"),
-            M("up_blocks.0.attentions.0", "Transformer2DModel"),
-            M("up_blocks.0.attentions.0.norm", "GroupNorm"),
-            M("up_blocks.0.attentions.0.proj_in", "Conv2d"),
-            M("up_blocks.0.attentions.0.transformer_blocks", "ModuleList"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0", "BasicTransformerBlock"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.norm1", "LayerNorm"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.attn1", "Attention"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q", "Linear"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.attn1.to_k", "Linear"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.attn1.to_v", "Linear"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.attn1.to_out", "ModuleList"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.attn1.to_out.0", "Linear"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.attn1.to_out.1", "Dropout"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.norm2", "LayerNorm"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.attn2", "Attention"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.attn2.to_q", "Linear"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k", "Linear"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.attn2.to_v", "Linear"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.attn2.to_out", "ModuleList"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.attn2.to_out.0", "Linear"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.attn2.to_out.1", "Dropout"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.norm3", "LayerNorm"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.ff", "FeedForward"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.ff.net", "ModuleList"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.ff.net.0", "GEGLU"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.ff.net.0.proj", "Linear"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.ff.net.1", "Dropout"),
-            M("up_blocks.0.attentions.0.transformer_blocks.0.ff.net.2", "Linear"),
-            M("up_blocks.0.attentions.0.proj_out", "Conv2d"),
-            M("up_blocks.0.attentions.1", "Transformer2DModel"),
-            M("up_blocks.0.attentions.1.norm", "GroupNorm"),
-            M("up_blocks.0.attentions.1.proj_in", "Conv2d"),
-            M("up_blocks.0.attentions.1.transformer_blocks", "ModuleList"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0", "BasicTransformerBlock"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.norm1", "LayerNorm"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.attn1", "Attention"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.attn1.to_q", "Linear"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.attn1.to_k", "Linear"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.attn1.to_v", "Linear"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.attn1.to_out", "ModuleList"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.attn1.to_out.0", "Linear"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.attn1.to_out.1", "Dropout"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.norm2", "LayerNorm"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.attn2", "Attention"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.attn2.to_q", "Linear"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.attn2.to_k", "Linear"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.attn2.to_v", "Linear"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.attn2.to_out", "ModuleList"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.attn2.to_out.0", "Linear"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.attn2.to_out.1", "Dropout"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.norm3", "LayerNorm"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.ff", "FeedForward"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.ff.net", "ModuleList"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.ff.net.0", "GEGLU"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.ff.net.0.proj", "Linear"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.ff.net.1", "Dropout"),
-            M("up_blocks.0.attentions.1.transformer_blocks.0.ff.net.2", "Linear"),
-            M("up_blocks.0.attentions.1.proj_out", "Conv2d"),
-            M("up_blocks.0.attentions.2", "Transformer2DModel"),
-            M("up_blocks.0.attentions.2.norm", "GroupNorm"),
-            M("up_blocks.0.attentions.2.proj_in", "Conv2d"),
-            M("up_blocks.0.attentions.2.transformer_blocks", "ModuleList"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0", "BasicTransformerBlock"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.norm1", "LayerNorm"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.attn1", "Attention"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.attn1.to_q", "Linear"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.attn1.to_k", "Linear"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.attn1.to_v", "Linear"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.attn1.to_out", "ModuleList"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.attn1.to_out.0", "Linear"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.attn1.to_out.1", "Dropout"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.norm2", "LayerNorm"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.attn2", "Attention"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.attn2.to_q", "Linear"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.attn2.to_k", "Linear"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.attn2.to_v", "Linear"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.attn2.to_out", "ModuleList"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.attn2.to_out.0", "Linear"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.attn2.to_out.1", "Dropout"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.norm3", "LayerNorm"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.ff", "FeedForward"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.ff.net", "ModuleList"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.ff.net.0", "GEGLU"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.ff.net.0.proj", "Linear"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.ff.net.1", "Dropout"),
-            M("up_blocks.0.attentions.2.transformer_blocks.0.ff.net.2", "Linear"),
-            M("up_blocks.0.attentions.2.proj_out", "Conv2d"),
-            M("up_blocks.0.resnets", "ModuleList"),
-            M("up_blocks.0.resnets.0", "ResnetBlock2D"),
-            M("up_blocks.0.resnets.0.norm1", "GroupNorm"),
-            M("up_blocks.0.resnets.0.conv1", "Conv2d"),
-            M("up_blocks.0.resnets.0.time_emb_proj", "Linear"),
-            M("up_blocks.0.resnets.0.norm2", "GroupNorm"),
-            M("up_blocks.0.resnets.0.dropout", "Dropout"),
-            M("up_blocks.0.resnets.0.conv2", "Conv2d"),
-            M("up_blocks.0.resnets.0.nonlinearity", "SiLU"),
-            M("up_blocks.0.resnets.0.conv_shortcut", "Conv2d"),
-            M("up_blocks.0.resnets.1", "ResnetBlock2D"),
-            M("up_blocks.0.resnets.1.norm1", "GroupNorm"),
-            M("up_blocks.0.resnets.1.conv1", "Conv2d"),
-            M("up_blocks.0.resnets.1.time_emb_proj", "Linear"),
-            M("up_blocks.0.resnets.1.norm2", "GroupNorm"),
-            M("up_blocks.0.resnets.1.dropout", "Dropout"),
-            M("up_blocks.0.resnets.1.conv2", "Conv2d"),
-            M("up_blocks.0.resnets.1.nonlinearity", "SiLU"),
-            M("up_blocks.0.resnets.1.conv_shortcut", "Conv2d"),
-            M("up_blocks.0.resnets.2", "ResnetBlock2D"),
-            M("up_blocks.0.resnets.2.norm1", "GroupNorm"),
-            M("up_blocks.0.resnets.2.conv1", "Conv2d"),
-            M("up_blocks.0.resnets.2.time_emb_proj", "Linear"),
-            M("up_blocks.0.resnets.2.norm2", "GroupNorm"),
-            M("up_blocks.0.resnets.2.dropout", "Dropout"),
-            M("up_blocks.0.resnets.2.conv2", "Conv2d"),
-            M("up_blocks.0.resnets.2.nonlinearity", "SiLU"),
-            M("up_blocks.0.resnets.2.conv_shortcut", "Conv2d"),
-            M("up_blocks.0.upsamplers", "ModuleList"),
-            M("up_blocks.0.upsamplers.0", "Upsample2D"),
-            M("up_blocks.0.upsamplers.0.conv", "Conv2d"),
-            M("up_blocks.1", "UpBlock2D"),
-            M("up_blocks.1.resnets", "ModuleList"),
-            M("up_blocks.1.resnets.0", "ResnetBlock2D"),
-            M("up_blocks.1.resnets.0.norm1", "GroupNorm"),
-            M("up_blocks.1.resnets.0.conv1", "Conv2d"),
-            M("up_blocks.1.resnets.0.time_emb_proj", "Linear"),
-            M("up_blocks.1.resnets.0.norm2", "GroupNorm"),
-            M("up_blocks.1.resnets.0.dropout", "Dropout"),
-            M("up_blocks.1.resnets.0.conv2", "Conv2d"),
-            M("up_blocks.1.resnets.0.nonlinearity", "SiLU"),
-            M("up_blocks.1.resnets.0.conv_shortcut", "Conv2d"),
-            M("up_blocks.1.resnets.1", "ResnetBlock2D"),
-            M("up_blocks.1.resnets.1.norm1", "GroupNorm"),
-            M("up_blocks.1.resnets.1.conv1", "Conv2d"),
-            M("up_blocks.1.resnets.1.time_emb_proj", "Linear"),
-            M("up_blocks.1.resnets.1.norm2", "GroupNorm"),
-            M("up_blocks.1.resnets.1.dropout", "Dropout"),
-            M("up_blocks.1.resnets.1.conv2", "Conv2d"),
-            M("up_blocks.1.resnets.1.nonlinearity", "SiLU"),
-            M("up_blocks.1.resnets.1.conv_shortcut", "Conv2d"),
-            M("up_blocks.1.resnets.2", "ResnetBlock2D"),
-            M("up_blocks.1.resnets.2.norm1", "GroupNorm"),
-            M("up_blocks.1.resnets.2.conv1", "Conv2d"),
-            M("up_blocks.1.resnets.2.time_emb_proj", "Linear"),
-            M("up_blocks.1.resnets.2.norm2", "GroupNorm"),
-            M("up_blocks.1.resnets.2.dropout", "Dropout"),
-            M("up_blocks.1.resnets.2.conv2", "Conv2d"),
-            M("up_blocks.1.resnets.2.nonlinearity", "SiLU"),
-            M("up_blocks.1.resnets.2.conv_shortcut", "Conv2d"),
-            M("mid_block", "UNetMidBlock2DCrossAttn"),
-            M("mid_block.attentions", "ModuleList"),
-            M("mid_block.attentions.0", "Transformer2DModel"),
-            M("mid_block.attentions.0.norm", "GroupNorm"),
-            M("mid_block.attentions.0.proj_in", "Conv2d"),
-            M("mid_block.attentions.0.transformer_blocks", "ModuleList"),
-            M("mid_block.attentions.0.transformer_blocks.0", "BasicTransformerBlock"),
-            M("mid_block.attentions.0.transformer_blocks.0.norm1", "LayerNorm"),
-            M("mid_block.attentions.0.transformer_blocks.0.attn1", "Attention"),
-            M("mid_block.attentions.0.transformer_blocks.0.attn1.to_q", "Linear"),
-            M("mid_block.attentions.0.transformer_blocks.0.attn1.to_k", "Linear"),
-            M("mid_block.attentions.0.transformer_blocks.0.attn1.to_v", "Linear"),
-            M("mid_block.attentions.0.transformer_blocks.0.attn1.to_out", "ModuleList"),
-            M("mid_block.attentions.0.transformer_blocks.0.attn1.to_out.0", "Linear"),
-            M("mid_block.attentions.0.transformer_blocks.0.attn1.to_out.1", "Dropout"),
-            M("mid_block.attentions.0.transformer_blocks.0.norm2", "LayerNorm"),
-            M("mid_block.attentions.0.transformer_blocks.0.attn2", "Attention"),
-            M("mid_block.attentions.0.transformer_blocks.0.attn2.to_q", "Linear"),
-            M("mid_block.attentions.0.transformer_blocks.0.attn2.to_k", "Linear"),
-            M("mid_block.attentions.0.transformer_blocks.0.attn2.to_v", "Linear"),
-            M("mid_block.attentions.0.transformer_blocks.0.attn2.to_out", "ModuleList"),
-            M("mid_block.attentions.0.transformer_blocks.0.attn2.to_out.0", "Linear"),
-            M("mid_block.attentions.0.transformer_blocks.0.attn2.to_out.1", "Dropout"),
-            M("mid_block.attentions.0.transformer_blocks.0.norm3", "LayerNorm"),
-            M("mid_block.attentions.0.transformer_blocks.0.ff", "FeedForward"),
-            M("mid_block.attentions.0.transformer_blocks.0.ff.net", "ModuleList"),
-            M("mid_block.attentions.0.transformer_blocks.0.ff.net.0", "GEGLU"),
-            M("mid_block.attentions.0.transformer_blocks.0.ff.net.0.proj", "Linear"),
-            M("mid_block.attentions.0.transformer_blocks.0.ff.net.1", "Dropout"),
-            M("mid_block.attentions.0.transformer_blocks.0.ff.net.2", "Linear"),
-            M("mid_block.attentions.0.proj_out", "Conv2d"),
-            M("mid_block.resnets", "ModuleList"),
-            M("mid_block.resnets.0", "ResnetBlock2D"),
-            M("mid_block.resnets.0.norm1", "GroupNorm"),
-            M("mid_block.resnets.0.conv1", "Conv2d"),
-            M("mid_block.resnets.0.time_emb_proj", "Linear"),
-            M("mid_block.resnets.0.norm2", "GroupNorm"),
-            M("mid_block.resnets.0.dropout", "Dropout"),
-            M("mid_block.resnets.0.conv2", "Conv2d"),
-            M("mid_block.resnets.0.nonlinearity", "SiLU"),
-            M("mid_block.resnets.1", "ResnetBlock2D"),
-            M("mid_block.resnets.1.norm1", "GroupNorm"),
-            M("mid_block.resnets.1.conv1", "Conv2d"),
-            M("mid_block.resnets.1.time_emb_proj", "Linear"),
-            M("mid_block.resnets.1.norm2", "GroupNorm"),
-            M("mid_block.resnets.1.dropout", "Dropout"),
-            M("mid_block.resnets.1.conv2", "Conv2d"),
-            M("mid_block.resnets.1.nonlinearity", "SiLU"),
-            M("conv_norm_out", "GroupNorm"),
-            M("conv_act", "SiLU"),
-            M("conv_out", "Conv2d"),
-        });
+        /// <summary>The module catalog every target set and scope of this model refers to: the root's class, then every module (<c>qualified.name Class</c>) in registration order.</summary>
+        public static global::Peft.Typed.Architecture.Targeting.ModuleCatalog Catalog { get; } = global::Peft.Typed.Architecture.Targeting.ModuleCatalog.FromListing("TinyUnet", "UNet2DConditionModel", @"
+conv_in Conv2d
+time_proj Timesteps
+time_embedding TimestepEmbedding
+time_embedding.linear_1 Linear
+time_embedding.act SiLU
+time_embedding.linear_2 Linear
+down_blocks ModuleList
+down_blocks.0 DownBlock2D
+down_blocks.0.resnets ModuleList
+down_blocks.0.resnets.0 ResnetBlock2D
+down_blocks.0.resnets.0.norm1 GroupNorm
+down_blocks.0.resnets.0.conv1 Conv2d
+down_blocks.0.resnets.0.time_emb_proj Linear
+down_blocks.0.resnets.0.norm2 GroupNorm
+down_blocks.0.resnets.0.dropout Dropout
+down_blocks.0.resnets.0.conv2 Conv2d
+down_blocks.0.resnets.0.nonlinearity SiLU
+down_blocks.0.resnets.1 ResnetBlock2D
+down_blocks.0.resnets.1.norm1 GroupNorm
+down_blocks.0.resnets.1.conv1 Conv2d
+down_blocks.0.resnets.1.time_emb_proj Linear
+down_blocks.0.resnets.1.norm2 GroupNorm
+down_blocks.0.resnets.1.dropout Dropout
+down_blocks.0.resnets.1.conv2 Conv2d
+down_blocks.0.resnets.1.nonlinearity SiLU
+down_blocks.0.downsamplers ModuleList
+down_blocks.0.downsamplers.0 Downsample2D
+down_blocks.0.downsamplers.0.conv Conv2d
+down_blocks.1 CrossAttnDownBlock2D
+down_blocks.1.attentions ModuleList
+down_blocks.1.attentions.0 Transformer2DModel
+down_blocks.1.attentions.0.norm GroupNorm
+down_blocks.1.attentions.0.proj_in Conv2d
+down_blocks.1.attentions.0.transformer_blocks ModuleList
+down_blocks.1.attentions.0.transformer_blocks.0 BasicTransformerBlock
+down_blocks.1.attentions.0.transformer_blocks.0.norm1 LayerNorm
+down_blocks.1.attentions.0.transformer_blocks.0.attn1 Attention
+down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q Linear
+down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_k Linear
+down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_v Linear
+down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_out ModuleList
+down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_out.0 Linear
+down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_out.1 Dropout
+down_blocks.1.attentions.0.transformer_blocks.0.norm2 LayerNorm
+down_blocks.1.attentions.0.transformer_blocks.0.attn2 Attention
+down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_q Linear
+down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k Linear
+down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_v Linear
+down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_out ModuleList
+down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_out.0 Linear
+down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_out.1 Dropout
+down_blocks.1.attentions.0.transformer_blocks.0.norm3 LayerNorm
+down_blocks.1.attentions.0.transformer_blocks.0.ff FeedForward
+down_blocks.1.attentions.0.transformer_blocks.0.ff.net ModuleList
+down_blocks.1.attentions.0.transformer_blocks.0.ff.net.0 GEGLU
+down_blocks.1.attentions.0.transformer_blocks.0.ff.net.0.proj Linear
+down_blocks.1.attentions.0.transformer_blocks.0.ff.net.1 Dropout
+down_blocks.1.attentions.0.transformer_blocks.0.ff.net.2 Linear
+down_blocks.1.attentions.0.proj_out Conv2d
+down_blocks.1.attentions.1 Transformer2DModel
+down_blocks.1.attentions.1.norm GroupNorm
+down_blocks.1.attentions.1.proj_in Conv2d
+down_blocks.1.attentions.1.transformer_blocks ModuleList
+down_blocks.1.attentions.1.transformer_blocks.0 BasicTransformerBlock
+down_blocks.1.attentions.1.transformer_blocks.0.norm1 LayerNorm
+down_blocks.1.attentions.1.transformer_blocks.0.attn1 Attention
+down_blocks.1.attentions.1.transformer_blocks.0.attn1.to_q Linear
+down_blocks.1.attentions.1.transformer_blocks.0.attn1.to_k Linear
+down_blocks.1.attentions.1.transformer_blocks.0.attn1.to_v Linear
+down_blocks.1.attentions.1.transformer_blocks.0.attn1.to_out ModuleList
+down_blocks.1.attentions.1.transformer_blocks.0.attn1.to_out.0 Linear
+down_blocks.1.attentions.1.transformer_blocks.0.attn1.to_out.1 Dropout
+down_blocks.1.attentions.1.transformer_blocks.0.norm2 LayerNorm
+down_blocks.1.attentions.1.transformer_blocks.0.attn2 Attention
+down_blocks.1.attentions.1.transformer_blocks.0.attn2.to_q Linear
+down_blocks.1.attentions.1.transformer_blocks.0.attn2.to_k Linear
+down_blocks.1.attentions.1.transformer_blocks.0.attn2.to_v Linear
+down_blocks.1.attentions.1.transformer_blocks.0.attn2.to_out ModuleList
+down_blocks.1.attentions.1.transformer_blocks.0.attn2.to_out.0 Linear
+down_blocks.1.attentions.1.transformer_blocks.0.attn2.to_out.1 Dropout
+down_blocks.1.attentions.1.transformer_blocks.0.norm3 LayerNorm
+down_blocks.1.attentions.1.transformer_blocks.0.ff FeedForward
+down_blocks.1.attentions.1.transformer_blocks.0.ff.net ModuleList
+down_blocks.1.attentions.1.transformer_blocks.0.ff.net.0 GEGLU
+down_blocks.1.attentions.1.transformer_blocks.0.ff.net.0.proj Linear
+down_blocks.1.attentions.1.transformer_blocks.0.ff.net.1 Dropout
+down_blocks.1.attentions.1.transformer_blocks.0.ff.net.2 Linear
+down_blocks.1.attentions.1.proj_out Conv2d
+down_blocks.1.resnets ModuleList
+down_blocks.1.resnets.0 ResnetBlock2D
+down_blocks.1.resnets.0.norm1 GroupNorm
+down_blocks.1.resnets.0.conv1 Conv2d
+down_blocks.1.resnets.0.time_emb_proj Linear
+down_blocks.1.resnets.0.norm2 GroupNorm
+down_blocks.1.resnets.0.dropout Dropout
+down_blocks.1.resnets.0.conv2 Conv2d
+down_blocks.1.resnets.0.nonlinearity SiLU
+down_blocks.1.resnets.0.conv_shortcut Conv2d
+down_blocks.1.resnets.1 ResnetBlock2D
+down_blocks.1.resnets.1.norm1 GroupNorm
+down_blocks.1.resnets.1.conv1 Conv2d
+down_blocks.1.resnets.1.time_emb_proj Linear
+down_blocks.1.resnets.1.norm2 GroupNorm
+down_blocks.1.resnets.1.dropout Dropout
+down_blocks.1.resnets.1.conv2 Conv2d
+down_blocks.1.resnets.1.nonlinearity SiLU
+up_blocks ModuleList
+up_blocks.0 CrossAttnUpBlock2D
+up_blocks.0.attentions ModuleList
+up_blocks.0.attentions.0 Transformer2DModel
+up_blocks.0.attentions.0.norm GroupNorm
+up_blocks.0.attentions.0.proj_in Conv2d
+up_blocks.0.attentions.0.transformer_blocks ModuleList
+up_blocks.0.attentions.0.transformer_blocks.0 BasicTransformerBlock
+up_blocks.0.attentions.0.transformer_blocks.0.norm1 LayerNorm
+up_blocks.0.attentions.0.transformer_blocks.0.attn1 Attention
+up_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q Linear
+up_blocks.0.attentions.0.transformer_blocks.0.attn1.to_k Linear
+up_blocks.0.attentions.0.transformer_blocks.0.attn1.to_v Linear
+up_blocks.0.attentions.0.transformer_blocks.0.attn1.to_out ModuleList
+up_blocks.0.attentions.0.transformer_blocks.0.attn1.to_out.0 Linear
+up_blocks.0.attentions.0.transformer_blocks.0.attn1.to_out.1 Dropout
+up_blocks.0.attentions.0.transformer_blocks.0.norm2 LayerNorm
+up_blocks.0.attentions.0.transformer_blocks.0.attn2 Attention
+up_blocks.0.attentions.0.transformer_blocks.0.attn2.to_q Linear
+up_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k Linear
+up_blocks.0.attentions.0.transformer_blocks.0.attn2.to_v Linear
+up_blocks.0.attentions.0.transformer_blocks.0.attn2.to_out ModuleList
+up_blocks.0.attentions.0.transformer_blocks.0.attn2.to_out.0 Linear
+up_blocks.0.attentions.0.transformer_blocks.0.attn2.to_out.1 Dropout
+up_blocks.0.attentions.0.transformer_blocks.0.norm3 LayerNorm
+up_blocks.0.attentions.0.transformer_blocks.0.ff FeedForward
+up_blocks.0.attentions.0.transformer_blocks.0.ff.net ModuleList
+up_blocks.0.attentions.0.transformer_blocks.0.ff.net.0 GEGLU
+up_blocks.0.attentions.0.transformer_blocks.0.ff.net.0.proj Linear
+up_blocks.0.attentions.0.transformer_blocks.0.ff.net.1 Dropout
+up_blocks.0.attentions.0.transformer_blocks.0.ff.net.2 Linear
+up_blocks.0.attentions.0.proj_out Conv2d
+up_blocks.0.attentions.1 Transformer2DModel
+up_blocks.0.attentions.1.norm GroupNorm
+up_blocks.0.attentions.1.proj_in Conv2d
+up_blocks.0.attentions.1.transformer_blocks ModuleList
+up_blocks.0.attentions.1.transformer_blocks.0 BasicTransformerBlock
+up_blocks.0.attentions.1.transformer_blocks.0.norm1 LayerNorm
+up_blocks.0.attentions.1.transformer_blocks.0.attn1 Attention
+up_blocks.0.attentions.1.transformer_blocks.0.attn1.to_q Linear
+up_blocks.0.attentions.1.transformer_blocks.0.attn1.to_k Linear
+up_blocks.0.attentions.1.transformer_blocks.0.attn1.to_v Linear
+up_blocks.0.attentions.1.transformer_blocks.0.attn1.to_out ModuleList
+up_blocks.0.attentions.1.transformer_blocks.0.attn1.to_out.0 Linear
+up_blocks.0.attentions.1.transformer_blocks.0.attn1.to_out.1 Dropout
+up_blocks.0.attentions.1.transformer_blocks.0.norm2 LayerNorm
+up_blocks.0.attentions.1.transformer_blocks.0.attn2 Attention
+up_blocks.0.attentions.1.transformer_blocks.0.attn2.to_q Linear
+up_blocks.0.attentions.1.transformer_blocks.0.attn2.to_k Linear
+up_blocks.0.attentions.1.transformer_blocks.0.attn2.to_v Linear
+up_blocks.0.attentions.1.transformer_blocks.0.attn2.to_out ModuleList
+up_blocks.0.attentions.1.transformer_blocks.0.attn2.to_out.0 Linear
+up_blocks.0.attentions.1.transformer_blocks.0.attn2.to_out.1 Dropout
+up_blocks.0.attentions.1.transformer_blocks.0.norm3 LayerNorm
+up_blocks.0.attentions.1.transformer_blocks.0.ff FeedForward
+up_blocks.0.attentions.1.transformer_blocks.0.ff.net ModuleList
+up_blocks.0.attentions.1.transformer_blocks.0.ff.net.0 GEGLU
+up_blocks.0.attentions.1.transformer_blocks.0.ff.net.0.proj Linear
+up_blocks.0.attentions.1.transformer_blocks.0.ff.net.1 Dropout
+up_blocks.0.attentions.1.transformer_blocks.0.ff.net.2 Linear
+up_blocks.0.attentions.1.proj_out Conv2d
+up_blocks.0.attentions.2 Transformer2DModel
+up_blocks.0.attentions.2.norm GroupNorm
+up_blocks.0.attentions.2.proj_in Conv2d
+up_blocks.0.attentions.2.transformer_blocks ModuleList
+up_blocks.0.attentions.2.transformer_blocks.0 BasicTransformerBlock
+up_blocks.0.attentions.2.transformer_blocks.0.norm1 LayerNorm
+up_blocks.0.attentions.2.transformer_blocks.0.attn1 Attention
+up_blocks.0.attentions.2.transformer_blocks.0.attn1.to_q Linear
+up_blocks.0.attentions.2.transformer_blocks.0.attn1.to_k Linear
+up_blocks.0.attentions.2.transformer_blocks.0.attn1.to_v Linear
+up_blocks.0.attentions.2.transformer_blocks.0.attn1.to_out ModuleList
+up_blocks.0.attentions.2.transformer_blocks.0.attn1.to_out.0 Linear
+up_blocks.0.attentions.2.transformer_blocks.0.attn1.to_out.1 Dropout
+up_blocks.0.attentions.2.transformer_blocks.0.norm2 LayerNorm
+up_blocks.0.attentions.2.transformer_blocks.0.attn2 Attention
+up_blocks.0.attentions.2.transformer_blocks.0.attn2.to_q Linear
+up_blocks.0.attentions.2.transformer_blocks.0.attn2.to_k Linear
+up_blocks.0.attentions.2.transformer_blocks.0.attn2.to_v Linear
+up_blocks.0.attentions.2.transformer_blocks.0.attn2.to_out ModuleList
+up_blocks.0.attentions.2.transformer_blocks.0.attn2.to_out.0 Linear
+up_blocks.0.attentions.2.transformer_blocks.0.attn2.to_out.1 Dropout
+up_blocks.0.attentions.2.transformer_blocks.0.norm3 LayerNorm
+up_blocks.0.attentions.2.transformer_blocks.0.ff FeedForward
+up_blocks.0.attentions.2.transformer_blocks.0.ff.net ModuleList
+up_blocks.0.attentions.2.transformer_blocks.0.ff.net.0 GEGLU
+up_blocks.0.attentions.2.transformer_blocks.0.ff.net.0.proj Linear
+up_blocks.0.attentions.2.transformer_blocks.0.ff.net.1 Dropout
+up_blocks.0.attentions.2.transformer_blocks.0.ff.net.2 Linear
+up_blocks.0.attentions.2.proj_out Conv2d
+up_blocks.0.resnets ModuleList
+up_blocks.0.resnets.0 ResnetBlock2D
+up_blocks.0.resnets.0.norm1 GroupNorm
+up_blocks.0.resnets.0.conv1 Conv2d
+up_blocks.0.resnets.0.time_emb_proj Linear
+up_blocks.0.resnets.0.norm2 GroupNorm
+up_blocks.0.resnets.0.dropout Dropout
+up_blocks.0.resnets.0.conv2 Conv2d
+up_blocks.0.resnets.0.nonlinearity SiLU
+up_blocks.0.resnets.0.conv_shortcut Conv2d
+up_blocks.0.resnets.1 ResnetBlock2D
+up_blocks.0.resnets.1.norm1 GroupNorm
+up_blocks.0.resnets.1.conv1 Conv2d
+up_blocks.0.resnets.1.time_emb_proj Linear
+up_blocks.0.resnets.1.norm2 GroupNorm
+up_blocks.0.resnets.1.dropout Dropout
+up_blocks.0.resnets.1.conv2 Conv2d
+up_blocks.0.resnets.1.nonlinearity SiLU
+up_blocks.0.resnets.1.conv_shortcut Conv2d
+up_blocks.0.resnets.2 ResnetBlock2D
+up_blocks.0.resnets.2.norm1 GroupNorm
+up_blocks.0.resnets.2.conv1 Conv2d
+up_blocks.0.resnets.2.time_emb_proj Linear
+up_blocks.0.resnets.2.norm2 GroupNorm
+up_blocks.0.resnets.2.dropout Dropout
+up_blocks.0.resnets.2.conv2 Conv2d
+up_blocks.0.resnets.2.nonlinearity SiLU
+up_blocks.0.resnets.2.conv_shortcut Conv2d
+up_blocks.0.upsamplers ModuleList
+up_blocks.0.upsamplers.0 Upsample2D
+up_blocks.0.upsamplers.0.conv Conv2d
+up_blocks.1 UpBlock2D
+up_blocks.1.resnets ModuleList
+up_blocks.1.resnets.0 ResnetBlock2D
+up_blocks.1.resnets.0.norm1 GroupNorm
+up_blocks.1.resnets.0.conv1 Conv2d
+up_blocks.1.resnets.0.time_emb_proj Linear
+up_blocks.1.resnets.0.norm2 GroupNorm
+up_blocks.1.resnets.0.dropout Dropout
+up_blocks.1.resnets.0.conv2 Conv2d
+up_blocks.1.resnets.0.nonlinearity SiLU
+up_blocks.1.resnets.0.conv_shortcut Conv2d
+up_blocks.1.resnets.1 ResnetBlock2D
+up_blocks.1.resnets.1.norm1 GroupNorm
+up_blocks.1.resnets.1.conv1 Conv2d
+up_blocks.1.resnets.1.time_emb_proj Linear
+up_blocks.1.resnets.1.norm2 GroupNorm
+up_blocks.1.resnets.1.dropout Dropout
+up_blocks.1.resnets.1.conv2 Conv2d
+up_blocks.1.resnets.1.nonlinearity SiLU
+up_blocks.1.resnets.1.conv_shortcut Conv2d
+up_blocks.1.resnets.2 ResnetBlock2D
+up_blocks.1.resnets.2.norm1 GroupNorm
+up_blocks.1.resnets.2.conv1 Conv2d
+up_blocks.1.resnets.2.time_emb_proj Linear
+up_blocks.1.resnets.2.norm2 GroupNorm
+up_blocks.1.resnets.2.dropout Dropout
+up_blocks.1.resnets.2.conv2 Conv2d
+up_blocks.1.resnets.2.nonlinearity SiLU
+up_blocks.1.resnets.2.conv_shortcut Conv2d
+mid_block UNetMidBlock2DCrossAttn
+mid_block.attentions ModuleList
+mid_block.attentions.0 Transformer2DModel
+mid_block.attentions.0.norm GroupNorm
+mid_block.attentions.0.proj_in Conv2d
+mid_block.attentions.0.transformer_blocks ModuleList
+mid_block.attentions.0.transformer_blocks.0 BasicTransformerBlock
+mid_block.attentions.0.transformer_blocks.0.norm1 LayerNorm
+mid_block.attentions.0.transformer_blocks.0.attn1 Attention
+mid_block.attentions.0.transformer_blocks.0.attn1.to_q Linear
+mid_block.attentions.0.transformer_blocks.0.attn1.to_k Linear
+mid_block.attentions.0.transformer_blocks.0.attn1.to_v Linear
+mid_block.attentions.0.transformer_blocks.0.attn1.to_out ModuleList
+mid_block.attentions.0.transformer_blocks.0.attn1.to_out.0 Linear
+mid_block.attentions.0.transformer_blocks.0.attn1.to_out.1 Dropout
+mid_block.attentions.0.transformer_blocks.0.norm2 LayerNorm
+mid_block.attentions.0.transformer_blocks.0.attn2 Attention
+mid_block.attentions.0.transformer_blocks.0.attn2.to_q Linear
+mid_block.attentions.0.transformer_blocks.0.attn2.to_k Linear
+mid_block.attentions.0.transformer_blocks.0.attn2.to_v Linear
+mid_block.attentions.0.transformer_blocks.0.attn2.to_out ModuleList
+mid_block.attentions.0.transformer_blocks.0.attn2.to_out.0 Linear
+mid_block.attentions.0.transformer_blocks.0.attn2.to_out.1 Dropout
+mid_block.attentions.0.transformer_blocks.0.norm3 LayerNorm
+mid_block.attentions.0.transformer_blocks.0.ff FeedForward
+mid_block.attentions.0.transformer_blocks.0.ff.net ModuleList
+mid_block.attentions.0.transformer_blocks.0.ff.net.0 GEGLU
+mid_block.attentions.0.transformer_blocks.0.ff.net.0.proj Linear
+mid_block.attentions.0.transformer_blocks.0.ff.net.1 Dropout
+mid_block.attentions.0.transformer_blocks.0.ff.net.2 Linear
+mid_block.attentions.0.proj_out Conv2d
+mid_block.resnets ModuleList
+mid_block.resnets.0 ResnetBlock2D
+mid_block.resnets.0.norm1 GroupNorm
+mid_block.resnets.0.conv1 Conv2d
+mid_block.resnets.0.time_emb_proj Linear
+mid_block.resnets.0.norm2 GroupNorm
+mid_block.resnets.0.dropout Dropout
+mid_block.resnets.0.conv2 Conv2d
+mid_block.resnets.0.nonlinearity SiLU
+mid_block.resnets.1 ResnetBlock2D
+mid_block.resnets.1.norm1 GroupNorm
+mid_block.resnets.1.conv1 Conv2d
+mid_block.resnets.1.time_emb_proj Linear
+mid_block.resnets.1.norm2 GroupNorm
+mid_block.resnets.1.dropout Dropout
+mid_block.resnets.1.conv2 Conv2d
+mid_block.resnets.1.nonlinearity SiLU
+conv_norm_out GroupNorm
+conv_act SiLU
+conv_out Conv2d
+");
 
         /// <summary>Every module with its class, root first, in PyTorch's <c>named_modules()</c> order: 308 modules.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::Peft.Typed.Architecture.Targeting.ModuleEntry> Modules => Catalog.Modules;
@@ -738,8 +736,6 @@ public sealed partial class TinyUnet : global::Peft.Typed.Models.Typed.TypedMode
 
         /// <summary>PEFT's string <c>target_modules="pattern"</c>: a regex matching whole qualified names, or "all-linear". Constant patterns are checked at compile time (PT0002, PT0011).</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Matching(string pattern) => Catalog.Matching(pattern);
-
-        private static global::Peft.Typed.Architecture.Targeting.ModuleEntry M(string name, string kind) => new global::Peft.Typed.Architecture.Targeting.ModuleEntry(name, kind);
     }
 
     /// <summary>Sub-trees of <see cref="TinyUnet"/> to restrict targets to (<c>Targets.All.Within(Scopes.Attn1)</c>) or exclude from them; index a list scope for one element (<c>Scopes.DownBlocks[0]</c>).</summary>

@@ -251,161 +251,159 @@ public sealed partial class TinyVae : global::Peft.Typed.Models.Typed.TypedModel
     /// <summary>Adapter targets of <see cref="TinyVae"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(Scopes.X)</c>; a set converts to <c>TargetModules</c>.</summary>
     public static class Targets
     {
-        /// <summary>The module catalog every target set and scope of this model refers to.</summary>
-        public static global::Peft.Typed.Architecture.Targeting.ModuleCatalog Catalog { get; } = new global::Peft.Typed.Architecture.Targeting.ModuleCatalog("TinyVae", new global::Peft.Typed.Architecture.Targeting.ModuleEntry[]
-        {
-            M("", "AutoencoderKL"),
-            M("encoder", "Encoder"),
-            M("encoder.conv_in", "Conv2d"),
-            M("encoder.down_blocks", "ModuleList"),
-            M("encoder.down_blocks.0", "DownEncoderBlock2D"),
-            M("encoder.down_blocks.0.resnets", "ModuleList"),
-            M("encoder.down_blocks.0.resnets.0", "ResnetBlock2D"),
-            M("encoder.down_blocks.0.resnets.0.norm1", "GroupNorm"),
-            M("encoder.down_blocks.0.resnets.0.conv1", "Conv2d"),
-            M("encoder.down_blocks.0.resnets.0.norm2", "GroupNorm"),
-            M("encoder.down_blocks.0.resnets.0.dropout", "Dropout"),
-            M("encoder.down_blocks.0.resnets.0.conv2", "Conv2d"),
-            M("encoder.down_blocks.0.resnets.0.nonlinearity", "SiLU"),
-            M("encoder.down_blocks.0.resnets.1", "ResnetBlock2D"),
-            M("encoder.down_blocks.0.resnets.1.norm1", "GroupNorm"),
-            M("encoder.down_blocks.0.resnets.1.conv1", "Conv2d"),
-            M("encoder.down_blocks.0.resnets.1.norm2", "GroupNorm"),
-            M("encoder.down_blocks.0.resnets.1.dropout", "Dropout"),
-            M("encoder.down_blocks.0.resnets.1.conv2", "Conv2d"),
-            M("encoder.down_blocks.0.resnets.1.nonlinearity", "SiLU"),
-            M("encoder.down_blocks.0.downsamplers", "ModuleList"),
-            M("encoder.down_blocks.0.downsamplers.0", "Downsample2D"),
-            M("encoder.down_blocks.0.downsamplers.0.conv", "Conv2d"),
-            M("encoder.down_blocks.1", "DownEncoderBlock2D"),
-            M("encoder.down_blocks.1.resnets", "ModuleList"),
-            M("encoder.down_blocks.1.resnets.0", "ResnetBlock2D"),
-            M("encoder.down_blocks.1.resnets.0.norm1", "GroupNorm"),
-            M("encoder.down_blocks.1.resnets.0.conv1", "Conv2d"),
-            M("encoder.down_blocks.1.resnets.0.norm2", "GroupNorm"),
-            M("encoder.down_blocks.1.resnets.0.dropout", "Dropout"),
-            M("encoder.down_blocks.1.resnets.0.conv2", "Conv2d"),
-            M("encoder.down_blocks.1.resnets.0.nonlinearity", "SiLU"),
-            M("encoder.down_blocks.1.resnets.0.conv_shortcut", "Conv2d"),
-            M("encoder.down_blocks.1.resnets.1", "ResnetBlock2D"),
-            M("encoder.down_blocks.1.resnets.1.norm1", "GroupNorm"),
-            M("encoder.down_blocks.1.resnets.1.conv1", "Conv2d"),
-            M("encoder.down_blocks.1.resnets.1.norm2", "GroupNorm"),
-            M("encoder.down_blocks.1.resnets.1.dropout", "Dropout"),
-            M("encoder.down_blocks.1.resnets.1.conv2", "Conv2d"),
-            M("encoder.down_blocks.1.resnets.1.nonlinearity", "SiLU"),
-            M("encoder.mid_block", "UNetMidBlock2D"),
-            M("encoder.mid_block.attentions", "ModuleList"),
-            M("encoder.mid_block.attentions.0", "Attention"),
-            M("encoder.mid_block.attentions.0.group_norm", "GroupNorm"),
-            M("encoder.mid_block.attentions.0.to_q", "Linear"),
-            M("encoder.mid_block.attentions.0.to_k", "Linear"),
-            M("encoder.mid_block.attentions.0.to_v", "Linear"),
-            M("encoder.mid_block.attentions.0.to_out", "ModuleList"),
-            M("encoder.mid_block.attentions.0.to_out.0", "Linear"),
-            M("encoder.mid_block.attentions.0.to_out.1", "Dropout"),
-            M("encoder.mid_block.resnets", "ModuleList"),
-            M("encoder.mid_block.resnets.0", "ResnetBlock2D"),
-            M("encoder.mid_block.resnets.0.norm1", "GroupNorm"),
-            M("encoder.mid_block.resnets.0.conv1", "Conv2d"),
-            M("encoder.mid_block.resnets.0.norm2", "GroupNorm"),
-            M("encoder.mid_block.resnets.0.dropout", "Dropout"),
-            M("encoder.mid_block.resnets.0.conv2", "Conv2d"),
-            M("encoder.mid_block.resnets.0.nonlinearity", "SiLU"),
-            M("encoder.mid_block.resnets.1", "ResnetBlock2D"),
-            M("encoder.mid_block.resnets.1.norm1", "GroupNorm"),
-            M("encoder.mid_block.resnets.1.conv1", "Conv2d"),
-            M("encoder.mid_block.resnets.1.norm2", "GroupNorm"),
-            M("encoder.mid_block.resnets.1.dropout", "Dropout"),
-            M("encoder.mid_block.resnets.1.conv2", "Conv2d"),
-            M("encoder.mid_block.resnets.1.nonlinearity", "SiLU"),
-            M("encoder.conv_norm_out", "GroupNorm"),
-            M("encoder.conv_act", "SiLU"),
-            M("encoder.conv_out", "Conv2d"),
-            M("decoder", "Decoder"),
-            M("decoder.conv_in", "Conv2d"),
-            M("decoder.up_blocks", "ModuleList"),
-            M("decoder.up_blocks.0", "UpDecoderBlock2D"),
-            M("decoder.up_blocks.0.resnets", "ModuleList"),
-            M("decoder.up_blocks.0.resnets.0", "ResnetBlock2D"),
-            M("decoder.up_blocks.0.resnets.0.norm1", "GroupNorm"),
-            M("decoder.up_blocks.0.resnets.0.conv1", "Conv2d"),
-            M("decoder.up_blocks.0.resnets.0.norm2", "GroupNorm"),
-            M("decoder.up_blocks.0.resnets.0.dropout", "Dropout"),
-            M("decoder.up_blocks.0.resnets.0.conv2", "Conv2d"),
-            M("decoder.up_blocks.0.resnets.0.nonlinearity", "SiLU"),
-            M("decoder.up_blocks.0.resnets.1", "ResnetBlock2D"),
-            M("decoder.up_blocks.0.resnets.1.norm1", "GroupNorm"),
-            M("decoder.up_blocks.0.resnets.1.conv1", "Conv2d"),
-            M("decoder.up_blocks.0.resnets.1.norm2", "GroupNorm"),
-            M("decoder.up_blocks.0.resnets.1.dropout", "Dropout"),
-            M("decoder.up_blocks.0.resnets.1.conv2", "Conv2d"),
-            M("decoder.up_blocks.0.resnets.1.nonlinearity", "SiLU"),
-            M("decoder.up_blocks.0.resnets.2", "ResnetBlock2D"),
-            M("decoder.up_blocks.0.resnets.2.norm1", "GroupNorm"),
-            M("decoder.up_blocks.0.resnets.2.conv1", "Conv2d"),
-            M("decoder.up_blocks.0.resnets.2.norm2", "GroupNorm"),
-            M("decoder.up_blocks.0.resnets.2.dropout", "Dropout"),
-            M("decoder.up_blocks.0.resnets.2.conv2", "Conv2d"),
-            M("decoder.up_blocks.0.resnets.2.nonlinearity", "SiLU"),
-            M("decoder.up_blocks.0.upsamplers", "ModuleList"),
-            M("decoder.up_blocks.0.upsamplers.0", "Upsample2D"),
-            M("decoder.up_blocks.0.upsamplers.0.conv", "Conv2d"),
-            M("decoder.up_blocks.1", "UpDecoderBlock2D"),
-            M("decoder.up_blocks.1.resnets", "ModuleList"),
-            M("decoder.up_blocks.1.resnets.0", "ResnetBlock2D"),
-            M("decoder.up_blocks.1.resnets.0.norm1", "GroupNorm"),
-            M("decoder.up_blocks.1.resnets.0.conv1", "Conv2d"),
-            M("decoder.up_blocks.1.resnets.0.norm2", "GroupNorm"),
-            M("decoder.up_blocks.1.resnets.0.dropout", "Dropout"),
-            M("decoder.up_blocks.1.resnets.0.conv2", "Conv2d"),
-            M("decoder.up_blocks.1.resnets.0.nonlinearity", "SiLU"),
-            M("decoder.up_blocks.1.resnets.0.conv_shortcut", "Conv2d"),
-            M("decoder.up_blocks.1.resnets.1", "ResnetBlock2D"),
-            M("decoder.up_blocks.1.resnets.1.norm1", "GroupNorm"),
-            M("decoder.up_blocks.1.resnets.1.conv1", "Conv2d"),
-            M("decoder.up_blocks.1.resnets.1.norm2", "GroupNorm"),
-            M("decoder.up_blocks.1.resnets.1.dropout", "Dropout"),
-            M("decoder.up_blocks.1.resnets.1.conv2", "Conv2d"),
-            M("decoder.up_blocks.1.resnets.1.nonlinearity", "SiLU"),
-            M("decoder.up_blocks.1.resnets.2", "ResnetBlock2D"),
-            M("decoder.up_blocks.1.resnets.2.norm1", "GroupNorm"),
-            M("decoder.up_blocks.1.resnets.2.conv1", "Conv2d"),
-            M("decoder.up_blocks.1.resnets.2.norm2", "GroupNorm"),
-            M("decoder.up_blocks.1.resnets.2.dropout", "Dropout"),
-            M("decoder.up_blocks.1.resnets.2.conv2", "Conv2d"),
-            M("decoder.up_blocks.1.resnets.2.nonlinearity", "SiLU"),
-            M("decoder.mid_block", "UNetMidBlock2D"),
-            M("decoder.mid_block.attentions", "ModuleList"),
-            M("decoder.mid_block.attentions.0", "Attention"),
-            M("decoder.mid_block.attentions.0.group_norm", "GroupNorm"),
-            M("decoder.mid_block.attentions.0.to_q", "Linear"),
-            M("decoder.mid_block.attentions.0.to_k", "Linear"),
-            M("decoder.mid_block.attentions.0.to_v", "Linear"),
-            M("decoder.mid_block.attentions.0.to_out", "ModuleList"),
-            M("decoder.mid_block.attentions.0.to_out.0", "Linear"),
-            M("decoder.mid_block.attentions.0.to_out.1", "Dropout"),
-            M("decoder.mid_block.resnets", "ModuleList"),
-            M("decoder.mid_block.resnets.0", "ResnetBlock2D"),
-            M("decoder.mid_block.resnets.0.norm1", "GroupNorm"),
-            M("decoder.mid_block.resnets.0.conv1", "Conv2d"),
-            M("decoder.mid_block.resnets.0.norm2", "GroupNorm"),
-            M("decoder.mid_block.resnets.0.dropout", "Dropout"),
-            M("decoder.mid_block.resnets.0.conv2", "Conv2d"),
-            M("decoder.mid_block.resnets.0.nonlinearity", "SiLU"),
-            M("decoder.mid_block.resnets.1", "ResnetBlock2D"),
-            M("decoder.mid_block.resnets.1.norm1", "GroupNorm"),
-            M("decoder.mid_block.resnets.1.conv1", "Conv2d"),
-            M("decoder.mid_block.resnets.1.norm2", "GroupNorm"),
-            M("decoder.mid_block.resnets.1.dropout", "Dropout"),
-            M("decoder.mid_block.resnets.1.conv2", "Conv2d"),
-            M("decoder.mid_block.resnets.1.nonlinearity", "SiLU"),
-            M("decoder.conv_norm_out", "GroupNorm"),
-            M("decoder.conv_act", "SiLU"),
-            M("decoder.conv_out", "Conv2d"),
-            M("quant_conv", "Conv2d"),
-            M("post_quant_conv", "Conv2d"),
-        });
+        /// <summary>The module catalog every target set and scope of this model refers to: the root's class, then every module (<c>qualified.name Class</c>) in registration order.</summary>
+        public static global::Peft.Typed.Architecture.Targeting.ModuleCatalog Catalog { get; } = global::Peft.Typed.Architecture.Targeting.ModuleCatalog.FromListing("TinyVae", "AutoencoderKL", @"
+encoder Encoder
+encoder.conv_in Conv2d
+encoder.down_blocks ModuleList
+encoder.down_blocks.0 DownEncoderBlock2D
+encoder.down_blocks.0.resnets ModuleList
+encoder.down_blocks.0.resnets.0 ResnetBlock2D
+encoder.down_blocks.0.resnets.0.norm1 GroupNorm
+encoder.down_blocks.0.resnets.0.conv1 Conv2d
+encoder.down_blocks.0.resnets.0.norm2 GroupNorm
+encoder.down_blocks.0.resnets.0.dropout Dropout
+encoder.down_blocks.0.resnets.0.conv2 Conv2d
+encoder.down_blocks.0.resnets.0.nonlinearity SiLU
+encoder.down_blocks.0.resnets.1 ResnetBlock2D
+encoder.down_blocks.0.resnets.1.norm1 GroupNorm
+encoder.down_blocks.0.resnets.1.conv1 Conv2d
+encoder.down_blocks.0.resnets.1.norm2 GroupNorm
+encoder.down_blocks.0.resnets.1.dropout Dropout
+encoder.down_blocks.0.resnets.1.conv2 Conv2d
+encoder.down_blocks.0.resnets.1.nonlinearity SiLU
+encoder.down_blocks.0.downsamplers ModuleList
+encoder.down_blocks.0.downsamplers.0 Downsample2D
+encoder.down_blocks.0.downsamplers.0.conv Conv2d
+encoder.down_blocks.1 DownEncoderBlock2D
+encoder.down_blocks.1.resnets ModuleList
+encoder.down_blocks.1.resnets.0 ResnetBlock2D
+encoder.down_blocks.1.resnets.0.norm1 GroupNorm
+encoder.down_blocks.1.resnets.0.conv1 Conv2d
+encoder.down_blocks.1.resnets.0.norm2 GroupNorm
+encoder.down_blocks.1.resnets.0.dropout Dropout
+encoder.down_blocks.1.resnets.0.conv2 Conv2d
+encoder.down_blocks.1.resnets.0.nonlinearity SiLU
+encoder.down_blocks.1.resnets.0.conv_shortcut Conv2d
+encoder.down_blocks.1.resnets.1 ResnetBlock2D
+encoder.down_blocks.1.resnets.1.norm1 GroupNorm
+encoder.down_blocks.1.resnets.1.conv1 Conv2d
+encoder.down_blocks.1.resnets.1.norm2 GroupNorm
+encoder.down_blocks.1.resnets.1.dropout Dropout
+encoder.down_blocks.1.resnets.1.conv2 Conv2d
+encoder.down_blocks.1.resnets.1.nonlinearity SiLU
+encoder.mid_block UNetMidBlock2D
+encoder.mid_block.attentions ModuleList
+encoder.mid_block.attentions.0 Attention
+encoder.mid_block.attentions.0.group_norm GroupNorm
+encoder.mid_block.attentions.0.to_q Linear
+encoder.mid_block.attentions.0.to_k Linear
+encoder.mid_block.attentions.0.to_v Linear
+encoder.mid_block.attentions.0.to_out ModuleList
+encoder.mid_block.attentions.0.to_out.0 Linear
+encoder.mid_block.attentions.0.to_out.1 Dropout
+encoder.mid_block.resnets ModuleList
+encoder.mid_block.resnets.0 ResnetBlock2D
+encoder.mid_block.resnets.0.norm1 GroupNorm
+encoder.mid_block.resnets.0.conv1 Conv2d
+encoder.mid_block.resnets.0.norm2 GroupNorm
+encoder.mid_block.resnets.0.dropout Dropout
+encoder.mid_block.resnets.0.conv2 Conv2d
+encoder.mid_block.resnets.0.nonlinearity SiLU
+encoder.mid_block.resnets.1 ResnetBlock2D
+encoder.mid_block.resnets.1.norm1 GroupNorm
+encoder.mid_block.resnets.1.conv1 Conv2d
+encoder.mid_block.resnets.1.norm2 GroupNorm
+encoder.mid_block.resnets.1.dropout Dropout
+encoder.mid_block.resnets.1.conv2 Conv2d
+encoder.mid_block.resnets.1.nonlinearity SiLU
+encoder.conv_norm_out GroupNorm
+encoder.conv_act SiLU
+encoder.conv_out Conv2d
+decoder Decoder
+decoder.conv_in Conv2d
+decoder.up_blocks ModuleList
+decoder.up_blocks.0 UpDecoderBlock2D
+decoder.up_blocks.0.resnets ModuleList
+decoder.up_blocks.0.resnets.0 ResnetBlock2D
+decoder.up_blocks.0.resnets.0.norm1 GroupNorm
+decoder.up_blocks.0.resnets.0.conv1 Conv2d
+decoder.up_blocks.0.resnets.0.norm2 GroupNorm
+decoder.up_blocks.0.resnets.0.dropout Dropout
+decoder.up_blocks.0.resnets.0.conv2 Conv2d
+decoder.up_blocks.0.resnets.0.nonlinearity SiLU
+decoder.up_blocks.0.resnets.1 ResnetBlock2D
+decoder.up_blocks.0.resnets.1.norm1 GroupNorm
+decoder.up_blocks.0.resnets.1.conv1 Conv2d
+decoder.up_blocks.0.resnets.1.norm2 GroupNorm
+decoder.up_blocks.0.resnets.1.dropout Dropout
+decoder.up_blocks.0.resnets.1.conv2 Conv2d
+decoder.up_blocks.0.resnets.1.nonlinearity SiLU
+decoder.up_blocks.0.resnets.2 ResnetBlock2D
+decoder.up_blocks.0.resnets.2.norm1 GroupNorm
+decoder.up_blocks.0.resnets.2.conv1 Conv2d
+decoder.up_blocks.0.resnets.2.norm2 GroupNorm
+decoder.up_blocks.0.resnets.2.dropout Dropout
+decoder.up_blocks.0.resnets.2.conv2 Conv2d
+decoder.up_blocks.0.resnets.2.nonlinearity SiLU
+decoder.up_blocks.0.upsamplers ModuleList
+decoder.up_blocks.0.upsamplers.0 Upsample2D
+decoder.up_blocks.0.upsamplers.0.conv Conv2d
+decoder.up_blocks.1 UpDecoderBlock2D
+decoder.up_blocks.1.resnets ModuleList
+decoder.up_blocks.1.resnets.0 ResnetBlock2D
+decoder.up_blocks.1.resnets.0.norm1 GroupNorm
+decoder.up_blocks.1.resnets.0.conv1 Conv2d
+decoder.up_blocks.1.resnets.0.norm2 GroupNorm
+decoder.up_blocks.1.resnets.0.dropout Dropout
+decoder.up_blocks.1.resnets.0.conv2 Conv2d
+decoder.up_blocks.1.resnets.0.nonlinearity SiLU
+decoder.up_blocks.1.resnets.0.conv_shortcut Conv2d
+decoder.up_blocks.1.resnets.1 ResnetBlock2D
+decoder.up_blocks.1.resnets.1.norm1 GroupNorm
+decoder.up_blocks.1.resnets.1.conv1 Conv2d
+decoder.up_blocks.1.resnets.1.norm2 GroupNorm
+decoder.up_blocks.1.resnets.1.dropout Dropout
+decoder.up_blocks.1.resnets.1.conv2 Conv2d
+decoder.up_blocks.1.resnets.1.nonlinearity SiLU
+decoder.up_blocks.1.resnets.2 ResnetBlock2D
+decoder.up_blocks.1.resnets.2.norm1 GroupNorm
+decoder.up_blocks.1.resnets.2.conv1 Conv2d
+decoder.up_blocks.1.resnets.2.norm2 GroupNorm
+decoder.up_blocks.1.resnets.2.dropout Dropout
+decoder.up_blocks.1.resnets.2.conv2 Conv2d
+decoder.up_blocks.1.resnets.2.nonlinearity SiLU
+decoder.mid_block UNetMidBlock2D
+decoder.mid_block.attentions ModuleList
+decoder.mid_block.attentions.0 Attention
+decoder.mid_block.attentions.0.group_norm GroupNorm
+decoder.mid_block.attentions.0.to_q Linear
+decoder.mid_block.attentions.0.to_k Linear
+decoder.mid_block.attentions.0.to_v Linear
+decoder.mid_block.attentions.0.to_out ModuleList
+decoder.mid_block.attentions.0.to_out.0 Linear
+decoder.mid_block.attentions.0.to_out.1 Dropout
+decoder.mid_block.resnets ModuleList
+decoder.mid_block.resnets.0 ResnetBlock2D
+decoder.mid_block.resnets.0.norm1 GroupNorm
+decoder.mid_block.resnets.0.conv1 Conv2d
+decoder.mid_block.resnets.0.norm2 GroupNorm
+decoder.mid_block.resnets.0.dropout Dropout
+decoder.mid_block.resnets.0.conv2 Conv2d
+decoder.mid_block.resnets.0.nonlinearity SiLU
+decoder.mid_block.resnets.1 ResnetBlock2D
+decoder.mid_block.resnets.1.norm1 GroupNorm
+decoder.mid_block.resnets.1.conv1 Conv2d
+decoder.mid_block.resnets.1.norm2 GroupNorm
+decoder.mid_block.resnets.1.dropout Dropout
+decoder.mid_block.resnets.1.conv2 Conv2d
+decoder.mid_block.resnets.1.nonlinearity SiLU
+decoder.conv_norm_out GroupNorm
+decoder.conv_act SiLU
+decoder.conv_out Conv2d
+quant_conv Conv2d
+post_quant_conv Conv2d
+");
 
         /// <summary>Every module with its class, root first, in PyTorch's <c>named_modules()</c> order: 151 modules.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::Peft.Typed.Architecture.Targeting.ModuleEntry> Modules => Catalog.Modules;
@@ -463,8 +461,6 @@ public sealed partial class TinyVae : global::Peft.Typed.Models.Typed.TypedModel
 
         /// <summary>PEFT's string <c>target_modules="pattern"</c>: a regex matching whole qualified names, or "all-linear". Constant patterns are checked at compile time (PT0002, PT0011).</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Matching(string pattern) => Catalog.Matching(pattern);
-
-        private static global::Peft.Typed.Architecture.Targeting.ModuleEntry M(string name, string kind) => new global::Peft.Typed.Architecture.Targeting.ModuleEntry(name, kind);
     }
 
     /// <summary>Sub-trees of <see cref="TinyVae"/> to restrict targets to (<c>Targets.All.Within(Scopes.MidBlock)</c>) or exclude from them; index a list scope for one element (<c>Scopes.DownBlocks[0]</c>).</summary>

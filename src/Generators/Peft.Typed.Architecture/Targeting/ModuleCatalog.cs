@@ -73,6 +73,25 @@ public sealed class ModuleCatalog
         All = new TargetSet(this, Enumerable.Range(0, modules.Count).Where(IsAdaptable).ToArray());
     }
 
+    /// <summary>
+    /// A catalog from the compact listing generated classes carry: the root's class, then one module per line,
+    /// <c>qualified.name ClassName</c>, in registration order.
+    /// </summary>
+    public static ModuleCatalog FromListing(string modelName, string rootClassName, string listing)
+    {
+        var modules = new List<ModuleEntry> { new ModuleEntry("", rootClassName) };
+        foreach (var raw in listing.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0) continue;
+            int space = line.IndexOf(' ');
+            if (space <= 0 || space != line.LastIndexOf(' '))
+                throw new ArgumentException($"Module listing line '{line}' of {modelName} is not 'qualified.name ClassName'.", nameof(listing));
+            modules.Add(new ModuleEntry(line.Substring(0, space), line.Substring(space + 1)));
+        }
+        return new ModuleCatalog(modelName, modules);
+    }
+
     /// <summary>A catalog of every module of <paramref name="tree"/>, root included.</summary>
     public static ModuleCatalog FromTree(string modelName, ModuleTree tree) =>
         new ModuleCatalog(modelName, tree.Modules.Select(m => new ModuleEntry(m.Path, m.ClassName)).ToArray());

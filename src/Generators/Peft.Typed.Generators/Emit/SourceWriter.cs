@@ -16,6 +16,13 @@ internal sealed class SourceWriter
         return this;
     }
 
+    /// <summary>A line without indentation, for the inside of a verbatim string.</summary>
+    public SourceWriter Raw(string line)
+    {
+        _text.Append(line).Append('\n');
+        return this;
+    }
+
     /// <summary>Writes <c>{</c>, indents, and writes <c>}</c> (plus <paramref name="closing"/>) when disposed.</summary>
     public IDisposable Block(string closing = "")
     {
