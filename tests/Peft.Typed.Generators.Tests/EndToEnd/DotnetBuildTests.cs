@@ -10,7 +10,7 @@ namespace Peft.Typed.Generators.Tests.EndToEnd;
 /// A real <c>dotnet build</c> of a small app wired as docs/generator.md says (the generator as an analyzer, the props
 /// import, an AdditionalFile with PeftTypedClass): a wrong target name fails the build with PT0001 at its line,
 /// the corrected app builds and runs. The app lives under artifacts/ so the repository's build settings apply
-/// (warnings are errors, TorchSharp loader fix).
+/// (warnings are errors, TorchSharp loader fix). And the package layout consumers get.
 /// </summary>
 public sealed class DotnetBuildTests
 {
@@ -45,6 +45,29 @@ public sealed class DotnetBuildTests
         finally
         {
             Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Package_ships_the_generator_as_a_csharp_analyzer_with_its_props()
+    {
+        var folder = Path.Combine(Fixtures.RepoRoot, "artifacts", "generator-pack", Guid.NewGuid().ToString("N"));
+        try
+        {
+            var project = Path.Combine(Fixtures.RepoRoot, "src", "Generators", "Peft.Typed.Generators", "Peft.Typed.Generators.csproj");
+
+            var packed = Dotnet(Fixtures.RepoRoot, "pack", project, "--no-build", "-o", folder, "-nologo", "-v:minimal");
+
+            Assert.True(packed.ExitCode == 0, packed.Output);
+            using var package = System.IO.Compression.ZipFile.OpenRead(Directory.GetFiles(folder, "*.nupkg").Single());
+            var entries = package.Entries.Select(e => e.FullName).Where(n => !n.StartsWith('_') && !n.StartsWith("package/", StringComparison.Ordinal) && !n.StartsWith('[')).Order();
+            Assert.Equal(
+                ["Peft.Typed.Generators.nuspec", "analyzers/dotnet/cs/Peft.Typed.Generators.dll", "build/Peft.Typed.Generators.props", "buildTransitive/Peft.Typed.Generators.props"],
+                entries);
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
     }
 
