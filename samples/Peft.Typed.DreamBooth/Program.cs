@@ -1,32 +1,55 @@
-using System.Diagnostics;
-using TorchSharp;
-using static TorchSharp.torch;
+using System.CommandLine;
+using Peft.Typed.DreamBooth;
+using Peft.Typed.Training;
 
-// Smoke job until the DreamBooth trainer lands: a small UNet-shaped network, one forward and backward pass.
-var device = cuda.is_available() ? CUDA : CPU;
-using var model = nn.Sequential(
-    ("conv_in", nn.Conv2d(4, 32, 3, padding: 1)),
-    ("norm", GroupNorm(8, 32)),
-    ("act", nn.SiLU()),
-    ("down", nn.Conv2d(32, 64, 3, stride: 2, padding: 1)),
-    ("mid", nn.Conv2d(64, 64, 3, padding: 1)),
-    ("up", nn.Upsample(scale_factor: [2.0, 2.0], mode: UpsampleMode.Nearest)),
-    ("conv_out", nn.Conv2d(64, 4, 3, padding: 1))).to(device);
-
-// TorchSharp 0.107's nn.GroupNorm leaves its affine parameters uninitialised; PyTorch uses ones/zeros.
-static nn.Module<Tensor, Tensor> GroupNorm(int groups, int channels)
+var trainer = new TrainerCommand();
+var createDefault = new Command("create-default-model", "Writes the embedded tiny model's weights and instance images into a DefaultModel folder.") { Hidden = true };
+var target = new Argument<string>("folder") { Description = "The DefaultModel folder (holds model/*/config.json)." };
+createDefault.Arguments.Add(target);
+createDefault.SetAction(result =>
 {
-    var norm = nn.GroupNorm(groups, channels);
-    using (no_grad()) { norm.weight!.fill_(1); norm.bias!.zero_(); }
-    return norm;
+    DefaultModelBuilder.Create(result.GetValue(target)!);
+    return 0;
+});
+trainer.Root.Subcommands.Add(createDefault);
+trainer.Root.SetAction(result => Run(trainer, result));
+
+var parsed = trainer.Root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    Console.Error.WriteLine("error: " + parsed.Errors[0].Message);
+    return 2;
 }
+return parsed.Invoke();
 
-long parameters = model.parameters().Sum(p => p.numel());
-var watch = Stopwatch.StartNew();
-using (var scope = NewDisposeScope())
+static int Run(TrainerCommand command, ParseResult result)
 {
-    var x = randn(2, 4, 32, 32, device: device);
-    var loss = model.call(x).pow(2).mean();
-    loss.backward();
-    Console.WriteLine($"device {device.type}, parameters {parameters:N0}, loss {loss.item<float>():F4}, forward+backward {watch.Elapsed.TotalMilliseconds:F1} ms");
+    try
+    {
+        var (options, embedded) = command.Bind(result);
+        if (embedded) Console.WriteLine($"Training the embedded tiny model; output: {options.OutputDir}");
+        var run = new DreamBoothTrainer(options, new ConsoleProgress()).Run();
+        Console.WriteLine($"Done: {run.Steps} steps, final loss {run.Losses[^1]:F4}.");
+        Console.WriteLine($"Adapter: {run.UnetAdapterDir}");
+        if (run.TextEncoderAdapterDir is not null) Console.WriteLine($"Text-encoder adapter: {run.TextEncoderAdapterDir}");
+        if (run.ValidationGrid is not null) Console.WriteLine($"Validation images: {run.ValidationGrid}");
+        if (run.LossCurve is not null) Console.WriteLine($"Loss curve: {run.LossCurve}");
+        Console.WriteLine($"Output folder: {Path.GetFullPath(run.OutputDir)}");
+        return 0;
+    }
+    catch (DreamBoothOptionException e)
+    {
+        Console.Error.WriteLine("error: " + e.Message);
+        return 2;
+    }
+    catch (TrainingDivergedException e)
+    {
+        Console.Error.WriteLine("error: " + e.Message);
+        return 3;
+    }
+    catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or KeyNotFoundException or ArgumentException)
+    {
+        Console.Error.WriteLine("error: " + e.Message);
+        return 1;
+    }
 }

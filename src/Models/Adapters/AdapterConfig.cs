@@ -58,7 +58,7 @@ public abstract record AdapterConfig
             foreach (var (key, rank) in value)
             {
                 CheckPatternKey("rank_pattern", key);
-                if (rank <= 0) throw AdapterConfigException.Invalid("rank_pattern", $"{{\"{key}\": {rank}}}", "Every rank in rank_pattern must be a positive integer.");
+                if (rank <= 0) throw AdapterConfigException.Invalid("rank_pattern", new AdapterConfigException.RawJson($"{{\"{key}\": {rank}}}"), "Every rank in rank_pattern must be a positive integer.");
             }
             _rankPattern = value.ToList();
         }
@@ -242,7 +242,7 @@ public abstract record AdapterConfig
             {
                 null => null,
                 JsonObject o => (JsonObject)o.DeepClone(),
-                var other => throw AdapterConfigException.Invalid("auto_mapping", other.ToJsonString(), "auto_mapping must be an object or null."),
+                var other => throw AdapterConfigException.Invalid("auto_mapping", new AdapterConfigException.RawJson(other.ToJsonString()), "auto_mapping must be an object or null."),
             },
         };
         var defaults = config.PassThroughDefaults();
@@ -252,13 +252,13 @@ public abstract record AdapterConfig
             var value = reader.Raw(key);
             if (value is null) continue;
             if (!config.InertFields.Contains(key) && !IsOff(value) && !JsonNode.DeepEquals(value, defaults[key]))
-                throw AdapterConfigException.Unsupported(key, value.ToJsonString(), $"this library implements plain {PeftTypeName(config.PeftType)} as in PEFT {CompatiblePeftVersion}; set it to {defaults[key]?.ToJsonString() ?? "null"}.");
+                throw AdapterConfigException.Unsupported(key, new AdapterConfigException.RawJson(value.ToJsonString()), $"this library implements plain {PeftTypeName(config.PeftType)} as in PEFT {CompatiblePeftVersion}; set it to {defaults[key]?.ToJsonString() ?? "null"}.");
             kept[key] = value.DeepClone();
         }
         foreach (var (key, value) in reader.Unread.ToList())
         {
             if (!IsOff(value))
-                throw AdapterConfigException.Unsupported(key, value!.ToJsonString(), $"unknown {PeftTypeName(config.PeftType)} field (PEFT {CompatiblePeftVersion} has no such option).");
+                throw AdapterConfigException.Unsupported(key, new AdapterConfigException.RawJson(value!.ToJsonString()), $"unknown {PeftTypeName(config.PeftType)} field (PEFT {CompatiblePeftVersion} has no such option).");
             kept[key] = value?.DeepClone();
         }
         config._otherFields = kept;

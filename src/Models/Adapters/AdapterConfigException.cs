@@ -39,9 +39,13 @@ public sealed class AdapterConfigException : ArgumentException
     /// <summary>The same error, attributed to <paramref name="path"/>.</summary>
     internal AdapterConfigException InFile(string path) => new(Field, _text, path, this);
 
+    /// <summary>A value already in JSON form (shown as is, not quoted again).</summary>
+    internal readonly record struct RawJson(string Text);
+
     internal static string Show(object? value) => value switch
     {
         null => "null",
+        RawJson json => json.Text,
         bool b => b ? "true" : "false",
         string s => $"\"{s}\"",
         double d => d.ToString("R", CultureInfo.InvariantCulture),

@@ -102,18 +102,27 @@ public abstract class AdapterLayer : nn.Module<Tensor, Tensor>
         }
         else
         {
-            result = base_layer.call(x);
-            var dtype = result.dtype;
-            foreach (var adapter in _active)
-            {
-                if (!_adapters.Contains(adapter)) continue;
-                var output = AdapterOutput(adapter, x);
-                if (output is null) continue;
-                if (output.dtype != dtype) output = output.to_type(dtype);
-                result = result + output;
-            }
+            result = AdaptedForward(x, _active.Where(_adapters.Contains).ToList());
         }
         return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <c>base_layer(x)</c> plus each adapter's <see cref="AdapterOutput"/>, cast to the base output's dtype
+    /// (PEFT's order of operations).
+    /// </summary>
+    protected virtual Tensor AdaptedForward(Tensor x, IReadOnlyList<string> adapters)
+    {
+        var result = base_layer.call(x);
+        var dtype = result.dtype;
+        foreach (var adapter in adapters)
+        {
+            var output = AdapterOutput(adapter, x);
+            if (output is null) continue;
+            if (output.dtype != dtype) output = output.to_type(dtype);
+            result = result + output;
+        }
+        return result;
     }
 
     /// <summary>

@@ -6,7 +6,7 @@ namespace Peft.Typed.Models.Adapters;
 /// PEFT's per-adapter <c>nn.ModuleDict</c>: one submodule per adapter name, registered under that name so the
 /// state-dict keys read <c>lora_A.default.weight</c>.
 /// </summary>
-public sealed class AdapterModuleDict<T> : nn.Module where T : nn.Module
+internal sealed class AdapterModuleDict<T> : nn.Module where T : nn.Module
 {
     private readonly Dictionary<string, T> _modules = new(StringComparer.Ordinal);
 

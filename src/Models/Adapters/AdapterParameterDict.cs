@@ -7,7 +7,7 @@ namespace Peft.Typed.Models.Adapters;
 /// PEFT's per-adapter <c>nn.ParameterDict</c>: one parameter per adapter name, so the state-dict keys read
 /// <c>hada_w1_a.default</c> (no <c>.weight</c> suffix).
 /// </summary>
-public sealed class AdapterParameterDict : nn.Module
+internal sealed class AdapterParameterDict : nn.Module
 {
     public AdapterParameterDict() : base("ParameterDict")
     {

@@ -32,7 +32,7 @@ internal sealed class ConfigReader
         if (node is JsonValue value && value.GetValueKind() == JsonValueKind.Number && value.TryGetValue(out double d)
             && d == Math.Floor(d) && d >= int.MinValue && d <= int.MaxValue)
             return (int)d;
-        throw AdapterConfigException.Invalid(field, node.ToJsonString(), $"{field} must be an integer.");
+        throw AdapterConfigException.Invalid(field, new AdapterConfigException.RawJson(node.ToJsonString()), $"{field} must be an integer.");
     }
 
     public double Number(string field, double fallback)
@@ -50,7 +50,7 @@ internal sealed class ConfigReader
         {
             JsonValueKind.True => true,
             JsonValueKind.False => false,
-            _ => throw AdapterConfigException.Invalid(field, node.ToJsonString(), $"{field} must be true or false."),
+            _ => throw AdapterConfigException.Invalid(field, new AdapterConfigException.RawJson(node.ToJsonString()), $"{field} must be true or false."),
         };
     }
 
@@ -59,7 +59,7 @@ internal sealed class ConfigReader
         var node = Raw(field);
         if (node is null) return null;
         if (node.GetValueKind() == JsonValueKind.String) return node.GetValue<string>();
-        throw AdapterConfigException.Invalid(field, node.ToJsonString(), $"{field} must be a string or null.");
+        throw AdapterConfigException.Invalid(field, new AdapterConfigException.RawJson(node.ToJsonString()), $"{field} must be a string or null.");
     }
 
     /// <summary>A JSON list (names), a string (regex, or "all-linear" when <paramref name="allowAllLinear"/>), or null.</summary>
@@ -74,12 +74,12 @@ internal sealed class ConfigReader
                 JsonArray array => TargetModules.FromNames(StringItems(field, array)),
                 JsonValue value when value.GetValueKind() == JsonValueKind.String =>
                     allowAllLinear ? TargetModules.FromPattern(value.GetValue<string>()) : TargetModules.FromRegex(value.GetValue<string>()),
-                _ => throw AdapterConfigException.Invalid(field, node.ToJsonString(), $"{field} must be a list of module names, a regex string or null."),
+                _ => throw AdapterConfigException.Invalid(field, new AdapterConfigException.RawJson(node.ToJsonString()), $"{field} must be a list of module names, a regex string or null."),
             };
         }
         catch (ArgumentException e) when (e is not AdapterConfigException)
         {
-            throw AdapterConfigException.Invalid(field, node!.ToJsonString(), e.Message);
+            throw AdapterConfigException.Invalid(field, new AdapterConfigException.RawJson(node!.ToJsonString()), e.Message);
         }
     }
 
@@ -90,7 +90,7 @@ internal sealed class ConfigReader
         {
             null => null,
             JsonArray array => StringItems(field, array),
-            _ => throw AdapterConfigException.Invalid(field, node.ToJsonString(), $"{field} must be a list of strings or null."),
+            _ => throw AdapterConfigException.Invalid(field, new AdapterConfigException.RawJson(node.ToJsonString()), $"{field} must be a list of strings or null."),
         };
     }
 
@@ -100,7 +100,7 @@ internal sealed class ConfigReader
         foreach (var (key, value) in Map(field))
         {
             double d = AsNumber(field, value);
-            if (d != Math.Floor(d)) throw AdapterConfigException.Invalid(field, $"{{\"{key}\": {value!.ToJsonString()}}}", $"{field} values must be integers.");
+            if (d != Math.Floor(d)) throw AdapterConfigException.Invalid(field, new AdapterConfigException.RawJson($"{{\"{key}\": {value!.ToJsonString()}}}"), $"{field} values must be integers.");
             result.Add(new(key, (int)d));
         }
         return result;
@@ -116,14 +116,14 @@ internal sealed class ConfigReader
         {
             null => [],
             JsonObject obj => obj.ToList(),
-            _ => throw AdapterConfigException.Invalid(field, node.ToJsonString(), $"{field} must be an object mapping module patterns to numbers."),
+            _ => throw AdapterConfigException.Invalid(field, new AdapterConfigException.RawJson(node.ToJsonString()), $"{field} must be an object mapping module patterns to numbers."),
         };
     }
 
     private static double AsNumber(string field, JsonNode? node)
     {
         if (node is JsonValue value && value.GetValueKind() == JsonValueKind.Number && value.TryGetValue(out double d)) return d;
-        throw AdapterConfigException.Invalid(field, node?.ToJsonString(), $"{field} must be a number.");
+        throw AdapterConfigException.Invalid(field, new AdapterConfigException.RawJson(node?.ToJsonString() ?? "null"), $"{field} must be a number.");
     }
 
     private static List<string> StringItems(string field, JsonArray array)
@@ -132,7 +132,7 @@ internal sealed class ConfigReader
         foreach (var item in array)
         {
             if (item is null || item.GetValueKind() != JsonValueKind.String)
-                throw AdapterConfigException.Invalid(field, array.ToJsonString(), $"{field} must contain only strings.");
+                throw AdapterConfigException.Invalid(field, new AdapterConfigException.RawJson(array.ToJsonString()), $"{field} must contain only strings.");
             items.Add(item.GetValue<string>());
         }
         return items;

@@ -57,10 +57,10 @@ public sealed class LayerGeometry
         _ => throw new NotSupportedException($"Module '{moduleName}' is a {ModuleKinds.Of(layer)}; adapters wrap Linear and Conv2d layers."),
     };
 
-    /// <summary>The convolution of this geometry applied with <paramref name="weight"/> and no bias.</summary>
-    public Tensor Apply(Tensor input, Tensor weight) => IsConv
-        ? nn.functional.conv2d(input, weight, null, Stride, Padding, Dilation, Groups)
-        : nn.functional.linear(input, weight);
+    /// <summary>This layer's operation (linear, or conv2d with its stride, padding, dilation and groups) with another weight.</summary>
+    public Tensor Apply(Tensor input, Tensor weight, Tensor? bias = null) => IsConv
+        ? nn.functional.conv2d(input, weight, bias, Stride, Padding, Dilation, Groups)
+        : nn.functional.linear(input, weight, bias);
 
     private static LayerGeometry OfConv(Conv2d conv, string moduleName)
     {

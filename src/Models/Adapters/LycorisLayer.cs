@@ -4,8 +4,9 @@ namespace Peft.Typed.Models.Adapters;
 
 /// <summary>
 /// PEFT's <c>LycorisLayer</c>, shared by LoHa and LoKr: the adapter is a full ΔW rebuilt from its factors once per
-/// forward, applied as <c>linear(x, ΔW)</c> or <c>conv2d(x, ΔW)</c> with the base stride, padding, dilation and
-/// groups. While training, rank dropout masks rows of ΔW and module dropout skips the adapter.
+/// forward; PEFT adds <c>linear(x, ΔW)</c> / <c>conv2d(x, ΔW)</c> (base stride, padding, dilation, groups) to the base
+/// output, which equals running the base layer with W + ΔW, as done here when dtypes allow. While training, rank
+/// dropout masks rows of ΔW and module dropout skips the adapter.
 /// </summary>
 public abstract class LycorisLayer : AdapterLayer
 {
@@ -24,7 +25,34 @@ public abstract class LycorisLayer : AdapterLayer
     protected void RegisterDropout(string adapterName, double rankDropout, double moduleDropout, bool rescale) =>
         _dropout[adapterName] = (rankDropout, moduleDropout, rescale);
 
+    /// <summary>
+    /// With the base weight in the adapters' dtype, runs the layer once with W + ΣΔW instead of adding a second
+    /// full-size linear/conv per adapter: the same sum up to rounding, one GEMM fewer forward and backward.
+    /// Otherwise (half-precision base) PEFT's separate path, each adapter in float32.
+    /// </summary>
+    protected override Tensor AdaptedForward(Tensor x, IReadOnlyList<string> adapters)
+    {
+        var weight = BaseWeight;
+        if (weight.dtype != AdapterDType || x.dtype != weight.dtype) return base.AdaptedForward(x, adapters);
+        Tensor combined = weight;
+        foreach (var adapter in adapters)
+        {
+            var delta = DeltaForForward(adapter);
+            if (delta is not null) combined = combined + delta;
+        }
+        return ReferenceEquals(combined, weight) ? BaseLayer.call(x) : Geometry.Apply(x, combined, BaseBias);
+    }
+
     protected override Tensor? AdapterOutput(string adapterName, Tensor x)
+    {
+        var delta = DeltaForForward(adapterName);
+        if (delta is null) return null;
+        if (x.dtype != delta.dtype) x = x.to_type(delta.dtype);
+        return Geometry.Apply(x, delta);
+    }
+
+    /// <summary>ΔW for this forward, built once: rank dropout applied while training; null when module dropout skips it.</summary>
+    private Tensor? DeltaForForward(string adapterName)
     {
         var (rankDropout, moduleDropout, rescale) = _dropout[adapterName];
         if (training && moduleDropout > 0 && rand(1).item<float>() <= moduleDropout) return null;
@@ -35,8 +63,7 @@ public abstract class LycorisLayer : AdapterLayer
             if (rescale) drop = drop / drop.mean();
             delta = delta * drop.view([-1, .. Enumerable.Repeat(1L, (int)delta.dim() - 1)]);
         }
-        if (x.dtype != delta.dtype) x = x.to_type(delta.dtype);
-        return Geometry.Apply(x, delta);
+        return delta;
     }
 
     protected override void RemoveAdapterTensors(string adapterName) => _dropout.Remove(adapterName);

@@ -68,7 +68,7 @@ internal static class ModuleSurgery
                 if (!field.FieldType.IsAssignableFrom(replacementType))
                     throw new NotSupportedException(
                         $"Cannot replace '{qualifiedName}': field '{field.Name}' of {parent.GetType().Name} is declared as {field.FieldType.Name}, "
-                        + $"which cannot hold a {replacementType.Name}. Declare it as Module<Tensor, Tensor> so adapters can wrap it.");
+                        + $"which cannot hold the {replacementType.Name} that replaces it. Declare it as Module<Tensor, Tensor> so adapters can wrap it.");
                 holders.Add(m => field.SetValue(parent, m));
             }
         }
@@ -101,7 +101,7 @@ internal static class ModuleSurgery
         if (index < 0) return null;
         if (!itemType.IsAssignableFrom(replacementType))
             throw new NotSupportedException(
-                $"Cannot replace '{qualifiedName}': its ModuleList holds {itemType.Name}, which cannot hold a {replacementType.Name}. Use ModuleList<Module<Tensor, Tensor>>.");
+                $"Cannot replace '{qualifiedName}': its ModuleList holds {itemType.Name}, which cannot hold the {replacementType.Name} that replaces it. Use ModuleList<Module<Tensor, Tensor>>.");
         var indexer = type.GetProperty("Item", [typeof(int)])!;
         return m => indexer.SetValue(parent, m, [index]);
     }

@@ -229,32 +229,8 @@ public sealed class PeftModel
     /// (<c>base_model.model.&lt;module&gt;.lora_A.weight</c>, adapter name removed). The values are the live
     /// parameters (their <c>.grad</c> included), not copies.
     /// </summary>
-    public IReadOnlyDictionary<string, Tensor> GetAdapterStateDict(string? adapterName = null)
-    {
-        var adapter = CheckAdapter(adapterName ?? ActiveAdapter);
-        var config = _configs[adapter];
-        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (name, module) in ModuleSurgery.Modules(Model))
-        {
-            if (module is AdapterLayer layer && layer.AdapterNames.Contains(adapter))
-            {
-                foreach (var tensor in layer.TensorsOf(adapter)) state[$"{KeyPrefix}{name}.{tensor.SavedKey}"] = tensor.Parameter;
-                if (config is LoraConfig { Bias: LoraBias.LoraOnly } && layer.BaseBias is { } bias) state[$"{KeyPrefix}{name}.base_layer.bias"] = bias;
-            }
-            else if (module is ModulesToSaveWrapper wrapper && wrapper.AdapterNames.Contains(adapter))
-            {
-                foreach (var (key, tensor) in wrapper.CopyOf(adapter).state_dict()) state[$"{KeyPrefix}{name}.{key}"] = tensor;
-            }
-        }
-        if (config is LoraConfig { Bias: LoraBias.All })
-        {
-            foreach (var (key, parameter) in BaseParameters())
-            {
-                if (key.Contains("bias", StringComparison.Ordinal)) state[KeyPrefix + key] = parameter;
-            }
-        }
-        return state;
-    }
+    public IReadOnlyDictionary<string, Tensor> GetAdapterStateDict(string? adapterName = null) =>
+        AdapterState(CheckAdapter(adapterName ?? ActiveAdapter), out _);
 
     /// <summary>
     /// PEFT's <c>set_peft_model_state_dict</c>, strict: every adapter tensor must be present with its shape, and no
@@ -264,10 +240,7 @@ public sealed class PeftModel
     public void SetAdapterStateDict(IReadOnlyDictionary<string, Tensor> state, string? adapterName = null, string? source = null)
     {
         var adapter = CheckAdapter(adapterName ?? ActiveAdapter);
-        var expected = GetAdapterStateDict(adapter);
-        var optional = _configs[adapter] is LoraConfig { Bias: not LoraBias.None }
-            ? expected.Keys.Where(k => k.EndsWith("bias", StringComparison.Ordinal)).ToHashSet()
-            : [];
+        var expected = AdapterState(adapter, out var optional);
         var label = source ?? "adapter state dict";
         var missing = expected.Keys.Where(k => !optional.Contains(k) && !state.ContainsKey(k)).ToList();
         if (missing.Count > 0)
@@ -312,6 +285,41 @@ public sealed class PeftModel
 
     /// <summary>Writes <see cref="TrainableParametersSummary"/> to <paramref name="output"/> (default: the console).</summary>
     public void PrintTrainableParameters(TextWriter? output = null) => (output ?? Console.Out).WriteLine(TrainableParametersSummary());
+
+    /// <summary>The adapter's tensors by saved key; <paramref name="biasKeys"/> are those the <c>bias</c> option adds.</summary>
+    private Dictionary<string, Tensor> AdapterState(string adapter, out HashSet<string> biasKeys)
+    {
+        var config = _configs[adapter];
+        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        biasKeys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, module) in ModuleSurgery.Modules(Model))
+        {
+            if (module is AdapterLayer layer && layer.AdapterNames.Contains(adapter))
+            {
+                foreach (var tensor in layer.TensorsOf(adapter)) state[$"{KeyPrefix}{name}.{tensor.SavedKey}"] = tensor.Parameter;
+                if (config is LoraConfig { Bias: LoraBias.LoraOnly } && layer.BaseBias is { } bias)
+                {
+                    var key = $"{KeyPrefix}{name}.base_layer.bias";
+                    state[key] = bias;
+                    biasKeys.Add(key);
+                }
+            }
+            else if (module is ModulesToSaveWrapper wrapper && wrapper.AdapterNames.Contains(adapter))
+            {
+                foreach (var (key, tensor) in wrapper.CopyOf(adapter).state_dict()) state[$"{KeyPrefix}{name}.{key}"] = tensor;
+            }
+        }
+        if (config is LoraConfig { Bias: LoraBias.All })
+        {
+            foreach (var (key, parameter) in BaseParameters())
+            {
+                if (!key.Contains("bias", StringComparison.Ordinal)) continue;
+                state[KeyPrefix + key] = parameter;
+                biasKeys.Add(KeyPrefix + key);
+            }
+        }
+        return state;
+    }
 
     private void Inject(AdapterConfig config, string adapterName)
     {

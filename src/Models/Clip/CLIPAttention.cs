@@ -20,7 +20,7 @@ public sealed class CLIPAttention : nn.Module<Tensor, Tensor>
     private readonly double _queryScale;
     private readonly double _dropout;
 
-    public CLIPAttention(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public CLIPAttention(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(CLIPAttention));
         _heads = node.Options.GetInt("num_heads");

@@ -13,7 +13,7 @@ public sealed class CLIPEncoder : nn.Module<Tensor, IReadOnlyList<Tensor>>
 {
     private readonly ModuleList<CLIPEncoderLayer> layers;
 
-    public CLIPEncoder(ModuleNode node, LayerFactory layerFactory) : base(node.Name)
+    public CLIPEncoder(ModuleNode node, LayerFactory layerFactory) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(CLIPEncoder));
         layers = nn.ModuleList(node.Child("layers").Children.Select(n => new CLIPEncoderLayer(n, layerFactory)).ToArray());

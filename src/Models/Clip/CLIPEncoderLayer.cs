@@ -12,7 +12,7 @@ public sealed class CLIPEncoderLayer : nn.Module<Tensor, Tensor>
     private readonly CLIPMLP mlp;
     private readonly nn.Module<Tensor, Tensor> layer_norm2;
 
-    public CLIPEncoderLayer(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public CLIPEncoderLayer(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(CLIPEncoderLayer));
         self_attn = new CLIPAttention(node.Child("self_attn"), layers);

@@ -11,7 +11,7 @@ public sealed class CLIPMLP : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor> fc1;
     private readonly nn.Module<Tensor, Tensor> fc2;
 
-    public CLIPMLP(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public CLIPMLP(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(CLIPMLP));
         activation_fn = LayerFactory.Activation(node.Child("activation_fn"));

@@ -12,7 +12,7 @@ public sealed class CLIPTextEmbeddings : nn.Module<Tensor, Tensor>
 
     private readonly long _maxPositions;
 
-    public CLIPTextEmbeddings(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public CLIPTextEmbeddings(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(CLIPTextEmbeddings));
         token_embedding = layers.Embedding(node.Child("token_embedding"));

@@ -20,7 +20,7 @@ public sealed class CLIPTextTransformer : nn.Module<Tensor, CLIPTextModelOutput>
     private readonly long? _eosTokenId;
 
     /// <param name="eosTokenId">The config's eos_token_id; null or 2 pool at argmax(input_ids).</param>
-    public CLIPTextTransformer(ModuleNode node, LayerFactory layers, long? eosTokenId) : base(node.Name)
+    public CLIPTextTransformer(ModuleNode node, LayerFactory layers, long? eosTokenId) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(CLIPTextTransformer));
         _eosTokenId = eosTokenId;

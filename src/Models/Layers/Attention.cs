@@ -25,7 +25,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
     private readonly bool _residualConnection;
     private readonly double _rescaleOutputFactor;
 
-    public Attention(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public Attention(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(Attention));
         var o = node.Options;

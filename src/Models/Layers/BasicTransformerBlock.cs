@@ -19,7 +19,7 @@ public sealed class BasicTransformerBlock : nn.Module<Tensor, Tensor?, Tensor>
 
     private readonly bool _onlyCrossAttention;
 
-    public BasicTransformerBlock(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public BasicTransformerBlock(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(BasicTransformerBlock));
         norm1 = layers.LayerNorm(node.Child("norm1"));

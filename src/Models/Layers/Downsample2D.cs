@@ -13,7 +13,7 @@ public sealed class Downsample2D : nn.Module<Tensor, Tensor>
 
     private readonly bool _padRightBottom;
 
-    public Downsample2D(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public Downsample2D(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(Downsample2D));
         if (!node.Options.GetBool("use_conv"))

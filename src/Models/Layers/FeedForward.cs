@@ -9,7 +9,7 @@ public sealed class FeedForward : nn.Module<Tensor, Tensor>
 {
     private readonly ModuleList<nn.Module<Tensor, Tensor>> net;
 
-    public FeedForward(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public FeedForward(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(FeedForward));
         var netNode = node.Child("net");

@@ -11,7 +11,7 @@ public sealed class GEGLU : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> proj;
 
-    public GEGLU(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public GEGLU(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(GEGLU));
         proj = layers.Linear(node.Child("proj"));

@@ -7,5 +7,9 @@ public sealed class GELUActivation : nn.Module<Tensor, Tensor>
 {
     public GELUActivation() : base(nameof(GELUActivation)) { }
 
-    public override Tensor forward(Tensor input) => nn.functional.gelu(input);
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        return nn.functional.gelu(input).MoveToOuterDisposeScope();
+    }
 }

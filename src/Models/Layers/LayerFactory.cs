@@ -65,7 +65,7 @@ public sealed class LayerFactory
     public Embedding Embedding(ModuleNode node)
     {
         Expect(node, "Embedding");
-        return nn.Embedding(node.Options.GetInt("num_embeddings"), node.Options.GetInt("embedding_dim"), device: Device, dtype: DType);
+        return new Embedding(node.Options.GetInt("num_embeddings"), node.Options.GetInt("embedding_dim"), Device, DType);
     }
 
     public static Dropout Dropout(ModuleNode node)

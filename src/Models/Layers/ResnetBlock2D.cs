@@ -21,7 +21,7 @@ public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor?, Tensor>
 
     private readonly double _outputScaleFactor;
 
-    public ResnetBlock2D(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public ResnetBlock2D(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(ResnetBlock2D));
         // The VAE decoder's resnets say "group" but have no time embedding, where every value means the same.

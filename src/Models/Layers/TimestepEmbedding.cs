@@ -10,7 +10,7 @@ public sealed class TimestepEmbedding : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor> act;
     private readonly nn.Module<Tensor, Tensor> linear_2;
 
-    public TimestepEmbedding(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public TimestepEmbedding(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(TimestepEmbedding));
         linear_1 = layers.Linear(node.Child("linear_1"));

@@ -14,7 +14,7 @@ public sealed class Timesteps : nn.Module<Tensor, Tensor>
     private readonly bool _flipSinToCos;
     private readonly double _downscaleFreqShift;
 
-    public Timesteps(ModuleNode node) : base(node.Name)
+    public Timesteps(ModuleNode node) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(Timesteps));
         _numChannels = node.Options.GetInt("num_channels");

@@ -18,7 +18,7 @@ public sealed class Transformer2DModel : nn.Module<Tensor, Tensor?, Tensor>
 
     private readonly bool _useLinearProjection;
 
-    public Transformer2DModel(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public Transformer2DModel(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(Transformer2DModel));
         _useLinearProjection = node.Options.GetBool("use_linear_projection");

@@ -11,7 +11,7 @@ public sealed class Upsample2D : nn.Module<Tensor, long[]?, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> conv;
 
-    public Upsample2D(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public Upsample2D(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(Upsample2D));
         if (!node.Options.GetBool("use_conv") || node.Options.GetBool("use_conv_transpose") || !node.Options.GetBool("interpolate"))

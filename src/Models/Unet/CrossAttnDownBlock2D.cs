@@ -15,7 +15,7 @@ public sealed class CrossAttnDownBlock2D : nn.Module<UNetBlockInput, DownBlockOu
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Downsample2D>? downsamplers;
 
-    public CrossAttnDownBlock2D(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public CrossAttnDownBlock2D(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(CrossAttnDownBlock2D));
         attentions = UNetBlocks.Attentions(node, layers);
@@ -32,8 +32,8 @@ public sealed class CrossAttnDownBlock2D : nn.Module<UNetBlockInput, DownBlockOu
         var hidden = input.HiddenStates;
         for (int i = 0; i < resnets.Count; i++)
         {
-            hidden = resnets[i].call(hidden, input.Temb);
-            hidden = attentions[i].call(hidden, input.EncoderHiddenStates);
+            hidden = UNetBlocks.Resnet(resnets[i], hidden, input.Temb, input.GradientCheckpointing);
+            hidden = UNetBlocks.Attention(attentions[i], hidden, input.EncoderHiddenStates, input.GradientCheckpointing);
             outputs.Add(hidden);
         }
         if (downsamplers is not null)

@@ -15,7 +15,7 @@ public sealed class CrossAttnUpBlock2D : nn.Module<UpBlockInput, Tensor>
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Upsample2D>? upsamplers;
 
-    public CrossAttnUpBlock2D(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public CrossAttnUpBlock2D(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(CrossAttnUpBlock2D));
         attentions = UNetBlocks.Attentions(node, layers);
@@ -33,8 +33,8 @@ public sealed class CrossAttnUpBlock2D : nn.Module<UpBlockInput, Tensor>
         for (int i = 0; i < resnets.Count; i++)
         {
             var skip = input.ResHiddenStates[^(i + 1)];
-            hidden = resnets[i].call(cat([hidden, skip], dim: 1), input.Temb);
-            hidden = attentions[i].call(hidden, input.EncoderHiddenStates);
+            hidden = UNetBlocks.Resnet(resnets[i], cat([hidden, skip], dim: 1), input.Temb, input.GradientCheckpointing);
+            hidden = UNetBlocks.Attention(attentions[i], hidden, input.EncoderHiddenStates, input.GradientCheckpointing);
         }
         if (upsamplers is not null)
         {

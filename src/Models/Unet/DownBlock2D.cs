@@ -11,7 +11,7 @@ public sealed class DownBlock2D : nn.Module<UNetBlockInput, DownBlockOutput>
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Downsample2D>? downsamplers;
 
-    public DownBlock2D(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public DownBlock2D(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(DownBlock2D));
         resnets = UNetBlocks.Resnets(node, layers);
@@ -26,7 +26,7 @@ public sealed class DownBlock2D : nn.Module<UNetBlockInput, DownBlockOutput>
         var hidden = input.HiddenStates;
         foreach (var resnet in resnets)
         {
-            hidden = resnet.call(hidden, input.Temb);
+            hidden = UNetBlocks.Resnet(resnet, hidden, input.Temb, input.GradientCheckpointing);
             outputs.Add(hidden);
         }
         if (downsamplers is not null)

@@ -62,6 +62,12 @@ public sealed class UNet2DConditionModel : nn.Module<UNet2DConditionInput, Tenso
 
     public UNet2DConditionConfig Config { get; }
 
+    /// <summary>
+    /// diffusers' <c>enable_gradient_checkpointing()</c>: in training mode, every resnet and transformer block of the
+    /// down, mid and up blocks keeps only its inputs and is recomputed in backward.
+    /// </summary>
+    public bool GradientCheckpointing { get; set; }
+
     /// <summary>The module tree this model was built from: its paths and parameters are this model's names.</summary>
     public ModuleTree Tree { get; }
 
@@ -101,16 +107,17 @@ public sealed class UNet2DConditionModel : nn.Module<UNet2DConditionInput, Tenso
         long factor = 1L << _upsamplers;
         bool forwardUpsampleSize = sample.shape[^2] % factor != 0 || sample.shape[^1] % factor != 0;
 
+        bool checkpoint = GradientCheckpointing && training && is_grad_enabled();
         sample = conv_in.call(sample);
         var skips = new List<Tensor> { sample };
         foreach (var block in down_blocks)
         {
-            var output = block.call(new UNetBlockInput(sample, emb, input.EncoderHiddenStates));
+            var output = block.call(new UNetBlockInput(sample, emb, input.EncoderHiddenStates) { GradientCheckpointing = checkpoint });
             sample = output.HiddenStates;
             skips.AddRange(output.ResSamples);
         }
 
-        sample = mid_block.call(new UNetBlockInput(sample, emb, input.EncoderHiddenStates));
+        sample = mid_block.call(new UNetBlockInput(sample, emb, input.EncoderHiddenStates) { GradientCheckpointing = checkpoint });
 
         for (int i = 0; i < up_blocks.Count; i++)
         {
@@ -118,7 +125,7 @@ public sealed class UNet2DConditionModel : nn.Module<UNet2DConditionInput, Tenso
             var blockSkips = skips.GetRange(skips.Count - count, count);
             skips.RemoveRange(skips.Count - count, count);
             long[]? upsampleSize = forwardUpsampleSize && i < up_blocks.Count - 1 ? skips[^1].shape[2..] : null;
-            sample = up_blocks[i].call(new UpBlockInput(sample, emb, blockSkips, input.EncoderHiddenStates, upsampleSize));
+            sample = up_blocks[i].call(new UpBlockInput(sample, emb, blockSkips, input.EncoderHiddenStates, upsampleSize) { GradientCheckpointing = checkpoint });
         }
 
         sample = conv_out.call(conv_act.call(conv_norm_out.call(sample)));

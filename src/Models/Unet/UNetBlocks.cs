@@ -1,3 +1,4 @@
+using Peft.Typed.Models.Autograd;
 using Peft.Typed.Architecture.Tree;
 using Peft.Typed.Models.Layers;
 using TorchSharp.Modules;
@@ -37,5 +38,18 @@ internal static class UNetBlocks
     {
         foreach (var output in outputs) output.MoveToOuterDisposeScope();
         return new DownBlockOutput(outputs[^1], outputs);
+    }
+
+    /// <summary>A resnet call, recomputed in backward when <paramref name="checkpoint"/> is set.</summary>
+    public static Tensor Resnet(ResnetBlock2D resnet, Tensor hidden, Tensor temb, bool checkpoint) =>
+        checkpoint ? GradientCheckpoint.Run(x => resnet.call(x[0], x[1]), hidden, temb) : resnet.call(hidden, temb);
+
+    /// <summary>A Transformer2DModel call, recomputed in backward when <paramref name="checkpoint"/> is set.</summary>
+    public static Tensor Attention(Transformer2DModel attention, Tensor hidden, Tensor? context, bool checkpoint)
+    {
+        if (!checkpoint) return attention.call(hidden, context);
+        return context is null
+            ? GradientCheckpoint.Run(x => attention.call(x[0], null), hidden)
+            : GradientCheckpoint.Run(x => attention.call(x[0], x[1]), hidden, context);
     }
 }

@@ -11,7 +11,7 @@ public sealed class UNetMidBlock2DCrossAttn : nn.Module<UNetBlockInput, Tensor>
     private readonly ModuleList<Transformer2DModel> attentions;
     private readonly ModuleList<ResnetBlock2D> resnets;
 
-    public UNetMidBlock2DCrossAttn(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public UNetMidBlock2DCrossAttn(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(UNetMidBlock2DCrossAttn));
         attentions = UNetBlocks.Attentions(node, layers);
@@ -23,11 +23,11 @@ public sealed class UNetMidBlock2DCrossAttn : nn.Module<UNetBlockInput, Tensor>
     public override Tensor forward(UNetBlockInput input)
     {
         using var scope = NewDisposeScope();
-        var hidden = resnets[0].call(input.HiddenStates, input.Temb);
+        var hidden = UNetBlocks.Resnet(resnets[0], input.HiddenStates, input.Temb, input.GradientCheckpointing);
         for (int i = 0; i < attentions.Count; i++)
         {
-            hidden = attentions[i].call(hidden, input.EncoderHiddenStates);
-            hidden = resnets[i + 1].call(hidden, input.Temb);
+            hidden = UNetBlocks.Attention(attentions[i], hidden, input.EncoderHiddenStates, input.GradientCheckpointing);
+            hidden = UNetBlocks.Resnet(resnets[i + 1], hidden, input.Temb, input.GradientCheckpointing);
         }
         return hidden.MoveToOuterDisposeScope();
     }

@@ -14,7 +14,7 @@ public sealed class UpBlock2D : nn.Module<UpBlockInput, Tensor>
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Upsample2D>? upsamplers;
 
-    public UpBlock2D(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public UpBlock2D(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(UpBlock2D));
         resnets = UNetBlocks.Resnets(node, layers);
@@ -30,7 +30,7 @@ public sealed class UpBlock2D : nn.Module<UpBlockInput, Tensor>
         for (int i = 0; i < resnets.Count; i++)
         {
             var skip = input.ResHiddenStates[^(i + 1)];
-            hidden = resnets[i].call(cat([hidden, skip], dim: 1), input.Temb);
+            hidden = UNetBlocks.Resnet(resnets[i], cat([hidden, skip], dim: 1), input.Temb, input.GradientCheckpointing);
         }
         if (upsamplers is not null)
         {

@@ -8,4 +8,8 @@ namespace Peft.Typed.Models.Unet;
 /// <param name="ResHiddenStates">This block's skip tensors, one per resnet, consumed from the end.</param>
 /// <param name="EncoderHiddenStates">The text context for cross-attention blocks.</param>
 /// <param name="UpsampleSize">The [height, width] the upsampler must produce, or null to double the size.</param>
-public sealed record UpBlockInput(Tensor HiddenStates, Tensor Temb, IReadOnlyList<Tensor> ResHiddenStates, Tensor? EncoderHiddenStates, long[]? UpsampleSize);
+public sealed record UpBlockInput(Tensor HiddenStates, Tensor Temb, IReadOnlyList<Tensor> ResHiddenStates, Tensor? EncoderHiddenStates, long[]? UpsampleSize)
+{
+    /// <summary>Recompute resnets and attention blocks in backward instead of keeping their activations (diffusers' gradient checkpointing).</summary>
+    public bool GradientCheckpointing { get; init; }
+}

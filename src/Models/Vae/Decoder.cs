@@ -15,7 +15,7 @@ public sealed class Decoder : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor> conv_act;
     private readonly nn.Module<Tensor, Tensor> conv_out;
 
-    public Decoder(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public Decoder(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(Decoder));
         conv_in = layers.Conv2d(node.Child("conv_in"));

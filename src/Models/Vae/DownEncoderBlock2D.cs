@@ -11,7 +11,7 @@ public sealed class DownEncoderBlock2D : nn.Module<Tensor, Tensor>
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Downsample2D>? downsamplers;
 
-    public DownEncoderBlock2D(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public DownEncoderBlock2D(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(DownEncoderBlock2D));
         resnets = nn.ModuleList(node.Child("resnets").Children.Select(n => new ResnetBlock2D(n, layers)).ToArray());

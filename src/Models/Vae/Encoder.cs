@@ -15,7 +15,7 @@ public sealed class Encoder : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor> conv_act;
     private readonly nn.Module<Tensor, Tensor> conv_out;
 
-    public Encoder(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public Encoder(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(Encoder));
         conv_in = layers.Conv2d(node.Child("conv_in"));

@@ -14,7 +14,7 @@ public sealed class UNetMidBlock2D : nn.Module<Tensor, Tensor>
     private readonly ModuleList<Attention>? attentions;
     private readonly ModuleList<ResnetBlock2D> resnets;
 
-    public UNetMidBlock2D(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public UNetMidBlock2D(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(UNetMidBlock2D));
         // mid_block_add_attention=False leaves the attentions out of the tree.

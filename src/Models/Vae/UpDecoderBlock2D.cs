@@ -11,7 +11,7 @@ public sealed class UpDecoderBlock2D : nn.Module<Tensor, Tensor>
     private readonly ModuleList<ResnetBlock2D> resnets;
     private readonly ModuleList<Upsample2D>? upsamplers;
 
-    public UpDecoderBlock2D(ModuleNode node, LayerFactory layers) : base(node.Name)
+    public UpDecoderBlock2D(ModuleNode node, LayerFactory layers) : base(node.Path)
     {
         LayerFactory.Expect(node, nameof(UpDecoderBlock2D));
         resnets = nn.ModuleList(node.Child("resnets").Children.Select(n => new ResnetBlock2D(n, layers)).ToArray());

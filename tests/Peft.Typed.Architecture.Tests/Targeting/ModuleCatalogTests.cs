@@ -106,17 +106,27 @@ public sealed class ModuleCatalogTests
     }
 
     [Fact]
-    public void Seed_presets_keep_the_dead_entries_of_the_minimal_list()
+    public void Seed_presets_select_the_scripts_modules()
     {
         var catalog = Sd15();
 
-        var minimal = catalog.Preset(SeedTargetLists.MinimalUNet);
-        var comprehensive = catalog.Preset(SeedTargetLists.ComprehensiveUNet);
+        var minimal = catalog.Preset(SeedTargetLists.UnetMinimal);
+        var comprehensive = catalog.Preset(SeedTargetLists.UnetComprehensive);
 
         Assert.Equal(catalog.Leaf("to_q") | catalog.Leaf("to_v"), minimal);
-        Assert.Equal(["query", "value"], minimal.Unmatched.Select(u => u.Entry));
         Assert.Equal(catalog.All - (catalog.Leaf("conv_in") | catalog.Leaf("conv_out") | catalog.Leaf("linear_1") | catalog.Leaf("linear_2")), comprehensive);
         Assert.Empty(comprehensive.Unmatched);
+    }
+
+    [Fact]
+    public void Preset_keeps_entries_that_match_nothing_as_peft_would_ignore_them()
+    {
+        var catalog = Sd15();
+
+        var asWritten = catalog.Preset(["to_q", "to_v", "query", "value"]);
+
+        Assert.Equal(catalog.Preset(SeedTargetLists.UnetMinimal), asWritten);
+        Assert.Equal(["query", "value"], asWritten.Unmatched.Select(u => u.Entry));
     }
 
     [Fact]

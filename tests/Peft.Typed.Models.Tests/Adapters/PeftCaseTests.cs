@@ -158,6 +158,26 @@ public sealed class PeftCaseTests
         }
     }
 
+    [Fact]
+    public void LoHa_tucker_gradients_are_the_true_derivative_not_pefts_hand_written_backward()
+    {
+        const string caseName = "loha_effconv";
+        var tensors = PeftFixtures.CaseTensors(caseName);
+        var inputs = PeftFixtures.Inputs();
+        var differing = PeftFixtures.CaseJson(caseName).GetProperty("peft_custom_backward_differs_from_autograd").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Equal(6, differing.Count);
+        using var model = PeftFixtures.LoadBaseModel();
+        var peft = PeftModel.FromPretrained(model, PeftFixtures.CaseDirectory(caseName), isTrainable: true);
+        PeftFixtures.Loss(PeftFixtures.Forward(model, inputs), inputs).backward();
+        var parameters = peft.GetAdapterStateDict();
+        foreach (var key in differing)
+        {
+            var grad = parameters[key].grad!;
+            TensorAssert.Close(tensors["grad_autograd." + key], grad, 1e-5, 1e-3, key);
+            Assert.True((grad - tensors["grad." + key]).abs().max().item<float>() > 1e-5, $"{key} should differ from PEFT's buggy gradient");
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void Trainable_parameters_text_is_peft_exact(string caseName)

@@ -297,7 +297,7 @@ public sealed class PeftModelTests
         var config = new LoraConfig { R = 2, TargetModules = TargetModules.FromNames("fc1"), ModulesToSave = ["layer_norm1"] };
         var error = Assert.Throws<NotSupportedException>(() => PeftModel.Create(model, config));
         Assert.Equal("Cannot replace 'text_encoder.layers.0.layer_norm1': field 'layer_norm1' of TinyClipLayer is declared as LayerNorm, "
-            + "which cannot hold a ModulesToSaveWrapper. Declare it as Module<Tensor, Tensor> so adapters can wrap it.", error.Message);
+            + "which cannot hold the ModulesToSaveWrapper that replaces it. Declare it as Module<Tensor, Tensor> so adapters can wrap it.", error.Message);
         Assert.DoesNotContain(model.modules(), m => m is AdapterLayer or ModulesToSaveWrapper);
     }
 

@@ -27,4 +27,24 @@ public class TorchRuntimeTests
             Assert.True((grad - expected).abs().max().item<float>() <= 1e-4f * expected.abs().max().item<float>(), $"repeat {repeat}");
         }
     }
+
+    [Theory]
+    [InlineData(2, 72, 24)]
+    [InlineData(2, 24, 24)]
+    [InlineData(2, 40, 24)]
+    [InlineData(2, 16, 72)]
+    public void Forward_convolutions_match_float64_for_any_channel_count(int batch, int inChannels, int outChannels)
+    {
+        _ = TorchRuntime.OneDnnConvolutionsDisabled;
+        using var scope = NewDisposeScope();
+        manual_seed(inChannels);
+        var weight = randn(outChannels, inChannels, 3, 3);
+        for (int repeat = 0; repeat < 3; repeat++)
+        {
+            var x = randn(batch, inChannels, 6, 6);
+            var actual = nn.functional.conv2d(x, weight, padding: [1, 1]);
+            var expected = nn.functional.conv2d(x.to_type(ScalarType.Float64), weight.to_type(ScalarType.Float64), padding: [1, 1]);
+            Assert.True((actual - expected).abs().max().item<double>() <= 1e-4 * expected.abs().max().item<double>(), $"repeat {repeat}");
+        }
+    }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Peft.Typed.Models.Tests.Support;
 using Peft.Typed.Models.Unet;
 using Peft.Typed.Testing;
@@ -85,36 +84,14 @@ public class UnetTinyTests
     }
 
     [Fact]
-    public void Parameter_names_and_shapes_equal_parameters_json()
-    {
-        var expected = ReadParameters(Fixtures.PathOf("unet-tiny", "parameters.json"));
-        var actual = Model.Value.named_parameters().Select(p => (p.name, string.Join(",", p.parameter.shape))).ToList();
-        Assert.Equal(expected, actual);
-    }
+    public void Parameter_names_and_shapes_equal_parameters_json() =>
+        Assert.Equal(FixtureListings.Parameters(Fixtures.PathOf("unet-tiny", "parameters.json")), FixtureListings.Parameters(Model.Value));
 
     [Fact]
-    public void Module_paths_and_classes_equal_modules_json()
-    {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(Fixtures.PathOf("unet-tiny", "modules.json")));
-        var expected = document.RootElement.EnumerateObject().Where(p => p.Name.Length > 0).ToDictionary(p => p.Name, p => p.Value.GetString()!);
-        var actual = Model.Value.named_modules().ToDictionary(m => m.name, m => ClassName(m.module));
-        Assert.Equal(expected.OrderBy(e => e.Key), actual.OrderBy(e => e.Key));
-    }
+    public void Module_paths_and_classes_equal_modules_json() =>
+        Assert.Equal(FixtureListings.Modules(Fixtures.PathOf("unet-tiny", "modules.json")), FixtureListings.Modules(Model.Value));
 
-    internal static List<(string, string)> ReadParameters(string path)
-    {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-        return document.RootElement.EnumerateArray()
-            .Select(p => (p.GetProperty("name").GetString()!, string.Join(",", p.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()))))
-            .ToList();
-    }
 
-    /// <summary>The Python class name a TorchSharp module stands for (<c>ModuleList`1</c> is <c>ModuleList</c>).</summary>
-    internal static string ClassName(nn.Module module)
-    {
-        var name = module.GetType().Name;
-        return name.Contains('`') ? name[..name.IndexOf('`')] : name;
-    }
 
     private static Dictionary<string, Tensor> SafetensorsFileLoad(string file) => Models.SafeTensors.SafetensorsFile.LoadAll(Fixtures.PathOf("unet-tiny", file));
 }

@@ -1,5 +1,6 @@
 using Peft.Typed.Models.Layers;
 using Peft.Typed.Models.Tests.Support;
+using Peft.Typed.Models.Unet;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Unet;
@@ -119,6 +120,35 @@ public class UnetUnitTests
         const string path = Block + ".ff";
         var module = Unet.Build(path, (node, layers) => new FeedForward(node, layers));
         Check(path, "a", module.call(Unet.Unit(path, "a", "in.hidden_states")));
+    }
+
+    [Fact]
+    public void A_resnet_with_a_time_projection_needs_a_time_embedding()
+    {
+        using var scope = NewDisposeScope();
+        const string path = "down_blocks.0.resnets.0";
+        var module = Unet.Build(path, (node, layers) => new ResnetBlock2D(node, layers));
+        var error = Assert.Throws<ArgumentNullException>(() => module.call(Unet.Unit(path, "lowvar", "in.hidden_states"), null));
+        Assert.StartsWith("ResnetBlock2D 'down_blocks.0.resnets.0' has a time_emb_proj and needs a time embedding.", error.Message);
+    }
+
+    [Fact]
+    public void An_up_block_needs_one_skip_per_resnet()
+    {
+        using var scope = NewDisposeScope();
+        const string path = "up_blocks.1";
+        var module = Unet.Build(path, (node, layers) => new UpBlock2D(node, layers));
+        var input = new UpBlockInput(randn(1, 64, 4, 4), randn(1, 128), [randn(1, 32, 4, 4)], null, null);
+        var error = Assert.Throws<ArgumentException>(() => module.call(input));
+        Assert.StartsWith("Up block 'up_blocks.1' has 3 resnets and needs as many skip tensors, got 1.", error.Message);
+    }
+
+    [Fact]
+    public void A_module_is_only_built_from_a_node_of_its_class()
+    {
+        var node = Unet.Tree.Find("down_blocks.0.resnets.0.conv1");
+        var error = Assert.Throws<ArgumentException>(() => new ResnetBlock2D(node, LayerFactory.Default));
+        Assert.StartsWith("Module 'down_blocks.0.resnets.0.conv1' is a Conv2d, expected ResnetBlock2D.", error.Message);
     }
 
     private static void Check(string path, string tag, Tensor actual) =>

@@ -92,7 +92,7 @@ public sealed class TargetModules : IEquatable<TargetModules>
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"'{pattern}' is not a valid regular expression: {e.Message}", nameof(pattern), e);
+            throw new ArgumentException($"'{pattern}' is not a valid regular expression: {e.Message}", e);
         }
     }
 

@@ -64,13 +64,13 @@ internal sealed class TargetShape
         var presets = new List<PresetSelector>();
         if (kind == ArchitectureKind.UNet2DConditionModel)
         {
-            presets.Add(Preset(catalog, "Minimal", nameof(SeedTargetLists.MinimalUNet), SeedTargetLists.MinimalUNet, "PEFT's lora_dreambooth script"));
-            presets.Add(Preset(catalog, "Comprehensive", nameof(SeedTargetLists.ComprehensiveUNet), SeedTargetLists.ComprehensiveUNet, "PEFT's stable_diffusion/train_dreambooth.py"));
+            presets.Add(Preset(catalog, "Minimal", nameof(SeedTargetLists.UnetMinimal), SeedTargetLists.UnetMinimal, "PEFT's lora_dreambooth script"));
+            presets.Add(Preset(catalog, "Comprehensive", nameof(SeedTargetLists.UnetComprehensive), SeedTargetLists.UnetComprehensive, "PEFT's stable_diffusion/train_dreambooth.py"));
         }
         else if (kind is ArchitectureKind.CLIPTextModel or ArchitectureKind.CLIPTextModelWithProjection)
         {
-            presets.Add(Preset(catalog, "Minimal", nameof(SeedTargetLists.MinimalTextEncoder), SeedTargetLists.MinimalTextEncoder, "PEFT's lora_dreambooth script"));
-            presets.Add(Preset(catalog, "Comprehensive", nameof(SeedTargetLists.ComprehensiveTextEncoder), SeedTargetLists.ComprehensiveTextEncoder, "PEFT's stable_diffusion/train_dreambooth.py"));
+            presets.Add(Preset(catalog, "Minimal", nameof(SeedTargetLists.TextEncoderMinimal), SeedTargetLists.TextEncoderMinimal, "PEFT's lora_dreambooth script"));
+            presets.Add(Preset(catalog, "Comprehensive", nameof(SeedTargetLists.TextEncoderComprehensive), SeedTargetLists.TextEncoderComprehensive, "PEFT's stable_diffusion/train_dreambooth.py"));
         }
         return new TargetShape(catalog, selectors, scopes, presets);
     }

@@ -118,7 +118,7 @@ public sealed record LoKrConfig : AdapterConfig
             null or JsonValueKind.True => LoKrInit.Default,
             JsonValueKind.False => LoKrInit.Random,
             JsonValueKind.String when node.GetValue<string>() == "lycoris" => LoKrInit.Lycoris,
-            _ => throw AdapterConfigException.Invalid("init_weights", node.ToJsonString(), "init_weights must be true, false or \"lycoris\"."),
+            _ => throw AdapterConfigException.Invalid("init_weights", new AdapterConfigException.RawJson(node.ToJsonString()), "init_weights must be true, false or \"lycoris\"."),
         };
     }
 }

@@ -144,7 +144,7 @@ public sealed record LoraConfig : AdapterConfig
             System.Text.Json.JsonValueKind.False => LoraInit.Random,
             System.Text.Json.JsonValueKind.String when node.GetValue<string>() == "gaussian" => LoraInit.Gaussian,
             System.Text.Json.JsonValueKind.String => throw AdapterConfigException.Unsupported("init_lora_weights", node.GetValue<string>(), "implemented values are true, false and \"gaussian\"."),
-            _ => throw AdapterConfigException.Invalid("init_lora_weights", node.ToJsonString(), "init_lora_weights must be true, false or a method name."),
+            _ => throw AdapterConfigException.Invalid("init_lora_weights", new AdapterConfigException.RawJson(node.ToJsonString()), "init_lora_weights must be true, false or a method name."),
         };
     }
 }

@@ -1,0 +1,69 @@
+using Peft.Typed.Architecture;
+using Peft.Typed.Architecture.Configs;
+using Peft.Typed.Models.Clip;
+using Peft.Typed.Models.SafeTensors;
+using Peft.Typed.Models.Unet;
+using Peft.Typed.Models.Vae;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Peft.Typed.DreamBooth;
+
+/// <summary>
+/// Makes the embedded default: seeded random weights for the tiny UNet, VAE and CLIP configs under model/ (stored as
+/// fp16 to keep the repository small; they load into fp32 models), and four drawn "toy" instance images.
+/// </summary>
+internal static class DefaultModelBuilder
+{
+    public static void Create(string root)
+    {
+        var model = Path.Combine(root, "model");
+        Write(model, "unet", "diffusion_pytorch_model", folder => new UNet2DConditionModel(Config<UNet2DConditionConfig>(folder)));
+        Write(model, "vae", "diffusion_pytorch_model", folder => new AutoencoderKL(Config<AutoencoderKLConfig>(folder)));
+        Write(model, "text_encoder", "model", folder => new CLIPTextModel(Config<ClipTextConfig>(folder)));
+        WriteInstanceImages(Path.Combine(root, "instance_images"));
+        Console.WriteLine($"Wrote the default model and instance images into {Path.GetFullPath(root)}.");
+    }
+
+    private static T Config<T>(string folder) where T : Architecture.Configs.ArchitectureConfig
+    {
+        var path = Path.Combine(folder, "config.json");
+        return ArchitectureDescription.Parse<T>(File.ReadAllText(path), path);
+    }
+
+    private static void Write(string model, string component, string weightsName, Func<string, nn.Module> build)
+    {
+        var folder = Path.Combine(model, component);
+        manual_seed(0);
+        using var module = build(folder);
+        using var scope = NewDisposeScope();
+        var state = module.state_dict().Select(kv => KeyValuePair.Create(kv.Key, kv.Value.to_type(ScalarType.Float16)));
+        SafetensorsWriter.Save(Path.Combine(folder, weightsName + ".safetensors"), state, new Dictionary<string, string> { ["format"] = "pt" });
+    }
+
+    /// <summary>A red toy with two eyes on four different backgrounds and positions.</summary>
+    private static void WriteInstanceImages(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var backgrounds = new[] { new Rgb24(200, 220, 240), new Rgb24(235, 225, 200), new Rgb24(210, 235, 210), new Rgb24(230, 230, 230) };
+        for (int i = 0; i < backgrounds.Length; i++)
+        {
+            using var image = new Image<Rgb24>(96, 96, backgrounds[i]);
+            int cx = 40 + 8 * (i % 2), cy = 44 + 6 * (i / 2), half = 22 + 2 * i;
+            for (int y = 0; y < image.Height; y++)
+            {
+                for (int x = 0; x < image.Width; x++)
+                {
+                    double dx = Math.Abs(x - cx), dy = Math.Abs(y - cy);
+                    if (Math.Max(dx, dy) <= half && !(dx > half - 6 && dy > half - 6 && Math.Pow(dx - (half - 6), 2) + Math.Pow(dy - (half - 6), 2) > 36))
+                        image[x, y] = new Rgb24(210, 40, 40);
+                    if (Math.Pow(x - (cx - 8), 2) + Math.Pow(y - (cy - 6), 2) <= 16 || Math.Pow(x - (cx + 8), 2) + Math.Pow(y - (cy - 6), 2) <= 16)
+                        image[x, y] = new Rgb24(20, 20, 20);
+                }
+            }
+            image.SaveAsPng(Path.Combine(folder, $"toy-{i}.png"));
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Globalization;
+using Peft.Typed.Training;
+
+namespace Peft.Typed.DreamBooth;
+
+/// <summary>
+/// The demo run: a tiny Stable Diffusion model (configs and weights under DefaultModel/, made by
+/// <c>create-default-model</c>) and a few bundled instance images, with settings that finish in minutes on 2 CPU cores.
+/// </summary>
+internal static class EmbeddedDefault
+{
+    public const string InstancePrompt = "a photo of sks toy";
+    private const string ClassPrompt = "a photo of toy";
+    private const string ValidationPrompt = "a photo of sks toy on a table";
+
+    public static string Root => Path.Combine(AppContext.BaseDirectory, "DefaultModel");
+    public static string ModelFolder => Path.Combine(Root, "model");
+    public static string InstanceImages => Path.Combine(Root, "instance_images");
+
+    /// <summary>A fresh, timestamped folder so repeated demo runs never collide.</summary>
+    public static string NewOutputDir() =>
+        Path.GetFullPath(Path.Combine("output", "dreambooth-" + DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)));
+
+    /// <summary>The demo's values for every option the user did not give.</summary>
+    private static readonly (string Option, Func<DreamBoothOptions, DreamBoothOptions> Apply)[] Settings =
+    [
+        ("--resolution", o => o with { Resolution = 64 }),
+        ("--train_batch_size", o => o with { TrainBatchSize = 2 }),
+        ("--max_train_steps", o => o with { MaxTrainSteps = 120 }),
+        ("--learning_rate", o => o with { LearningRate = 1e-3 }),
+        ("--lr_warmup_steps", o => o with { LrWarmupSteps = 10 }),
+        ("--lr_scheduler", o => o with { LrScheduler = "constant_with_warmup" }),
+        ("--with_prior_preservation", o => o with { WithPriorPreservation = true }),
+        ("--class_prompt", o => o with { ClassPrompt = ClassPrompt }),
+        ("--class_data_dir", o => o with { ClassDataDir = Path.Combine(o.OutputDir, "class_images") }),
+        ("--num_class_images", o => o with { NumClassImages = 4 }),
+        ("--inference_steps", o => o with { InferenceSteps = 10 }),
+        ("--validation_prompt", o => o with { ValidationPrompt = ValidationPrompt }),
+        ("--validation_steps", o => o with { ValidationSteps = 60 }),
+        ("--checkpointing_steps", o => o with { CheckpointingSteps = 40 }),
+        ("--checkpoints_total_limit", o => o with { CheckpointsTotalLimit = 2 }),
+        ("--seed", o => o with { Seed = 0 }),
+        ("--random_flip", o => o with { RandomFlip = true }),
+    ];
+
+    public static string Describe() =>
+        "resolution 64, batch 2, 120 steps, learning rate 1e-3 with 10 warm-up steps, prior preservation with 4 generated class images, " +
+        "validation every 60 steps, checkpoints every 40, seed 0";
+
+    public static DreamBoothOptions Apply(DreamBoothOptions options, ParseResult result, TrainerCommand command)
+    {
+        foreach (var (option, apply) in Settings)
+        {
+            if (!command.WasGiven(result, option)) options = apply(options);
+        }
+        return options;
+    }
+}

@@ -1,0 +1,143 @@
+using System.CommandLine;
+using Peft.Typed.Training;
+
+namespace Peft.Typed.DreamBooth;
+
+/// <summary>
+/// The command line: the Python scripts' option names (snake_case, so existing command lines carry over) bound to
+/// <see cref="DreamBoothOptions"/>. Defaults shown by --help are the scripts' defaults; when no
+/// --pretrained_model_name_or_path is given the embedded tiny model runs with <see cref="EmbeddedDefault"/> values
+/// for the options left unset.
+/// </summary>
+internal sealed class TrainerCommand
+{
+    private static readonly DreamBoothOptions ScriptDefaults = new() { PretrainedModel = "", InstanceDataDir = "", InstancePrompt = "" };
+    private static readonly AdapterOptions AdapterDefaults = new();
+
+    private readonly List<Action<ParseResult, Builder>> _binders = [];
+
+    public TrainerCommand()
+    {
+        Root = new RootCommand(
+            "DreamBooth fine-tuning of Stable Diffusion with PEFT adapters (LoRA, LoHa, LoKr).\n" +
+            "With no --pretrained_model_name_or_path it trains the embedded tiny model on the bundled instance images " +
+            $"({EmbeddedDefault.Describe()}).");
+
+        Add<string?>("--pretrained_model_name_or_path", "Diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/).", null, (b, v) => b.Model = v);
+        Add<string?>("--instance_data_dir", "Folder of instance images.", null, (b, v) => b.InstanceDataDir = v);
+        Add<string?>("--instance_prompt", "Prompt with the identifier of the instance, e.g. 'a photo of sks dog'.", null, (b, v) => b.InstancePrompt = v);
+        Add<string?>("--class_data_dir", "Folder of class images; missing ones are generated.", null, (b, v) => b.Options = b.Options with { ClassDataDir = v });
+        Add<string?>("--class_prompt", "Prompt of the class, e.g. 'a photo of dog'.", null, (b, v) => b.Options = b.Options with { ClassPrompt = v });
+        Flag("--with_prior_preservation", "Add the prior-preservation loss on class images.", (b, v) => b.Options = b.Options with { WithPriorPreservation = v });
+        Add("--prior_loss_weight", "Weight of the prior-preservation loss.", ScriptDefaults.PriorLossWeight, (b, v) => b.Options = b.Options with { PriorLossWeight = v });
+        Add("--num_class_images", "Class images wanted for prior preservation; missing ones are sampled with --class_prompt.", ScriptDefaults.NumClassImages, (b, v) => b.Options = b.Options with { NumClassImages = v });
+        Add("--sample_batch_size", "Batch size for sampling class images.", ScriptDefaults.SampleBatchSize, (b, v) => b.Options = b.Options with { SampleBatchSize = v });
+        Add("--inference_steps", "DDIM steps for class and validation images.", ScriptDefaults.InferenceSteps, (b, v) => b.Options = b.Options with { InferenceSteps = v });
+        Add("--guidance_scale", "Classifier-free guidance scale for class and validation images.", ScriptDefaults.GuidanceScale, (b, v) => b.Options = b.Options with { GuidanceScale = v });
+        Add<string?>("--validation_prompt", "Prompt for validation images.", null, (b, v) => b.Options = b.Options with { ValidationPrompt = v });
+        Add("--num_validation_images", "Validation images per validation run.", ScriptDefaults.NumValidationImages, (b, v) => b.Options = b.Options with { NumValidationImages = v });
+        Add("--validation_steps", "Run validation every N steps.", ScriptDefaults.ValidationSteps, (b, v) => b.Options = b.Options with { ValidationSteps = v });
+        Add<string?>("--output_dir", "Output folder (default: output/dreambooth-<time> for the embedded model, else dreambooth-output).", null, (b, v) => b.OutputDir = v);
+        Flag("--overwrite", "Replace a previous run in --output_dir.", (b, v) => b.Options = b.Options with { Overwrite = v });
+        Add<int?>("--seed", "Seed for a reproducible run.", null, (b, v) => b.Options = b.Options with { Seed = v });
+        Add("--resolution", "Training image size (shorter side resized, then cropped square).", ScriptDefaults.Resolution, (b, v) => b.Options = b.Options with { Resolution = v });
+        Flag("--center_crop", "Centre crop instead of a random crop.", (b, v) => b.Options = b.Options with { CenterCrop = v });
+        Flag("--random_flip", "Randomly flip images horizontally.", (b, v) => b.Options = b.Options with { RandomFlip = v });
+        Flag("--train_text_encoder", "Train an adapter on the text encoder too.", (b, v) => b.Options = b.Options with { TrainTextEncoder = v });
+        Add("--train_batch_size", "Batch size.", ScriptDefaults.TrainBatchSize, (b, v) => b.Options = b.Options with { TrainBatchSize = v });
+        Add("--num_train_epochs", "Epochs (ignored when --max_train_steps is set).", ScriptDefaults.NumTrainEpochs, (b, v) => b.Options = b.Options with { NumTrainEpochs = v });
+        Add<int?>("--max_train_steps", "Total optimizer steps; overrides --num_train_epochs.", null, (b, v) => b.Options = b.Options with { MaxTrainSteps = v });
+        Add("--checkpointing_steps", "Save a resumable checkpoint every N steps.", ScriptDefaults.CheckpointingSteps, (b, v) => b.Options = b.Options with { CheckpointingSteps = v });
+        Add<int?>("--checkpoints_total_limit", "Keep at most this many checkpoints.", null, (b, v) => b.Options = b.Options with { CheckpointsTotalLimit = v });
+        Add<string?>("--resume_from_checkpoint", "'latest' or a checkpoint folder to resume from.", null, (b, v) => b.Options = b.Options with { ResumeFromCheckpoint = v });
+        Add("--gradient_accumulation_steps", "Micro-batches per optimizer step.", ScriptDefaults.GradientAccumulationSteps, (b, v) => b.Options = b.Options with { GradientAccumulationSteps = v });
+        Flag("--gradient_checkpointing", "Recompute UNet activations in backward to save memory.", (b, v) => b.Options = b.Options with { GradientCheckpointing = v });
+        Add("--learning_rate", "Learning rate after warm-up.", ScriptDefaults.LearningRate, (b, v) => b.Options = b.Options with { LearningRate = v });
+        Flag("--scale_lr", "Multiply the learning rate by accumulation steps × batch size.", (b, v) => b.Options = b.Options with { ScaleLr = v });
+        Add("--lr_scheduler", "constant, constant_with_warmup, linear, cosine, cosine_with_restarts or polynomial.", ScriptDefaults.LrScheduler, (b, v) => b.Options = b.Options with { LrScheduler = v });
+        Add("--lr_warmup_steps", "Warm-up steps of the schedule.", ScriptDefaults.LrWarmupSteps, (b, v) => b.Options = b.Options with { LrWarmupSteps = v });
+        Add("--lr_num_cycles", "Hard restarts of cosine_with_restarts.", ScriptDefaults.LrNumCycles, (b, v) => b.Options = b.Options with { LrNumCycles = v });
+        Add("--lr_power", "Power of the polynomial schedule.", ScriptDefaults.LrPower, (b, v) => b.Options = b.Options with { LrPower = v });
+        Add("--adam_beta1", "Adam beta1.", ScriptDefaults.AdamBeta1, (b, v) => b.Options = b.Options with { AdamBeta1 = v });
+        Add("--adam_beta2", "Adam beta2.", ScriptDefaults.AdamBeta2, (b, v) => b.Options = b.Options with { AdamBeta2 = v });
+        Add("--adam_weight_decay", "AdamW weight decay.", ScriptDefaults.AdamWeightDecay, (b, v) => b.Options = b.Options with { AdamWeightDecay = v });
+        Add("--adam_epsilon", "Adam epsilon.", ScriptDefaults.AdamEpsilon, (b, v) => b.Options = b.Options with { AdamEpsilon = v });
+        Add("--max_grad_norm", "Gradient clipping norm.", ScriptDefaults.MaxGradNorm, (b, v) => b.Options = b.Options with { MaxGradNorm = v });
+        Add("--logging_dir", "TensorBoard folder (relative to --output_dir).", ScriptDefaults.LoggingDir, (b, v) => b.Options = b.Options with { LoggingDir = v });
+        Add("--mixed_precision", "no, fp16 or bf16: frozen weights in half precision, adapters in fp32.", "no", (b, v) => b.Options = b.Options with { MixedPrecision = ParseEnum<MixedPrecision>("mixed_precision", v) });
+        Add("--device", "cpu, cuda or cuda:N (CUDA needs the -p:TorchBackend=cuda build).", ScriptDefaults.Device, (b, v) => b.Options = b.Options with { Device = v });
+        Add("--noise_offset", "Noise offset (0 disables it).", ScriptDefaults.NoiseOffset, (b, v) => b.Options = b.Options with { NoiseOffset = v });
+        Add<double?>("--snr_gamma", "Min-SNR loss weighting gamma (5 is recommended); off when unset.", null, (b, v) => b.Options = b.Options with { SnrGamma = v });
+        Add<string?>("--prediction_type", "Override the scheduler's prediction type: epsilon or v_prediction.", null, (b, v) => b.Options = b.Options with { PredictionType = v });
+        Flag("--pre_compute_text_embeddings", "Encode the prompts once and free the text encoder (frozen text encoder only).", (b, v) => b.Options = b.Options with { PreComputeTextEmbeddings = v });
+        Flag("--cache_latents", "Encode every image with the VAE once, before training.", (b, v) => b.Options = b.Options with { CacheLatents = v });
+        Flag("--save_merged_unet", "Also write the UNet with the adapter merged (diffusers safetensors).", (b, v) => b.Options = b.Options with { SaveMergedUnet = v });
+        Add("--adapter", "lora, loha or lokr.", "lora", (b, v) => b.Options = b.Options with { Adapter = ParseEnum<AdapterKind>("adapter", v) });
+        AddAdapterOptions("unet", (o, a) => o with { UnetAdapter = a }, o => o.UnetAdapter);
+        AddAdapterOptions("te", (o, a) => o with { TextEncoderAdapter = a }, o => o.TextEncoderAdapter);
+    }
+
+    public RootCommand Root { get; }
+
+    /// <summary>Binds a parse result to options; throws <see cref="DreamBoothOptionException"/> for a bad value.</summary>
+    public (DreamBoothOptions Options, bool Embedded) Bind(ParseResult result)
+    {
+        var builder = new Builder();
+        foreach (var bind in _binders) bind(result, builder);
+        bool embedded = builder.Model is null;
+        var options = builder.Options with
+        {
+            PretrainedModel = builder.Model ?? EmbeddedDefault.ModelFolder,
+            InstanceDataDir = builder.InstanceDataDir ?? (embedded ? EmbeddedDefault.InstanceImages : throw Missing("instance_data_dir")),
+            InstancePrompt = builder.InstancePrompt ?? (embedded ? EmbeddedDefault.InstancePrompt : throw Missing("instance_prompt")),
+            OutputDir = builder.OutputDir ?? (embedded ? EmbeddedDefault.NewOutputDir() : ScriptDefaults.OutputDir),
+        };
+        return (embedded ? EmbeddedDefault.Apply(options, result, this) : options, embedded);
+    }
+
+    /// <summary>True when the user gave <paramref name="name"/> on the command line.</summary>
+    public bool WasGiven(ParseResult result, string name) => result.GetResult(Root.Options.First(o => o.Name == name)) is { Implicit: false };
+
+    private static DreamBoothOptionException Missing(string option) => new(option, $"--{option} is required with --pretrained_model_name_or_path.");
+
+    private static T ParseEnum<T>(string option, string value) where T : struct, Enum =>
+        Enum.TryParse<T>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+            ? parsed
+            : throw new DreamBoothOptionException(option, $"--{option} {value}: must be one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
+
+    private void Add<T>(string name, string description, T defaultValue, Action<Builder, T> apply)
+    {
+        var option = new Option<T>(name) { Description = description };
+        if (defaultValue is not null) option.DefaultValueFactory = _ => defaultValue;
+        Root.Options.Add(option);
+        _binders.Add((result, builder) => apply(builder, result.GetValue(option)!));
+    }
+
+    private void Flag(string name, string description, Action<Builder, bool> apply) => Add(name, description, false, apply);
+
+    private void AddAdapterOptions(string prefix, Func<DreamBoothOptions, AdapterOptions, DreamBoothOptions> set, Func<DreamBoothOptions, AdapterOptions> get)
+    {
+        string model = prefix == "unet" ? "UNet" : "text-encoder";
+        void Update(Builder b, Func<AdapterOptions, AdapterOptions> change) => b.Options = set(b.Options, change(get(b.Options)));
+        Add($"--{prefix}_r", $"Adapter rank of the {model}.", AdapterDefaults.Rank, (b, v) => Update(b, a => a with { Rank = v }));
+        Add($"--{prefix}_alpha", $"Adapter alpha of the {model}.", AdapterDefaults.Alpha, (b, v) => Update(b, a => a with { Alpha = v }));
+        Add($"--{prefix}_dropout", $"LoRA dropout of the {model}.", AdapterDefaults.Dropout, (b, v) => Update(b, a => a with { Dropout = v }));
+        Add($"--{prefix}_bias", $"LoRA bias of the {model}: none, all or lora_only.", AdapterDefaults.Bias, (b, v) => Update(b, a => a with { Bias = v }));
+        Add($"--{prefix}_rank_dropout", $"LoHa/LoKr rank dropout of the {model}.", AdapterDefaults.RankDropout, (b, v) => Update(b, a => a with { RankDropout = v }));
+        Add($"--{prefix}_module_dropout", $"LoHa/LoKr module dropout of the {model}.", AdapterDefaults.ModuleDropout, (b, v) => Update(b, a => a with { ModuleDropout = v }));
+        Flag($"--{prefix}_use_effective_conv2d", $"LoHa/LoKr effective conv2d for k×k convolutions of the {model}.", (b, v) => Update(b, a => a with { UseEffectiveConv2d = v }));
+        Flag($"--{prefix}_decompose_both", $"LoKr: decompose both Kronecker factors of the {model}.", (b, v) => Update(b, a => a with { DecomposeBoth = v }));
+        Add($"--{prefix}_decompose_factor", $"LoKr decomposition factor of the {model} (-1: automatic).", AdapterDefaults.DecomposeFactor, (b, v) => Update(b, a => a with { DecomposeFactor = v }));
+        Add($"--{prefix}_targets", $"Target modules of the {model}: comprehensive or minimal (the seed scripts' lists).", "comprehensive", (b, v) => Update(b, a => a with { Targets = ParseEnum<TargetPreset>($"{prefix}_targets", v) }));
+    }
+
+    /// <summary>Values collected while binding.</summary>
+    internal sealed class Builder
+    {
+        public DreamBoothOptions Options { get; set; } = ScriptDefaults;
+        public string? Model { get; set; }
+        public string? InstanceDataDir { get; set; }
+        public string? InstancePrompt { get; set; }
+        public string? OutputDir { get; set; }
+    }
+}

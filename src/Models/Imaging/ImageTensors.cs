@@ -1,0 +1,36 @@
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Models.Imaging;
+
+/// <summary>Conversions between image tensors in [0, 1] (what the pipelines return) and 8-bit RGB pixels.</summary>
+public static class ImageTensors
+{
+    /// <summary>
+    /// A [3, H, W] (or [1, 3, H, W]) image in [0, 1] to row-major RGB bytes, as diffusers' <c>numpy_to_pil</c>:
+    /// <c>round(clamp(x, 0, 1)·255)</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The tensor is not one 3-channel image.</exception>
+    public static byte[] ToRgb8(Tensor image)
+    {
+        using var scope = NewDisposeScope();
+        var chw = Single(image);
+        var hwc = (chw.to_type(ScalarType.Float32).cpu().clamp(0, 1) * 255).round().to_type(ScalarType.Byte).permute(1, 2, 0).contiguous();
+        return hwc.data<byte>().ToArray();
+    }
+
+    /// <summary>Saves a [3, H, W] (or [1, 3, H, W]) image in [0, 1] as an RGB PNG file.</summary>
+    public static void SavePng(Tensor image, string path)
+    {
+        using var scope = NewDisposeScope();
+        var chw = Single(image);
+        PngEncoder.Save(path, (int)chw.shape[2], (int)chw.shape[1], ToRgb8(chw));
+    }
+
+    private static Tensor Single(Tensor image)
+    {
+        var shape = image.shape;
+        if (shape.Length == 3 && shape[0] == 3) return image;
+        if (shape.Length == 4 && shape[0] == 1 && shape[1] == 3) return image[0];
+        throw new ArgumentException($"Expected one RGB image [3, H, W] or [1, 3, H, W], got [{string.Join(", ", shape)}].", nameof(image));
+    }
+}

@@ -1,0 +1,14 @@
+namespace Peft.Typed.Training;
+
+/// <summary>What a finished run wrote.</summary>
+/// <param name="OutputDir">The output folder.</param>
+/// <param name="UnetAdapterDir">PEFT adapter folder of the UNet (adapter_config.json + adapter_model.safetensors).</param>
+/// <param name="TextEncoderAdapterDir">PEFT adapter folder of the text encoder, when it was trained.</param>
+/// <param name="Steps">Optimizer steps done.</param>
+/// <param name="Losses">The loss of every optimizer step (mean over its accumulated micro-batches).</param>
+public sealed record DreamBoothResult(string OutputDir, string UnetAdapterDir, string? TextEncoderAdapterDir, int Steps, IReadOnlyList<double> Losses)
+{
+    public string? ValidationGrid { get; init; }
+    public string? LossCurve { get; init; }
+    public string? MergedUnetDir { get; init; }
+}

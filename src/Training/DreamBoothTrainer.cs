@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Peft.Typed.Models.SafeTensors;
+using Peft.Typed.Models.Schedulers;
+using Peft.Typed.Training.Checkpoints;
+using Peft.Typed.Training.Data;
+using Peft.Typed.Training.Optimization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Training;
+
+/// <summary>
+/// DreamBooth fine-tuning with PEFT adapters, as PEFT's and diffusers' DreamBooth scripts do it: instance (and class)
+/// images → VAE latents → noise at a random timestep → UNet prediction → MSE against the noise or velocity, with
+/// the prior-preservation term, gradient accumulation, clipping, AdamW and a learning-rate schedule. Checkpoints
+/// and outputs are written atomically; a resumed run continues bit-for-bit where the checkpoint left off.
+/// </summary>
+public sealed class DreamBoothTrainer
+{
+    private const string StateFile = "training_state.json";
+    private const string OptimizerFile = "optimizer.safetensors";
+    private const string UnetFolder = "unet";
+    private const string TextEncoderFolder = "text_encoder";
+
+    private readonly DreamBoothOptions _options;
+    private readonly ITrainingObserver _observer;
+
+    public DreamBoothTrainer(DreamBoothOptions options, ITrainingObserver observer)
+    {
+        _options = options;
+        _observer = observer;
+    }
+
+    /// <summary>Runs the whole job; returns what was written.</summary>
+    public DreamBoothResult Run(CancellationToken cancellation = default)
+    {
+        var o = _options;
+        o.Validate();
+        var device = ResolveDevice(o.Device);
+        var checkpoints = new CheckpointManager(o.OutputDir, o.CheckpointsTotalLimit);
+        var resumeFrom = PrepareOutputDirectory(checkpoints);
+        int seed = o.Seed ?? Random.Shared.Next();
+
+        var instanceImages = ImageFolder.Load(o.InstanceDataDir, "--instance_data_dir", _observer.Warning);
+        using var models = TrainingModels.Load(o, device);
+        _observer.Info($"UNet: {models.UnetPeft.TrainableParametersSummary()}");
+        if (models.TextEncoderPeft is { } te) _observer.Info($"Text encoder: {te.TrainableParametersSummary()}");
+
+        IReadOnlyList<string> classImages = [];
+        if (o.WithPriorPreservation)
+        {
+            new ClassImageGenerator(o, models, _observer).EnsureClassImages(seed, cancellation);
+            classImages = ImageFolder.Load(o.ClassDataDir!, "--class_data_dir", _observer.Warning).Take(o.NumClassImages).ToList();
+        }
+
+        using var batches = new DreamBoothBatches(o, models, instanceImages, classImages);
+        var schedule = new DreamBoothSchedule(instanceImages.Count, classImages.Count, o.TrainBatchSize, seed);
+        int updatesPerEpoch = (schedule.BatchesPerEpoch + o.GradientAccumulationSteps - 1) / o.GradientAccumulationSteps;
+        int maxSteps = o.MaxTrainSteps ?? o.NumTrainEpochs * updatesPerEpoch;
+        int epochs = (maxSteps + updatesPerEpoch - 1) / updatesPerEpoch;
+        double learningRate = o.ScaleLr ? o.LearningRate * o.GradientAccumulationSteps * o.TrainBatchSize : o.LearningRate;
+        var lrSchedule = new LearningRateSchedule(o.LrScheduler, o.LrWarmupSteps, maxSteps, o.LrNumCycles, o.LrPower, learningRate);
+
+        var trainable = models.TrainableParameters();
+        using var optimizer = new AdamW(trainable, o.AdamBeta1, o.AdamBeta2, o.AdamWeightDecay, o.AdamEpsilon);
+        var losses = new List<double>();
+        int globalStep = 0;
+        if (resumeFrom is not null)
+        {
+            globalStep = LoadCheckpoint(resumeFrom, models, optimizer, losses, ref seed);
+            schedule = new DreamBoothSchedule(instanceImages.Count, classImages.Count, o.TrainBatchSize, seed);
+            _observer.Info($"Resumed from {resumeFrom} at step {globalStep}.");
+        }
+
+        var log = new TrainingLog(Path.IsPathRooted(o.LoggingDir) ? o.LoggingDir : Path.Combine(o.OutputDir, o.LoggingDir));
+        var validation = o.ValidationPrompt is null ? null : new ValidationImages(o, models, Path.Combine(o.OutputDir, "validation"));
+        _observer.Info($"Training {maxSteps} steps ({epochs} epoch(s) of {schedule.Length} examples, batch {o.TrainBatchSize}, accumulation {o.GradientAccumulationSteps}), seed {seed}.");
+
+        var clock = Stopwatch.StartNew();
+        int startStep = globalStep;
+        for (int epoch = globalStep / updatesPerEpoch; epoch < epochs && globalStep < maxSteps; epoch++)
+        {
+            var epochBatches = schedule.Batches(epoch);
+            // Micro-batches of this epoch already consumed by the steps before a resume point.
+            int skip = (globalStep - epoch * updatesPerEpoch) * o.GradientAccumulationSteps;
+            double accumulated = 0;
+            int micro = 0;
+            for (int b = skip; b < epochBatches.Count && globalStep < maxSteps; b++)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                // accelerate divides every micro-batch loss by the accumulation count, a short last group included.
+                accumulated += batches.TrainStep(epochBatches[b], 1.0 / o.GradientAccumulationSteps);
+                micro++;
+                bool lastOfEpoch = b == epochBatches.Count - 1;
+                if (micro < o.GradientAccumulationSteps && !lastOfEpoch) continue;
+
+                double loss = accumulated / micro;
+                if (!double.IsFinite(loss))
+                {
+                    optimizer.ZeroGrad();
+                    var last = checkpoints.Latest();
+                    throw new TrainingDivergedException(
+                        $"The loss became {loss.ToString(CultureInfo.InvariantCulture)} at step {globalStep + 1}; training stopped. " +
+                        (last is null ? "No checkpoint had been written yet." : $"The last good checkpoint is '{last}' (resume with --resume_from_checkpoint latest)."));
+                }
+
+                double lr = learningRate * lrSchedule.Factor(globalStep);
+                nn.utils.clip_grad_norm_(optimizer.Parameters, o.MaxGradNorm);
+                optimizer.Step(lr);
+                optimizer.ZeroGrad();
+                globalStep++;
+                losses.Add(loss);
+                accumulated = 0;
+                micro = 0;
+
+                double rate = (globalStep - startStep) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                var eta = TimeSpan.FromSeconds((maxSteps - globalStep) / Math.Max(rate, 1e-9));
+                log.Scalars(globalStep, loss, lr);
+                _observer.Step(new TrainingProgress(globalStep, maxSteps, loss, lr, rate, eta));
+
+                if (globalStep % o.CheckpointingSteps == 0 && globalStep < maxSteps)
+                {
+                    var path = SaveCheckpoint(checkpoints, globalStep, models, optimizer, losses, seed);
+                    _observer.Info($"Saved checkpoint {path}.");
+                }
+                if (validation is not null && globalStep % o.ValidationSteps == 0 && globalStep < maxSteps)
+                    log.Image(globalStep, validation.Generate(globalStep, seed));
+            }
+        }
+
+        return Finish(models, losses, globalStep, seed, validation, log);
+    }
+
+    private DreamBoothResult Finish(TrainingModels models, List<double> losses, int steps, int seed, ValidationImages? validation, TrainingLog log)
+    {
+        var o = _options;
+        var unetDir = Path.Combine(o.OutputDir, UnetFolder);
+        AtomicDirectory.Write(unetDir, dir => models.UnetPeft.SavePretrained(dir));
+        string? teDir = null;
+        if (models.TextEncoderPeft is { } te)
+        {
+            teDir = Path.Combine(o.OutputDir, TextEncoderFolder);
+            AtomicDirectory.Write(teDir, dir => te.SavePretrained(dir));
+        }
+        var lossCurve = Path.Combine(o.OutputDir, "loss.png");
+        LossCurve.Write(lossCurve, losses);
+
+        string? grid = null;
+        if (validation is not null)
+        {
+            grid = validation.Generate(steps, seed);
+            log.Image(steps, grid);
+        }
+
+        string? merged = null;
+        if (o.SaveMergedUnet)
+        {
+            merged = Path.Combine(o.OutputDir, "unet_merged");
+            AtomicDirectory.Write(merged, dir => MergedUnet.Save(models, o.PretrainedModel, dir));
+        }
+        _observer.Info($"Wrote the UNet adapter to {unetDir}{(teDir is null ? "" : $" and the text-encoder adapter to {teDir}")}.");
+        return new DreamBoothResult(o.OutputDir, unetDir, teDir, steps, losses) { ValidationGrid = grid, LossCurve = lossCurve, MergedUnetDir = merged };
+    }
+
+    /// <summary>Refuses to mix two runs in one folder; returns the checkpoint to resume from, if any.</summary>
+    private string? PrepareOutputDirectory(CheckpointManager checkpoints)
+    {
+        var o = _options;
+        if (o.ResumeFromCheckpoint is { } resume)
+        {
+            var path = checkpoints.Resolve(resume);
+            if (path is null) _observer.Info($"No checkpoint in '{o.OutputDir}' to resume from; starting a new run.");
+            return path;
+        }
+        if (Directory.Exists(o.OutputDir) && Directory.EnumerateFileSystemEntries(o.OutputDir).Any())
+        {
+            if (!o.Overwrite)
+                throw new DreamBoothOptionException("output_dir",
+                    $"--output_dir '{o.OutputDir}' already holds a previous run; pass --overwrite to replace it or --resume_from_checkpoint latest to continue it.");
+            Directory.Delete(o.OutputDir, recursive: true);
+        }
+        Directory.CreateDirectory(o.OutputDir);
+        return null;
+    }
+
+    private static Device ResolveDevice(string name)
+    {
+        if (name == "cpu") return CPU;
+        if (!cuda.is_available())
+            throw new DreamBoothOptionException("device",
+                $"--device {name}: CUDA is not available to TorchSharp here. Build with -p:TorchBackend=cuda (TorchSharp-cuda-linux or TorchSharp-cuda-windows) on a machine with an NVIDIA driver, or use --device cpu.");
+        return torch.device(name);
+    }
+
+    private string SaveCheckpoint(CheckpointManager checkpoints, int step, TrainingModels models, AdamW optimizer, List<double> losses, int seed) =>
+        checkpoints.Save(step, dir =>
+        {
+            models.UnetPeft.SavePretrained(Path.Combine(dir, UnetFolder));
+            models.TextEncoderPeft?.SavePretrained(Path.Combine(dir, TextEncoderFolder));
+            SafetensorsWriter.Save(Path.Combine(dir, OptimizerFile), optimizer.StateDict());
+            var state = new TrainingState(step, seed, losses.ToList());
+            File.WriteAllText(Path.Combine(dir, StateFile), JsonSerializer.Serialize(state, TrainingState.JsonOptions));
+        });
+
+    private static int LoadCheckpoint(string dir, TrainingModels models, AdamW optimizer, List<double> losses, ref int seed)
+    {
+        var statePath = Path.Combine(dir, StateFile);
+        if (!File.Exists(statePath)) throw new InvalidDataException($"Checkpoint '{dir}' has no {StateFile}; it is incomplete or not a checkpoint of this trainer.");
+        var state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(statePath), TrainingState.JsonOptions)
+            ?? throw new InvalidDataException($"'{statePath}' is empty.");
+        LoadAdapter(models.UnetPeft, Path.Combine(dir, UnetFolder));
+        if (models.TextEncoderPeft is { } te) LoadAdapter(te, Path.Combine(dir, TextEncoderFolder));
+        using (var scope = NewDisposeScope())
+        {
+            optimizer.LoadStateDict(SafetensorsFile.LoadAll(Path.Combine(dir, OptimizerFile)));
+        }
+        losses.AddRange(state.Losses);
+        seed = state.Seed;
+        return state.Step;
+    }
+
+    private static void LoadAdapter(Models.Adapters.PeftModel peft, string folder)
+    {
+        var weights = Path.Combine(folder, Models.Adapters.PeftModel.WeightsFileName);
+        using var scope = NewDisposeScope();
+        peft.SetAdapterStateDict(SafetensorsFile.LoadAll(weights), source: weights);
+    }
+}

@@ -1,0 +1,100 @@
+using Peft.Typed.Architecture.Tree;
+using Peft.Typed.Benchmarks.Flops;
+using Peft.Typed.Benchmarks.Models;
+using Peft.Typed.Models.Clip;
+using Peft.Typed.Models.Layers;
+using Peft.Typed.Models.Unet;
+using Peft.Typed.Testing;
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Benchmarks.Tests;
+
+/// <summary>The FLOP formulas on hand-computed cases, and the counter's hooks on single modules of the tiny UNet and CLIP.</summary>
+public class FlopCounterTests
+{
+    private static readonly Lazy<UNet2DConditionModel> Unet = new(() => UNet2DConditionModel.FromPretrained(Fixtures.PathOf("unet-tiny")));
+
+    [Fact]
+    public void A_convolution_costs_two_flops_per_weight_tap_per_output_element()
+    {
+        // 3x3 conv, 3 -> 8 channels, on 2 images of 16x16 with padding 1: 2 * (2*8*16*16 outputs) * (3*3*3 taps).
+        Assert.Equal(2.0 * 4096 * 27, FlopFormulas.Conv2d(batch: 2, inChannels: 3, outChannels: 8, kernelHeight: 3, kernelWidth: 3, outHeight: 16, outWidth: 16));
+        // Grouped: each output sees in/groups channels.
+        Assert.Equal(2.0 * 1 * 4 * 2 * 2 * (8 / 4) * 1 * 1, FlopFormulas.Conv2d(1, 8, 4, 1, 1, 2, 2, groups: 4));
+    }
+
+    [Fact]
+    public void A_linear_layer_costs_two_flops_per_weight_per_row()
+    {
+        // [2, 5, 7] -> 11 features: 10 rows of 7*11 multiply-adds.
+        Assert.Equal(2.0 * 10 * 7 * 11, FlopFormulas.Linear(rows: 10, inFeatures: 7, outFeatures: 11));
+        Assert.Equal(2.0 * 2048 * 2048 * 2048, FlopFormulas.MatMul(2048, 2048, 2048));
+    }
+
+    [Fact]
+    public void Attention_costs_the_score_and_value_products()
+    {
+        // 2 x 16 queries against 7 keys, 64 wide: QK^T and softmax*V are 2*2*16*7*64 each.
+        Assert.Equal(2 * (2.0 * 2 * 16 * 7 * 64), FlopFormulas.Attention(batch: 2, queries: 16, keys: 7, innerDim: 64));
+    }
+
+    [Fact]
+    public void The_counter_sees_the_real_shapes_of_a_strided_convolution()
+    {
+        // down_blocks.0.downsamplers.0.conv: 32 -> 32, 3x3, stride 2, padding 1.
+        var tree = Unet.Value.Tree;
+        var conv = (nn.Module<Tensor, Tensor>)Unet.Value.named_modules().Single(m => m.name == "down_blocks.0.downsamplers.0.conv").module;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var input = randn(2, 32, 9, 8);
+        var counter = FlopCounter.Count(Unet.Value, tree, () => conv.call(input));
+        Assert.Equal(FlopFormulas.Conv2d(2, 32, 32, 3, 3, outHeight: 5, outWidth: 4), counter.Total);
+        Assert.Equal(["Conv2d"], counter.ByKind.Keys);
+    }
+
+    [Fact]
+    public void The_counter_adds_projections_and_attention_products_of_a_cross_attention()
+    {
+        var attention = (Attention)Unet.Value.named_modules().Single(m => m.name == "down_blocks.1.attentions.0.transformer_blocks.0.attn2").module;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var counter = FlopCounter.Count(Unet.Value, Unet.Value.Tree, () => attention.call(randn(2, 16, 64), randn(2, 7, 32)));
+
+        double projections = FlopFormulas.Linear(32, 64, 64) /* to_q */ + 2 * FlopFormulas.Linear(14, 32, 64) /* to_k, to_v */ + FlopFormulas.Linear(32, 64, 64) /* to_out.0 */;
+        Assert.Equal(projections, counter.ByKind["Linear"]);
+        Assert.Equal(FlopFormulas.Attention(2, 16, 7, 64), counter.ByKind["Attention"]);
+    }
+
+    [Fact]
+    public void The_tiny_clip_encoder_is_counted_layer_by_layer()
+    {
+        using var clip = CLIPTextModel.FromPretrained(Fixtures.PathOf("clip-text-tiny"));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var counter = FlopCounter.Count(clip, clip.Tree, () => clip.call(zeros([2, 77], ScalarType.Int64)));
+
+        // Per layer: q, k, v, out projections (32 -> 32), fc1 (32 -> 37), fc2 (37 -> 32) on 154 rows; attention 77 x 77 x 32.
+        double perLayer = 4 * FlopFormulas.Linear(154, 32, 32) + 2 * FlopFormulas.Linear(154, 32, 37);
+        Assert.Equal(2 * perLayer, counter.ByKind["Linear"]);
+        Assert.Equal(2 * FlopFormulas.Attention(2, 77, 77, 32), counter.ByKind["Attention"]);
+    }
+
+    [Fact]
+    public void Hooks_are_removed_after_counting()
+    {
+        var conv = (nn.Module<Tensor, Tensor>)Unet.Value.named_modules().Single(m => m.name == "conv_in").module;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var counter = FlopCounter.Count(Unet.Value, Unet.Value.Tree, () => conv.call(randn(1, 4, 8, 8)));
+        conv.call(randn(1, 4, 8, 8));
+        Assert.Equal(FlopFormulas.Conv2d(1, 4, 32, 3, 3, 8, 8), counter.Total);
+    }
+
+    [Fact]
+    public void Benchmark_flops_cover_every_benchmark_method()
+    {
+        var methods = typeof(ModelBenchmarks).GetMethods().Where(m => m.GetCustomAttributes(typeof(BenchmarkDotNet.Attributes.BenchmarkAttribute), false).Length > 0).Select(m => m.Name);
+        Assert.Equal(methods.Order(), ModelWorkloads.FlopsPerCall.Keys.Order());
+        Assert.Equal(3 * ModelWorkloads.FlopsPerCall[nameof(ModelBenchmarks.UnetForward)], ModelWorkloads.FlopsPerCall[nameof(ModelBenchmarks.UnetForwardBackward)]);
+    }
+}

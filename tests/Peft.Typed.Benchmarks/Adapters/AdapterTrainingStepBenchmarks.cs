@@ -1,0 +1,57 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Benchmarks.Adapters;
+
+/// <summary>
+/// Forward + backward of one wrapped layer, rank 8, vs the unwrapped layer ("none"): Linear 768→768 on 2×77 tokens
+/// and Conv2d 320→320 3×3 on 2×320×64×64 (SD 1.5 shapes). In-process: the libtorch natives are already loaded here.
+/// </summary>
+[Config(typeof(Config))]
+public class AdapterTrainingStepBenchmarks
+{
+    private AdaptedLayer _model = null!;
+    private Tensor _input = null!;
+
+    [Params("linear-768", "conv-320-3x3")]
+    public string Layer { get; set; } = "";
+
+    [Params("none", "lora", "loha", "lokr")]
+    public string Kind { get; set; } = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        // One libtorch thread: on a shared 2-core VM, OpenMP threads spinning against other processes made
+        // 2-thread timings 10x slower and noisy.
+        set_num_threads(1);
+        manual_seed(0);
+        var inner = Layer == "linear-768" ? (nn.Module<Tensor, Tensor>)nn.Linear(768, 768) : nn.Conv2d(320, 320, 3, padding: 1);
+        _model = new AdaptedLayer(inner, Kind, rank: 8);
+        _input = (Layer == "linear-768" ? randn(2, 77, 768) : randn(2, 320, 64, 64)).requires_grad_();
+    }
+
+    [Benchmark]
+    public void ForwardBackward()
+    {
+        using var scope = NewDisposeScope();
+        _model.Run(_input).sum().backward();
+        _input.grad?.zero_();
+        foreach (var parameter in _model.parameters()) parameter.grad?.zero_();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _model.Dispose();
+        _input.Dispose();
+    }
+
+    private sealed class Config : ManualConfig
+    {
+        public Config() => AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(10));
+    }
+}
