@@ -16,6 +16,8 @@ public static class ClosestName
         int bestDistance = int.MaxValue;
         foreach (var candidate in candidates)
         {
+            // The distance is at least the length difference: such a candidate can neither win nor tie.
+            if (best is not null && Math.Abs(candidate.Length - name.Length) > bestDistance) continue;
             int distance = EditDistance(name, candidate);
             if (best is null || distance < bestDistance
                 || (distance == bestDistance && (candidate.Length < best.Length

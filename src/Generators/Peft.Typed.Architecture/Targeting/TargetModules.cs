@@ -80,7 +80,8 @@ public sealed class TargetModules : IEquatable<TargetModules>
 
     /// <summary>PEFT's list rule: the whole name, or a suffix that starts after a dot.</summary>
     public static bool NameMatchesEntry(string moduleName, string entry) =>
-        moduleName == entry || moduleName.EndsWith("." + entry, StringComparison.Ordinal);
+        moduleName == entry
+        || (moduleName.Length > entry.Length && moduleName[moduleName.Length - entry.Length - 1] == '.' && moduleName.EndsWith(entry, StringComparison.Ordinal));
 
     /// <summary>Python <c>re.fullmatch(pattern, s)</c> as a .NET regex; a malformed pattern throws naming it.</summary>
     public static Regex FullMatchRegex(string pattern)

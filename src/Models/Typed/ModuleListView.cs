@@ -1,0 +1,29 @@
+using System.Collections;
+
+namespace Peft.Typed.Models.Typed;
+
+/// <summary>A <c>ModuleList</c> of like modules (<c>down_blocks</c>, <c>resnets</c>, <c>layers</c>), indexed as in PyTorch.</summary>
+public sealed class ModuleListView<TView> : ModuleView, IReadOnlyList<TView>
+    where TView : ModuleView
+{
+    private readonly Func<TypedModel, string, TView> _element;
+
+    public ModuleListView(TypedModel owner, string path, Func<TypedModel, string, TView> element) : base(owner, path)
+    {
+        _element = element ?? throw new ArgumentNullException(nameof(element));
+    }
+
+    public int Count => Owner.Catalog.ChildCount(Path);
+
+    /// <summary>Element <paramref name="index"/> (<c>down_blocks.1</c>).</summary>
+    public TView this[int index] => index >= 0 && index < Count
+        ? _element(Owner, ChildPath(index.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        : throw new ArgumentOutOfRangeException(nameof(index), index, $"'{Path}' has {Count} elements.");
+
+    public IEnumerator<TView> GetEnumerator()
+    {
+        for (int i = 0; i < Count; i++) yield return this[i];
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}

@@ -1,0 +1,122 @@
+extern alias generators;
+using System.Diagnostics;
+using Peft.Typed.Generators.Tests.Support;
+using Peft.Typed.Testing;
+using TypedModelGenerator = generators::Peft.Typed.Generators.TypedModelGenerator;
+
+namespace Peft.Typed.Generators.Tests.EndToEnd;
+
+/// <summary>
+/// A real <c>dotnet build</c> of a small app wired as docs/generator.md says (the generator as an analyzer, the props
+/// import, an AdditionalFile with PeftTypedClass): a wrong target name fails the build with PT0001 at its line,
+/// the corrected app builds and runs. The app lives under artifacts/ so the repository's build settings apply
+/// (warnings are errors, TorchSharp loader fix). And the package layout consumers get.
+/// </summary>
+public sealed class DotnetBuildTests
+{
+    private const string WrongLine = """var targets = TinyUnet.Targets.Named("to_q", "to_qq");""";
+    private const string RightLine = """var targets = TinyUnet.Targets.Named("to_q", "to_v");""";
+
+    [Fact]
+    public void Wrong_target_fails_the_build_at_its_line_and_the_fixed_app_builds_and_runs()
+    {
+        var folder = Path.Combine(Fixtures.RepoRoot, "artifacts", "generator-e2e", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(folder, "unet"));
+        try
+        {
+            File.Copy(Fixtures.PathOf("unet-tiny", "config.json"), Path.Combine(folder, "unet", "config.json"));
+            File.WriteAllText(Path.Combine(folder, "App.csproj"), Project());
+            File.WriteAllText(Path.Combine(folder, "Program.cs"), Program(WrongLine));
+
+            var failed = Dotnet(folder, "build", "App.csproj", "-nologo", "-v:minimal");
+
+            Assert.NotEqual(0, failed.ExitCode);
+            var column = WrongLine.IndexOf("\"to_qq\"", StringComparison.Ordinal) + 1;
+            Assert.Contains($"Program.cs(4,{column}): error PT0001: 'to_qq' matches no module of TinyUnet; did you mean 'to_q'?", failed.Output);
+
+            File.WriteAllText(Path.Combine(folder, "Program.cs"), Program(RightLine));
+            var built = Dotnet(folder, "build", "App.csproj", "-nologo", "-v:minimal");
+            Assert.True(built.ExitCode == 0, built.Output);
+
+            var ran = Dotnet(folder, Path.Combine(folder, "bin", "Debug", "net10.0", "App.dll"));
+            Assert.True(ran.ExitCode == 0, ran.Output);
+            Assert.Contains("adapted 24 modules; trainable params: ", ran.Output);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Package_ships_the_generator_as_a_csharp_analyzer_with_its_props()
+    {
+        var folder = Path.Combine(Fixtures.RepoRoot, "artifacts", "generator-pack", Guid.NewGuid().ToString("N"));
+        try
+        {
+            var project = Path.Combine(Fixtures.RepoRoot, "src", "Generators", "Peft.Typed.Generators", "Peft.Typed.Generators.csproj");
+
+            var packed = Dotnet(Fixtures.RepoRoot, "pack", project, "--no-build", "-o", folder, "-nologo", "-v:minimal");
+
+            Assert.True(packed.ExitCode == 0, packed.Output);
+            using var package = System.IO.Compression.ZipFile.OpenRead(Directory.GetFiles(folder, "*.nupkg").Single());
+            var entries = package.Entries.Select(e => e.FullName).Where(n => !n.StartsWith('_') && !n.StartsWith("package/", StringComparison.Ordinal) && !n.StartsWith('[')).Order();
+            Assert.Equal(
+                ["Peft.Typed.Generators.nuspec", "analyzers/dotnet/cs/Peft.Typed.Generators.dll", "build/Peft.Typed.Generators.props", "buildTransitive/Peft.Typed.Generators.props"],
+                entries);
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static string Program(string targetsLine) => $$"""
+        using Peft.Typed.Models.Adapters.Lora;
+        using E2E;
+
+        {{targetsLine}}
+        using var unet = TinyUnet.Create();
+        var peft = unet.WithAdapter(new LoraConfig { R = 2, TargetModules = targets });
+        System.Console.WriteLine($"adapted {peft.TargetedModuleNames().Count} modules; {peft.TrainableParametersSummary()}");
+        """;
+
+    private static string Project()
+    {
+        var generator = typeof(TypedModelGenerator).Assembly.Location;
+        var props = Path.Combine(Fixtures.RepoRoot, "src", "Generators", "Peft.Typed.Generators", "build", "Peft.Typed.Generators.props");
+        var models = Path.Combine(Fixtures.RepoRoot, "src", "Models", "Peft.Typed.Models.csproj");
+        return $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <Import Project="{props}" />
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <RootNamespace>E2E</RootNamespace>
+              </PropertyGroup>
+              <ItemGroup>
+                <ProjectReference Include="{models}" />
+                <Analyzer Include="{generator}" />
+                <AdditionalFiles Include="unet/config.json" PeftTypedClass="TinyUnet" />
+              </ItemGroup>
+            </Project>
+            """;
+    }
+
+    private static (int ExitCode, string Output) Dotnet(string folder, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        // The test host's MSBuild variables would point the child build at the test's SDK instance.
+        foreach (var name in new[] { "MSBuildExtensionsPath", "MSBuildSDKsPath", "MSBUILD_EXE_PATH" }) start.Environment.Remove(name);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(8)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet {string.Join(" ", arguments)} did not finish in 8 minutes.");
+        }
+        return (process.ExitCode, output.Result + error.Result);
+    }
+}

@@ -1,0 +1,118 @@
+using System.Reflection;
+using Peft.Typed.Models.Layers;
+using Peft.Typed.Models.Typed;
+using Peft.Typed.Models.Unet;
+using Peft.Typed.Generators.Tests.Support;
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Generators.Tests.Runtime;
+
+/// <summary>
+/// Walks every typed property of the generated classes on real runtime models: each view's path exists, its
+/// runtime module has the declared type, optional members are null exactly where the module is missing, and the
+/// walk reaches every module of the tree.
+/// </summary>
+[Collection(GeneratedAssemblyCollection.Name)]
+public sealed class HierarchyTests(GeneratedAssembly generated)
+{
+    [Theory]
+    [InlineData("TinyUnet", false)]
+    [InlineData("TinyVae", false)]
+    [InlineData("TinyClipText", false)]
+    [InlineData("Sd15Unet", true)]
+    [InlineData("SdxlUnet", true)]
+    [InlineData("SdVae", true)]
+    [InlineData("Sd15TextEncoder", true)]
+    [InlineData("SdxlTextEncoder2", true)]
+    public void Every_view_resolves_to_its_runtime_module_and_the_walk_covers_the_tree(string className, bool onMeta)
+    {
+        using var model = (TypedModel)generated.Call(className, "Create", onMeta ? LayerFactory.Meta : null);
+        var visited = new HashSet<string>();
+
+        Walk(model, visited);
+
+        // Not reached by a view: the root itself and lists whose indices have their own roles (to_out, ff.net),
+        // which are flattened into ToOut0, ToOut1, Net0, ...
+        var unreached = model.Catalog.Modules.Select(m => m.Name).Where(n => n.Length > 0 && !visited.Contains(n)).ToList();
+        Assert.All(unreached, name => Assert.True(
+            model.Catalog.ChildCount(name) > 0 && visited.Contains(name + ".0"),
+            $"'{name}' is not reachable through the typed properties."));
+    }
+
+    [Fact]
+    public void Typed_path_returns_the_runtime_module_of_that_path()
+    {
+        using var unet = (TypedModel)generated.Call("TinyUnet", "Create", [null]);
+        dynamic typed = unet;
+
+        var attention = typed.DownBlocks[1].Attentions[0].TransformerBlocks[0].Attn2;
+        var toK = attention.ToK;
+
+        Assert.Equal("down_blocks.1.attentions.0.transformer_blocks.0.attn2", (string)attention.Path);
+        Assert.IsType<Attention>((object)attention.Module);
+        Assert.Same(unet.ModuleAt("down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k"), (object)toK.Layer);
+        Assert.Null(typed.DownBlocks[0].Attentions);
+        Assert.NotNull(typed.DownBlocks[1].Attentions);
+        Assert.IsType<UNet2DConditionModel>((object)typed.Model);
+    }
+
+    [Fact]
+    public void List_view_rejects_an_index_past_its_end()
+    {
+        using var unet = (TypedModel)generated.Call("TinyUnet", "Create", [null]);
+        dynamic typed = unet;
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => (object)typed.DownBlocks[2]);
+
+        Assert.StartsWith("'down_blocks' has 2 elements.", error.Message);
+    }
+
+    private static void Walk(object owner, HashSet<string> visited)
+    {
+        var catalog = owner is ModuleView parent ? parent.Owner.Catalog : ((TypedModel)owner).Catalog;
+        var parentPath = owner is ModuleView view ? view.Path : "";
+        foreach (var property in owner.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+        {
+            if (!typeof(ModuleView).IsAssignableFrom(property.PropertyType)) continue;
+            var child = (ModuleView?)property.GetValue(owner);
+            if (child is null)
+            {
+                // Only optional members are nullable: they are null exactly where the module has no such child.
+                var path = parentPath.Length == 0 ? SnakeCase(property.Name) : parentPath + "." + SnakeCase(property.Name);
+                Assert.False(catalog.Contains(path), $"{property.Name} is null but '{path}' exists.");
+                continue;
+            }
+            Assert.True(catalog.Contains(child.Path), $"'{child.Path}' is not a module.");
+            Visit(child, visited);
+        }
+    }
+
+    private static void Visit(ModuleView view, HashSet<string> visited)
+    {
+        Assert.True(visited.Add(view.Path), $"'{view.Path}' reached twice.");
+        Assert.Equal(view.Owner.Catalog.Modules[view.Owner.Catalog.IndexOf(view.Path)].Kind, view.ClassName);
+        _ = TypedModule(view);
+        if (view is System.Collections.IEnumerable list)
+        {
+            foreach (ModuleView element in list) Visit(element, visited);
+            return;
+        }
+        Walk(view, visited);
+    }
+
+    /// <summary>The most derived <c>Module</c> property (typed), plus <c>Layer</c> of a layer view: reading them checks the runtime type.</summary>
+    private static object TypedModule(ModuleView view)
+    {
+        for (var type = view.GetType(); type is not null; type = type.BaseType)
+        {
+            var layer = type.GetProperty("Layer", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly);
+            if (layer is not null) return layer.GetValue(view)!;
+            var module = type.GetProperty("Module", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly);
+            if (module is not null) return module.GetValue(view)!;
+        }
+        throw new InvalidOperationException(view.Path);
+    }
+
+    private static string SnakeCase(string pascal) =>
+        string.Concat(pascal.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+}
