@@ -60,7 +60,7 @@ public sealed class DotnetBuildTests
 
             Assert.True(packed.ExitCode == 0, packed.Output);
             using var package = System.IO.Compression.ZipFile.OpenRead(Directory.GetFiles(folder, "*.nupkg").Single());
-            var entries = package.Entries.Select(e => e.FullName).Where(n => !n.StartsWith('_') && !n.StartsWith("package/", StringComparison.Ordinal) && !n.StartsWith('[')).Order();
+            var entries = package.Entries.Select(e => e.FullName).Where(n => !n.StartsWith('_') && !n.StartsWith("package/", StringComparison.Ordinal) && !n.StartsWith('[')).Order(StringComparer.Ordinal);
             Assert.Equal(
                 ["Peft.Typed.Generators.nuspec", "analyzers/dotnet/cs/Peft.Typed.Generators.dll", "build/Peft.Typed.Generators.props", "buildTransitive/Peft.Typed.Generators.props"],
                 entries);

@@ -82,10 +82,10 @@ public sealed partial class TinyClipText : global::Peft.Typed.Models.Typed.Typed
         }
 
         /// <summary><c>token_embedding</c>: Embedding.</summary>
-        public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.Embedding> TokenEmbedding => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.Embedding>(Owner, ChildPath("token_embedding"));
+        public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.Embedding> TokenEmbedding => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.Embedding>(Owner, ChildPath("token_embedding"));
 
         /// <summary><c>position_embedding</c>: Embedding.</summary>
-        public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.Embedding> PositionEmbedding => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.Embedding>(Owner, ChildPath("position_embedding"));
+        public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.Embedding> PositionEmbedding => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.Embedding>(Owner, ChildPath("position_embedding"));
     }
 
     /// <summary><c>CLIPEncoder</c> modules (1 in this model).</summary>
@@ -226,10 +226,10 @@ text_model.final_layer_norm LayerNorm
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Fc2 { get; } = Catalog.Leaf("fc2");
 
         /// <summary>PEFT's lora_dreambooth script's list [<c>q_proj</c>, <c>v_proj</c>]: 4 Linear modules.</summary>
-        public static global::Peft.Typed.Architecture.Targeting.TargetSet Minimal { get; } = Catalog.Preset(global::Peft.Typed.Architecture.Targeting.SeedTargetLists.MinimalTextEncoder);
+        public static global::Peft.Typed.Architecture.Targeting.TargetSet Minimal { get; } = Catalog.Preset(global::Peft.Typed.Architecture.Targeting.SeedTargetLists.TextEncoderMinimal);
 
         /// <summary>PEFT's stable_diffusion/train_dreambooth.py's list [<c>fc1</c>, <c>fc2</c>, <c>q_proj</c>, <c>k_proj</c>, <c>v_proj</c>, <c>out_proj</c>]: 12 Linear modules.</summary>
-        public static global::Peft.Typed.Architecture.Targeting.TargetSet Comprehensive { get; } = Catalog.Preset(global::Peft.Typed.Architecture.Targeting.SeedTargetLists.ComprehensiveTextEncoder);
+        public static global::Peft.Typed.Architecture.Targeting.TargetSet Comprehensive { get; } = Catalog.Preset(global::Peft.Typed.Architecture.Targeting.SeedTargetLists.TextEncoderComprehensive);
 
         /// <summary>PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005); at run time a list matching nothing throws.</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Named(params string[] names) => Catalog.Named(names);

@@ -725,11 +725,11 @@ conv_out Conv2d
         /// <summary><c>conv_out</c>: 1 Conv2d module, as <c>target_modules=["conv_out"]</c> (first: <c>conv_out</c>).</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet ConvOut { get; } = Catalog.Leaf("conv_out");
 
-        /// <summary>PEFT's lora_dreambooth script's list [<c>to_q</c>, <c>to_v</c>, <c>query</c>, <c>value</c>]: 24 Linear modules; <c>query</c>, <c>value</c> match nothing here (PEFT ignores them, see <c>Unmatched</c>).</summary>
-        public static global::Peft.Typed.Architecture.Targeting.TargetSet Minimal { get; } = Catalog.Preset(global::Peft.Typed.Architecture.Targeting.SeedTargetLists.MinimalUNet);
+        /// <summary>PEFT's lora_dreambooth script's list [<c>to_q</c>, <c>to_v</c>]: 24 Linear modules. The script also lists <c>query</c> and <c>value</c>, attention names of diffusers before 0.14 that match nothing.</summary>
+        public static global::Peft.Typed.Architecture.Targeting.TargetSet Minimal { get; } = Catalog.Preset(global::Peft.Typed.Architecture.Targeting.SeedTargetLists.UnetMinimal);
 
         /// <summary>PEFT's stable_diffusion/train_dreambooth.py's list [<c>to_q</c>, <c>to_k</c>, <c>to_v</c>, <c>proj</c>, <c>proj_in</c>, <c>proj_out</c>, <c>conv</c>, <c>conv1</c>, <c>conv2</c>, <c>conv_shortcut</c>, <c>to_out.0</c>, <c>time_emb_proj</c>, <c>ff.net.2</c>]: 117 modules (45 Conv2d, 72 Linear).</summary>
-        public static global::Peft.Typed.Architecture.Targeting.TargetSet Comprehensive { get; } = Catalog.Preset(global::Peft.Typed.Architecture.Targeting.SeedTargetLists.ComprehensiveUNet);
+        public static global::Peft.Typed.Architecture.Targeting.TargetSet Comprehensive { get; } = Catalog.Preset(global::Peft.Typed.Architecture.Targeting.SeedTargetLists.UnetComprehensive);
 
         /// <summary>PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005); at run time a list matching nothing throws.</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Named(params string[] names) => Catalog.Named(names);

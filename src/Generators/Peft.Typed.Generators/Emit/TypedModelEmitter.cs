@@ -163,7 +163,7 @@ internal static class TypedModelEmitter
                 var dead = preset.Set.Unmatched.Count == 0
                     ? ""
                     : $"; {string.Join(", ", preset.Set.Unmatched.Select(u => $"<c>{u.Entry}</c>"))} match{(preset.Set.Unmatched.Count == 1 ? "es" : "")} nothing here (PEFT ignores {(preset.Set.Unmatched.Count == 1 ? "it" : "them")}, see <c>Unmatched</c>)";
-                w.Summary($"{preset.Source}'s list [{string.Join(", ", preset.Names.Select(n => $"<c>{n}</c>"))}]: {Describe(preset.Set)}{dead}.");
+                w.Summary($"{preset.Source}'s list [{string.Join(", ", preset.Names.Select(n => $"<c>{n}</c>"))}]: {Describe(preset.Set)}{dead}.{preset.Note}");
                 w.Line($"public static {set} {preset.PropertyName} {{ get; }} = Catalog.Preset({Targeting}.SeedTargetLists.{preset.ListField});");
             }
             w.Line();

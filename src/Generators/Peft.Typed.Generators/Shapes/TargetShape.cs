@@ -64,7 +64,8 @@ internal sealed class TargetShape
         var presets = new List<PresetSelector>();
         if (kind == ArchitectureKind.UNet2DConditionModel)
         {
-            presets.Add(Preset(catalog, "Minimal", nameof(SeedTargetLists.UnetMinimal), SeedTargetLists.UnetMinimal, "PEFT's lora_dreambooth script"));
+            presets.Add(Preset(catalog, "Minimal", nameof(SeedTargetLists.UnetMinimal), SeedTargetLists.UnetMinimal, "PEFT's lora_dreambooth script",
+                " The script also lists <c>query</c> and <c>value</c>, attention names of diffusers before 0.14 that match nothing."));
             presets.Add(Preset(catalog, "Comprehensive", nameof(SeedTargetLists.UnetComprehensive), SeedTargetLists.UnetComprehensive, "PEFT's stable_diffusion/train_dreambooth.py"));
         }
         else if (kind is ArchitectureKind.CLIPTextModel or ArchitectureKind.CLIPTextModelWithProjection)
@@ -81,8 +82,8 @@ internal sealed class TargetShape
     /// <summary>The scope a static property of <c>Scopes</c> holds, or null.</summary>
     public ModuleScope? ScopeOf(string propertyName) => _scopes.TryGetValue(propertyName, out var scope) ? scope : null;
 
-    private static PresetSelector Preset(ModuleCatalog catalog, string property, string listField, IReadOnlyList<string> names, string source) =>
-        new(property, listField, names, source, catalog.Preset(names));
+    private static PresetSelector Preset(ModuleCatalog catalog, string property, string listField, IReadOnlyList<string> names, string source, string note = "") =>
+        new(property, listField, names, source, note, catalog.Preset(names));
 }
 
 /// <summary><c>Targets.ToQ</c>: the adaptable modules PEFT's list <c>["to_q"]</c> selects.</summary>
@@ -92,4 +93,4 @@ internal sealed record LeafSelector(string PropertyName, string LeafName, Target
 internal sealed record ScopeSelector(string PropertyName, string Name, ModuleScope Scope);
 
 /// <summary><c>Targets.Minimal</c>: a seed script's list, as <see cref="SeedTargetLists"/> keeps it.</summary>
-internal sealed record PresetSelector(string PropertyName, string ListField, IReadOnlyList<string> Names, string Source, TargetSet Set);
+internal sealed record PresetSelector(string PropertyName, string ListField, IReadOnlyList<string> Names, string Source, string Note, TargetSet Set);
