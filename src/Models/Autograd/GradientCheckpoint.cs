@@ -34,9 +34,11 @@ public sealed class GradientCheckpoint : autograd.SingleTensorFunction<GradientC
         using (var rng = get_rng_state()) ctx.save_data("rng", rng.bytes.ToArray());
         ctx.save_data("requires_grad", inputs.Select(i => i.requires_grad).ToArray());
         ctx.save_for_backward(inputs.ToList());
+        // The function's intermediates must be freed now, not when the caller's dispose scope ends, or nothing is saved.
         using (no_grad())
+        using (var scope = NewDisposeScope())
         {
-            return function(inputs);
+            return function(inputs).MoveToOuterDisposeScope();
         }
     }
 

@@ -56,7 +56,8 @@ public sealed class DotnetBuildTests
         {
             var project = Path.Combine(Fixtures.RepoRoot, "src", "Generators", "Peft.Typed.Generators", "Peft.Typed.Generators.csproj");
 
-            var packed = Dotnet(Fixtures.RepoRoot, "pack", project, "--no-build", "-o", folder, "-nologo", "-v:minimal");
+            // --no-build packs the generator this test run built; pack defaults to Release, so name the configuration.
+            var packed = Dotnet(Fixtures.RepoRoot, "pack", project, "--no-build", "-c", BuildConfiguration, "-o", folder, "-nologo", "-v:minimal");
 
             Assert.True(packed.ExitCode == 0, packed.Output);
             using var package = System.IO.Compression.ZipFile.OpenRead(Directory.GetFiles(folder, "*.nupkg").Single());
@@ -119,4 +120,10 @@ public sealed class DotnetBuildTests
         }
         return (process.ExitCode, output.Result + error.Result);
     }
+
+#if DEBUG
+    private const string BuildConfiguration = "Debug";
+#else
+    private const string BuildConfiguration = "Release";
+#endif
 }

@@ -53,7 +53,7 @@ public class GradientCheckpointTests
     {
         Assert.True(PeakMemory.Supported, "peak-memory measurement needs Linux /proc");
         manual_seed(2);
-        var blocks = Enumerable.Range(0, 8).Select(_ => Block(16, 0.0)).ToList();
+        var blocks = Enumerable.Range(0, 16).Select(_ => Block(16, 0.0)).ToList();
         long Peak(bool checkpoint)
         {
             using var scope = NewDisposeScope();
@@ -69,7 +69,8 @@ public class GradientCheckpointTests
         Peak(checkpoint: false);
         long plain = Peak(checkpoint: false);
         long checkpointed = Peak(checkpoint: true);
-        // Each block keeps ~4 activations of 4 MiB without checkpointing (8 blocks: ~128 MiB); with it, one input per block.
-        Assert.True(checkpointed < plain * 0.6, $"checkpointed peak {checkpointed / 1048576} MiB vs plain {plain / 1048576} MiB");
+        // Without checkpointing each block keeps ~4 activations of 4 MiB (16 blocks: ~256 MiB); with it, one input per
+        // block (~64 MiB) plus one block's recomputation. The bound leaves room for allocator noise under load.
+        Assert.True(checkpointed < plain * 0.7, $"checkpointed peak {checkpointed / 1048576} MiB vs plain {plain / 1048576} MiB");
     }
 }
