@@ -52,7 +52,8 @@ public sealed class DreamBoothTrainerTests : IDisposable
 
         Assert.Equal(batch.Losses.Count, accumulated.Losses.Count);
         for (int i = 0; i < batch.Losses.Count; i++) Assert.Equal(batch.Losses[i], accumulated.Losses[i], 4);
-        Assert.True(MaxDifference(AdapterWeights(batch.UnetAdapterDir), AdapterWeights(accumulated.UnetAdapterDir)) < 1e-5f);
+        var difference = MaxDifference(AdapterWeights(batch.UnetAdapterDir), AdapterWeights(accumulated.UnetAdapterDir));
+        Assert.True(difference < 1e-5f, $"adapter weights differ by {difference}");
     }
 
     [Fact]
