@@ -1,10 +1,8 @@
 using Peft.Typed.Models.Autograd;
-using Peft.Typed.Testing;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Autograd;
 
-[Collection(MemoryCollection.Name)]
 public class GradientCheckpointTests
 {
     private static nn.Module<Tensor, Tensor> Block(int channels, double dropout) => nn.Sequential(
@@ -46,31 +44,5 @@ public class GradientCheckpointTests
         var y = GradientCheckpoint.Run(t => t[0] * 3, x);
         Assert.False(y.requires_grad);
         Assert.Equal(new[] { 3f, 3f }, y.data<float>().ToArray());
-    }
-
-    [Fact]
-    public void Peak_memory_is_lower_than_keeping_every_activation()
-    {
-        Assert.True(PeakMemory.Supported, "peak-memory measurement needs Linux /proc");
-        manual_seed(2);
-        var blocks = Enumerable.Range(0, 16).Select(_ => Block(16, 0.0)).ToList();
-        long Peak(bool checkpoint)
-        {
-            using var scope = NewDisposeScope();
-            var input = randn(4, 16, 128, 128).requires_grad_();
-            PeakMemory.Reset();
-            long before = PeakMemory.CurrentBytes();
-            var h = input;
-            foreach (var b in blocks) h = checkpoint ? GradientCheckpoint.Run(x => b.call(x[0]), h) : b.call(h);
-            h.pow(2).mean().backward();
-            return PeakMemory.PeakBytes() - before;
-        }
-
-        Peak(checkpoint: false);
-        long plain = Peak(checkpoint: false);
-        long checkpointed = Peak(checkpoint: true);
-        // Without checkpointing each block keeps ~4 activations of 4 MiB (16 blocks: ~256 MiB); with it, one input per
-        // block (~64 MiB) plus one block's recomputation. The bound leaves room for allocator noise under load.
-        Assert.True(checkpointed < plain * 0.7, $"checkpointed peak {checkpointed / 1048576} MiB vs plain {plain / 1048576} MiB");
     }
 }
