@@ -42,29 +42,8 @@ public sealed class CheckpointManager
     /// </summary>
     public string Save(int step, Action<string> write)
     {
-        Directory.CreateDirectory(OutputDirectory);
         var final = Path.Combine(OutputDirectory, Prefix + step.ToString(CultureInfo.InvariantCulture));
-        var temporary = Path.Combine(OutputDirectory, $".{Prefix}{step}.{Guid.NewGuid():N}.tmp");
-        Directory.CreateDirectory(temporary);
-        try
-        {
-            write(temporary);
-            if (Directory.Exists(final))
-            {
-                var stale = final + $".{Guid.NewGuid():N}.old";
-                Directory.Move(final, stale);
-                Directory.Move(temporary, final);
-                Directory.Delete(stale, recursive: true);
-            }
-            else
-            {
-                Directory.Move(temporary, final);
-            }
-        }
-        finally
-        {
-            if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
-        }
+        AtomicDirectory.Write(final, write);
         Prune();
         return final;
     }
@@ -93,6 +72,5 @@ public sealed class CheckpointManager
         if (TotalLimit is not { } limit) return;
         var all = List();
         foreach (var (_, path) in all.Take(Math.Max(0, all.Count - limit))) Directory.Delete(path, recursive: true);
-        foreach (var leftover in Directory.EnumerateDirectories(OutputDirectory, $".{Prefix}*.tmp")) Directory.Delete(leftover, recursive: true);
     }
 }

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace Peft.Typed.Training.Tests.Trainer;
 
+[Collection(TrainerCollection.Name)]
 public sealed class DreamBoothTrainerTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("peft-typed-train-").FullName;
