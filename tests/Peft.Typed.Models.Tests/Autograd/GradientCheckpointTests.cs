@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Autograd;
 
+[Collection(GlobalGeneratorCollection.Name)]
 public class GradientCheckpointTests
 {
     private static nn.Module<Tensor, Tensor> Block(int channels, double dropout) => nn.Sequential(
