@@ -31,9 +31,7 @@ internal sealed class ValidationImages(DreamBoothOptions options, TrainingModels
             });
             // [N, 3, H, W] → one row [3, H, N·W].
             var grid = cat(images.unbind(0), 2);
-            var temporary = path + ".tmp";
-            ImageTensors.SavePng(grid, temporary);
-            File.Move(temporary, path, overwrite: true);
+            ImageTensors.SavePng(grid, path);
         }
         finally
         {

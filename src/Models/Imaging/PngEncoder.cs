@@ -39,7 +39,21 @@ public static class PngEncoder
     }
 
     /// <summary>Writes <see cref="Encode"/>'s bytes to <paramref name="path"/>.</summary>
-    public static void Save(string path, int width, int height, ReadOnlySpan<byte> rgb) => File.WriteAllBytes(path, Encode(width, height, rgb));
+    /// <summary>Writes the PNG atomically: a temporary file beside it, renamed over <paramref name="path"/> when complete.</summary>
+    public static void Save(string path, int width, int height, ReadOnlySpan<byte> rgb)
+    {
+        var full = Path.GetFullPath(path);
+        var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.WriteAllBytes(temporary, Encode(width, height, rgb));
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+    }
 
     private static byte[] Compress(int width, int height, ReadOnlySpan<byte> rgb)
     {
