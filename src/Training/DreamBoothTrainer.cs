@@ -109,9 +109,12 @@ public sealed class DreamBoothTrainer
                 }
 
                 double lr = learningRate * lrSchedule.Factor(globalStep);
-                nn.utils.clip_grad_norm_(optimizer.Parameters, o.MaxGradNorm);
-                optimizer.Step(lr);
-                optimizer.ZeroGrad();
+                using (NewDisposeScope())
+                {
+                    nn.utils.clip_grad_norm_(optimizer.Parameters, o.MaxGradNorm);
+                    optimizer.Step(lr);
+                    optimizer.ZeroGrad();
+                }
                 globalStep++;
                 losses.Add(loss);
                 accumulated = 0;

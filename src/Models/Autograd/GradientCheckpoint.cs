@@ -66,8 +66,14 @@ public sealed class GradientCheckpoint : autograd.SingleTensorFunction<GradientC
             current.Dispose();
         }
 
+        // Reading .grad makes a new handle each time: read it once and dispose it with the recomputation's inputs.
         var grads = new List<Tensor> { null! };
-        grads.AddRange(inputs.Select(i => i.grad is null ? null! : i.grad.detach()));
+        foreach (var input in inputs)
+        {
+            using (var grad = input.grad) grads.Add(grad?.detach()!);
+            input.Dispose();
+        }
+        foreach (var tensor in saved) tensor.Dispose();
         return grads;
     }
 }

@@ -41,9 +41,10 @@ public sealed class AdamW : IDisposable
         using var noGrad = no_grad();
         foreach (var (name, p) in _parameters)
         {
-            if (p.grad is null) continue;
+            // Every read of .grad makes a new tensor handle: the scope disposes them too.
             using var scope = NewDisposeScope();
             var grad = p.grad;
+            if (grad is null) continue;
             if (!_state.TryGetValue(name, out var state))
             {
                 state = (zeros_like(p).DetachFromDisposeScope(), zeros_like(p).DetachFromDisposeScope());
@@ -59,10 +60,8 @@ public sealed class AdamW : IDisposable
 
     public void ZeroGrad()
     {
-        foreach (var (_, p) in _parameters)
-        {
-            if (p.grad is not null) p.grad.zero_();
-        }
+        using var scope = NewDisposeScope();
+        foreach (var (_, p) in _parameters) p.grad?.zero_();
     }
 
     /// <summary>The state as named tensors (<c>name.exp_avg</c>, <c>name.exp_avg_sq</c>) plus the step count, for checkpoints.</summary>

@@ -77,6 +77,26 @@ public sealed class DreamBoothTrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_diverging_loss_stops_the_run_and_keeps_the_last_checkpoint()
+    {
+        // A learning rate of 1e30 sends the adapter weights (Adam moves each by about lr per step) far beyond float
+        // range, so the forward after the first update overflows and the loss is no longer finite.
+        var output = Path.Combine(_dir, "diverged");
+        var options = TrainerFixture.Options(output) with { MaxTrainSteps = 5, CheckpointingSteps = 1, LearningRate = 1e30 };
+        var observer = new RecordingObserver();
+
+        var ex = Assert.Throws<TrainingDivergedException>(() => new DreamBoothTrainer(options, observer).Run());
+
+        int lastStep = observer.Steps[^1].Step;
+        var lastCheckpoint = Path.Combine(output, $"checkpoint-{lastStep}");
+        Assert.True(lastStep < 5, "the run should have stopped before its last step");
+        Assert.Matches($@"^The loss became (NaN|-?∞|-?Infinity) at step {lastStep + 1}; training stopped\. ", ex.Message);
+        Assert.EndsWith($"The last good checkpoint is '{lastCheckpoint}' (resume with --resume_from_checkpoint latest).", ex.Message);
+        Assert.True(File.Exists(Path.Combine(lastCheckpoint, "unet", "adapter_model.safetensors")));
+        Assert.False(Directory.Exists(Path.Combine(output, "unet")), "no final adapter is written for a diverged run");
+    }
+
+    [Fact]
     public void An_output_folder_holding_a_previous_run_is_refused()
     {
         var output = Path.Combine(_dir, "taken");
