@@ -1,7 +1,9 @@
+using System.Text.RegularExpressions;
+
 namespace Peft.Typed.Training;
 
 /// <summary>Writes a whole folder atomically: into a hidden sibling first, renamed over the target when complete.</summary>
-public static class AtomicDirectory
+public static partial class AtomicDirectory
 {
     public static void Write(string path, Action<string> write)
     {
@@ -30,4 +32,26 @@ public static class AtomicDirectory
             if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
         }
     }
+
+    /// <summary>
+    /// Deletes what writes interrupted by a crash or kill left in <paramref name="parent"/>: unfinished temporary folders
+    /// and replaced folders not yet deleted. Returns the names removed.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveLeftovers(string parent)
+    {
+        if (!Directory.Exists(parent)) return [];
+        var removed = new List<string>();
+        foreach (var path in Directory.EnumerateDirectories(parent))
+        {
+            var name = Path.GetFileName(path);
+            if (!Leftover().IsMatch(name)) continue;
+            Directory.Delete(path, recursive: true);
+            removed.Add(name);
+        }
+        return removed;
+    }
+
+    // The names Write gives its temporary (.name.<guid>.tmp) and replaced (name.<guid>.old) folders.
+    [GeneratedRegex(@"^(\..+\.[0-9a-f]{32}\.tmp|.+\.[0-9a-f]{32}\.old)$")]
+    private static partial Regex Leftover();
 }

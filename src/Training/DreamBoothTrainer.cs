@@ -173,6 +173,8 @@ public sealed class DreamBoothTrainer
         var o = _options;
         if (o.ResumeFromCheckpoint is { } resume)
         {
+            foreach (var leftover in AtomicDirectory.RemoveLeftovers(o.OutputDir))
+                _observer.Info($"Removed '{leftover}', left by an interrupted write.");
             var path = checkpoints.Resolve(resume);
             if (path is null) _observer.Info($"No checkpoint in '{o.OutputDir}' to resume from; starting a new run.");
             return path;

@@ -55,4 +55,18 @@ public sealed class CheckpointManagerTests : IDisposable
         var files = Directory.GetFiles(Path.Combine(_dir, "checkpoint-1")).Select(Path.GetFileName);
         Assert.Equal(["new.txt"], files);
     }
+
+    [Fact]
+    public void Leftovers_of_interrupted_writes_are_removed_and_nothing_else()
+    {
+        var manager = new CheckpointManager(_dir);
+        manager.Save(3, _ => { });
+        const string guid = "0123456789abcdef0123456789abcdef";
+        string[] leftovers = [$".checkpoint-6.{guid}.tmp", $"unet.{guid}.old"];
+        string[] kept = ["checkpoint-3", ".checkpoint-6.tmp", "logs", $"unet.{guid}"];
+        foreach (var name in leftovers.Concat(kept.Skip(1))) Directory.CreateDirectory(Path.Combine(_dir, name));
+
+        Assert.Equal(leftovers.Order(), AtomicDirectory.RemoveLeftovers(_dir).Order());
+        Assert.Equal(kept.Order(), Directory.EnumerateDirectories(_dir).Select(Path.GetFileName).Order());
+    }
 }
