@@ -1,10 +1,12 @@
 using BenchmarkDotNet.Running;
+using Peft.Typed.Benchmarks.Training;
 using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
-// PEFT_TYPED_THREADS=n sets libtorch's intra-op threads before any model code runs (the oneDNN self-check of
-// Peft.Typed.Models runs with that setting too); unset keeps libtorch's default (one per core).
+// PEFT_TYPED_THREADS=n sets libtorch's intra-op threads before any model code runs; unset keeps libtorch's default (one per core).
 if (int.TryParse(Environment.GetEnvironmentVariable("PEFT_TYPED_THREADS"), out var threads)) set_num_threads(threads);
-Console.WriteLine($"libtorch threads: {get_num_threads()}; oneDNN convolutions disabled by the self-check: {TorchRuntime.OneDnnConvolutionsDisabled}");
+Console.WriteLine($"libtorch threads: {get_num_threads()}; oneDNN convolutions disabled: {TorchRuntime.OneDnnConvolutionsDisabled}");
 
+if (args.FirstOrDefault() == "training") return TrainingStepProfile.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

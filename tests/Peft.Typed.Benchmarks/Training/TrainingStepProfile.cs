@@ -1,0 +1,265 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Peft.Typed.Architecture;
+using Peft.Typed.Architecture.Configs;
+using Peft.Typed.Benchmarks.Flops;
+using Peft.Typed.Models.Adapters;
+using Peft.Typed.Models.Clip;
+using Peft.Typed.Models.Tokenizers;
+using Peft.Typed.Models.Unet;
+using Peft.Typed.Models.Vae;
+using Peft.Typed.Testing;
+using Peft.Typed.Training;
+using Peft.Typed.Training.Optimization;
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Benchmarks.Training;
+
+/// <summary>
+/// <c>training</c> mode of the benchmark executable: the DreamBooth step (UNet forward on noisy latents, MSE, backward,
+/// gradient clipping, AdamW, zero-grad) of a UNet with LoRA r=8 on the seed script's comprehensive targets, on batch 1
+/// of 64×64 latents, in a fresh process so that its peak resident memory belongs to this configuration alone. It
+/// reports steps/s, peak memory, the 2048² matmul ceiling and the step's FLOPs measured in the same process, a
+/// profile by phase and by UNet block, and the same step without adapters (input gradients only), whose difference
+/// is the whole adapter path. BenchmarkDotNet is not used here because it cannot report a process's peak memory.
+/// </summary>
+public static class TrainingStepProfile
+{
+    private const int Latent = 64;
+
+    public static int Run(string[] args)
+    {
+        string model = Option(args, "--model") ?? "tiny";
+        int steps = int.Parse(Option(args, "--steps") ?? "5", CultureInfo.InvariantCulture);
+        bool checkpointing = args.Contains("--gradient-checkpointing");
+        if (model is not ("tiny" or "mid"))
+        {
+            Console.Error.WriteLine($"error: --model {model}: must be tiny or mid");
+            return 2;
+        }
+
+        long rssAtStart = ProcessMemory.ResidentBytes();
+        double ceiling = MatmulCeiling();
+        using var unet = new UNet2DConditionModel(Config(model));
+        var peft = PeftModel.Create(unet, new Peft.Typed.Models.Adapters.Lora.LoraConfig
+        {
+            R = 8,
+            LoraAlpha = 8,
+            TargetModules = Peft.Typed.Architecture.Targeting.TargetModules.FromNames(Peft.Typed.Architecture.Targeting.SeedTargetLists.UnetComprehensive),
+        });
+        unet.GradientCheckpointing = checkpointing;
+        unet.train();
+        var trainable = unet.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
+        using var optimizer = new AdamW(trainable);
+        using var batch = Batch.Create(unet.Config.CrossAttentionDim.ForMidBlock());
+
+        double forwardFlops = CountForwardFlops(unet, batch);
+        long adapterParameters = trainable.Sum(p => p.parameter.numel());
+        long baseParameters = unet.parameters().Sum(p => p.numel()) - adapterParameters;
+
+        Step(unet, optimizer, batch, null);
+        var timed = Enumerable.Range(0, steps).Select(_ => Step(unet, optimizer, batch, null)).ToList();
+        var profile = new ForwardProfile(unet);
+        var profiled = Enumerable.Range(0, 2).Select(_ => Step(unet, optimizer, batch, profile)).ToList();
+        profile.Dispose();
+        long peakRss = ProcessMemory.PeakResidentBytes();
+
+        // The same step without the adapter path: frozen UNet, gradients only with respect to the input latents,
+        // which is the backward work every adapter run needs anyway (the LoRA branches sit inside the UNet).
+        List<StepTimes> withoutAdapters;
+        using (peft.DisableAdapter())
+            withoutAdapters = Enumerable.Range(0, steps + 1).Select(_ => InputGradientStep(unet, batch)).Skip(1).ToList();
+
+        var data = DataCost();
+        Report(model, checkpointing, steps, rssAtStart, peakRss, ceiling, forwardFlops, baseParameters, adapterParameters, timed, profiled, profile, withoutAdapters, data);
+        return 0;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>tiny: the fixture unet-tiny (32/64 channels); mid: the same layout as SD 1.5 at 128/256/512 channels.</summary>
+    private static UNet2DConditionConfig Config(string model)
+    {
+        var path = Fixtures.PathOf("unet-tiny", "config.json");
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        if (model == "mid")
+        {
+            json["block_out_channels"] = new JsonArray(128, 256, 512);
+            json["down_block_types"] = new JsonArray("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D");
+            json["up_block_types"] = new JsonArray("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D");
+            json["cross_attention_dim"] = 768;
+            json["attention_head_dim"] = 8;
+        }
+        return ArchitectureDescription.Parse<UNet2DConditionConfig>(json.ToJsonString(), path + $" ({model})");
+    }
+
+    private sealed record StepTimes(double Forward, double Backward, double Optimizer)
+    {
+        public double Total => Forward + Backward + Optimizer;
+    }
+
+    private static StepTimes Step(UNet2DConditionModel unet, AdamW optimizer, Batch batch, ForwardProfile? profile)
+    {
+        using var scope = NewDisposeScope();
+        long t0 = Stopwatch.GetTimestamp();
+        profile?.BeginForward();
+        var loss = nn.functional.mse_loss(unet.call(batch.Input()), batch.Noise);
+        profile?.EndForward();
+        long t1 = Stopwatch.GetTimestamp();
+        loss.backward();
+        long t2 = Stopwatch.GetTimestamp();
+        nn.utils.clip_grad_norm_(optimizer.Parameters, 1.0);
+        optimizer.Step(1e-4);
+        optimizer.ZeroGrad();
+        long t3 = Stopwatch.GetTimestamp();
+        return new StepTimes(Seconds(t0, t1), Seconds(t1, t2), Seconds(t2, t3));
+    }
+
+    private static StepTimes InputGradientStep(UNet2DConditionModel unet, Batch batch)
+    {
+        using var scope = NewDisposeScope();
+        var latents = batch.Latents.detach().requires_grad_();
+        long t0 = Stopwatch.GetTimestamp();
+        var loss = nn.functional.mse_loss(unet.call(new UNet2DConditionInput(latents, batch.Timestep, batch.Context)), batch.Noise);
+        long t1 = Stopwatch.GetTimestamp();
+        loss.backward();
+        long t2 = Stopwatch.GetTimestamp();
+        return new StepTimes(Seconds(t0, t1), Seconds(t1, t2), 0);
+    }
+
+    private static double Seconds(long from, long to) => (to - from) / (double)Stopwatch.Frequency;
+
+    private static double CountForwardFlops(UNet2DConditionModel unet, Batch batch)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        return FlopCounter.Count(unet, unet.Tree, () => unet.call(batch.Input())).Total;
+    }
+
+    /// <summary>GFLOP/s of a 2048×2048 float32 matmul: the best of 5 after one warm-up.</summary>
+    private static double MatmulCeiling()
+    {
+        using var scope = NewDisposeScope();
+        var a = randn(2048, 2048);
+        var b = randn(2048, 2048);
+        a.matmul(b).Dispose();
+        double best = double.MaxValue;
+        for (int i = 0; i < 5; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            a.matmul(b).Dispose();
+            best = Math.Min(best, Seconds(t0, Stopwatch.GetTimestamp()));
+        }
+        return FlopFormulas.Linear(2048, 2048, 2048) / best / 1e9;
+    }
+
+    /// <summary>
+    /// The data side of one trainer step on the embedded tiny pipeline at 128×128 pixels (64×64 latents): VAE encode of
+    /// one image and the text encoder on one prompt, each the median of 5 calls.
+    /// </summary>
+    private static (double Vae, double Text) DataCost()
+    {
+        var folder = Path.Combine(Fixtures.RepoRoot, "samples", "Peft.Typed.DreamBooth", "DefaultModel", "model");
+        using var vae = AutoencoderKL.FromPretrained(Path.Combine(folder, "vae"));
+        using var text = CLIPTextModel.FromPretrained(Path.Combine(folder, "text_encoder"));
+        var tokenizer = ClipTokenizer.FromFolder(Path.Combine(folder, "tokenizer"));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var image = rand(1, 3, 2 * Latent, 2 * Latent) * 2 - 1;
+        var ids = tensor(tokenizer.EncodeForModel("a photo of sks toy").Ids.Select(i => (long)i).ToArray(), [1, ClipTokenizer.ModelMaxLength]);
+        return (Median(() => vae.Encode(image).Sample()), Median(() => text.call(ids).LastHiddenState));
+    }
+
+    private static double Median(Func<Tensor> call)
+    {
+        call();
+        var times = Enumerable.Range(0, 5).Select(_ =>
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            call();
+            return Seconds(t0, Stopwatch.GetTimestamp());
+        }).Order().ToList();
+        return times[2];
+    }
+
+    private static void Report(string model, bool checkpointing, int steps, long rssAtStart, long peakRss, double ceiling, double forwardFlops,
+        long baseParameters, long adapterParameters, List<StepTimes> timed, List<StepTimes> profiled, ForwardProfile profile,
+        List<StepTimes> withoutAdapters, (double Vae, double Text) data)
+    {
+        static double Median(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToList();
+            return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        }
+        var inv = CultureInfo.InvariantCulture;
+        double step = Median(timed.Select(t => t.Total));
+        double plain = Median(withoutAdapters.Select(t => t.Total));
+        // Frozen base layers need only input gradients in backward (one product per layer, as in forward); the
+        // adapters' own products are a few per cent on top and are not counted.
+        double stepFlops = 2 * forwardFlops;
+        string F(double seconds) => (seconds * 1000).ToString("F1", inv) + " ms";
+        string P(double part, double whole) => (part / whole).ToString("P1", inv);
+
+        Console.WriteLine(string.Create(inv, $"""
+            ## training step: {model} UNet, 1×4×{Latent}×{Latent} latents, 77-token context, LoRA r=8 comprehensive{(checkpointing ? ", gradient checkpointing" : "")}
+            threads: {get_num_threads()}; base parameters {baseParameters:N0}, adapter parameters {adapterParameters:N0}; {steps} timed steps after 1 warm-up
+
+            | metric | value |
+            | --- | --- |
+            | step (median) | {F(step)} = {1 / step:F2} steps/s |
+            | forward / backward / optimizer (medians) | {F(Median(timed.Select(t => t.Forward)))} / {F(Median(timed.Select(t => t.Backward)))} / {F(Median(timed.Select(t => t.Optimizer)))} |
+            | peak resident memory | {peakRss / 1048576.0:F0} MiB ({(peakRss - rssAtStart) / 1048576.0:F0} MiB above the process at start) |
+            | matmul ceiling (2048², best of 5) | {ceiling:F1} GFLOP/s |
+            | FLOPs per step (2 × forward {forwardFlops / 1e9:F2} GFLOP) | {stepFlops / 1e9:F2} GFLOP |
+            | achieved | {stepFlops / step / 1e9:F1} GFLOP/s = {P(stepFlops / step / 1e9, ceiling)} of the ceiling |
+            | same step without adapters (input gradients only) | {F(plain)} → the adapter path costs {F(step - plain)} = {P(step - plain, step)} of the step |
+            | data per example (not in the step above): VAE encode 128² / text encoder | {F(data.Vae)} / {F(data.Text)} |
+
+            Forward profile (mean of 2 profiled steps with forward hooks; their forward took {F(profile.ForwardSeconds / profiled.Count)}):
+
+            | module | time | share of forward |
+            | --- | --- | --- |
+            """));
+        double forward = profile.ForwardSeconds / profiled.Count;
+        foreach (var (name, seconds) in profile.Modules) Console.WriteLine($"| {name} | {F(seconds / profiled.Count)} | {P(seconds / profiled.Count, forward)} |");
+        foreach (var (kind, seconds) in profile.AdapterOverhead)
+            Console.WriteLine($"| of which LoRA branches on {kind} layers (adapter layer − its base layer) | {F(seconds / profiled.Count)} | {P(seconds / profiled.Count, forward)} |");
+        Console.WriteLine();
+    }
+
+    /// <summary>One fixed batch: noisy latents, timestep, text context and the noise target.</summary>
+    private sealed class Batch : IDisposable
+    {
+        public required Tensor Latents { get; init; }
+        public required Tensor Timestep { get; init; }
+        public required Tensor Context { get; init; }
+        public required Tensor Noise { get; init; }
+
+        public static Batch Create(int contextDim)
+        {
+            using var generator = new Generator(2026);
+            return new Batch
+            {
+                Latents = randn([1, 4, Latent, Latent], generator: generator).DetachFromDisposeScope(),
+                Timestep = tensor(new long[] { 500 }).DetachFromDisposeScope(),
+                Context = randn([1, ClipTokenizer.ModelMaxLength, contextDim], generator: generator).DetachFromDisposeScope(),
+                Noise = randn([1, 4, Latent, Latent], generator: generator).DetachFromDisposeScope(),
+            };
+        }
+
+        public UNet2DConditionInput Input() => new(Latents, Timestep, Context);
+
+        public void Dispose()
+        {
+            Latents.Dispose();
+            Timestep.Dispose();
+            Context.Dispose();
+            Noise.Dispose();
+        }
+    }
+}
