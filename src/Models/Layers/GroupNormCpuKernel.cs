@@ -13,8 +13,8 @@ namespace Peft.Typed.Models.Layers;
 /// <c>scale = rstd * gamma; bias = fma(-scale, mean, beta); y = fma(scale, x, bias)</c>. At low variance the scale
 /// is ~1000 and the terms of <c>scale * x + bias</c> are ~1000 times the output, so the reference's rounding of them
 /// shows at the 1e-4 tolerance; an exactly rounded GroupNorm differs from the reference by as much as torch 2's does.
-/// Measured on the vae-tiny and unet-tiny fixtures: the moments without fused multiply-adds and the affine step with
-/// them reproduce the reference best (see the GroupNorm notes in the fixtures README of the branch's report).
+/// Which operations the reference build fused is not documented; on the vae-tiny and unet-tiny fixtures, 8 lanes with
+/// unfused moments and a fused affine step reproduce the reference best (16 lanes or fused moments do worse).
 /// </summary>
 internal static unsafe class GroupNormCpuKernel
 {
