@@ -9,7 +9,7 @@ namespace Peft.Typed.Models.Adapters;
 /// </summary>
 internal static class ModuleCloner
 {
-    public static bool CanClone(nn.Module module) => module is Linear or Conv2d or LayerNorm or GroupNorm { affine: true };
+    public static bool CanClone(nn.Module module) => module is Linear or Conv2d or LayerNorm or GroupNorm { affine: true } or Layers.GroupNorm { affine: true };
 
     public static nn.Module<Tensor, Tensor> Clone(nn.Module module, string moduleName)
     {
@@ -20,6 +20,7 @@ internal static class ModuleCloner
                 (c.padding![0], c.padding[1]), (c.dilation[0], c.dilation[1]), c.padding_mode, c.groups, c.bias is not null, c.weight.device, c.weight.dtype),
             LayerNorm n => nn.LayerNorm(n.normalized_shape, n.eps, n.elementwise_affine, n.bias is not null, n.weight?.device, n.weight?.dtype),
             GroupNorm g when g.affine => nn.GroupNorm(g.num_groups, g.weight!.shape[0], g.eps, affine: true, device: g.weight.device, dtype: g.weight.dtype),
+            Layers.GroupNorm g when g.affine => new Layers.GroupNorm(g.num_groups, g.num_channels, g.eps, affine: true, g.Weight!.device, g.Weight.dtype),
             _ => throw new NotSupportedException(
                 $"modules_to_save entry '{moduleName}' is a {ModuleKinds.Of(module)}; copies can be made of Linear, Conv2d, LayerNorm and affine GroupNorm layers."),
         };

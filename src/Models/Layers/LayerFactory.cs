@@ -44,15 +44,7 @@ public sealed class LayerFactory
     {
         Expect(node, "GroupNorm");
         var o = node.Options;
-        var norm = nn.GroupNorm(o.GetInt("num_groups"), o.GetInt("num_channels"), o.GetDouble("eps"), o.GetBool("affine"), Device, DType);
-        // TorchSharp 0.107 allocates GroupNorm's affine parameters with empty() and never initialises them.
-        if (norm.weight is not null)
-        {
-            using var _ = no_grad();
-            nn.init.ones_(norm.weight);
-            nn.init.zeros_(norm.bias!);
-        }
-        return norm;
+        return new GroupNorm(o.GetInt("num_groups"), o.GetInt("num_channels"), o.GetDouble("eps"), o.GetBool("affine"), Device, DType);
     }
 
     public LayerNorm LayerNorm(ModuleNode node)

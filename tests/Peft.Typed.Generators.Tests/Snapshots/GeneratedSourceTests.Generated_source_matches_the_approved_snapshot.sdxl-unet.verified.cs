@@ -123,7 +123,7 @@ public sealed partial class SdxlUnet : global::Peft.Typed.Models.Typed.TypedMode
     public UNetMidBlock2DCrossAttnView MidBlock => new UNetMidBlock2DCrossAttnView(this, "mid_block");
 
     /// <summary><c>conv_norm_out</c>: GroupNorm.</summary>
-    public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm> ConvNormOut => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm>(this, "conv_norm_out");
+    public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm> ConvNormOut => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm>(this, "conv_norm_out");
 
     /// <summary><c>conv_act</c>: SiLU.</summary>
     public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.SiLU> ConvAct => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.SiLU>(this, "conv_act");
@@ -209,7 +209,7 @@ public sealed partial class SdxlUnet : global::Peft.Typed.Models.Typed.TypedMode
         }
 
         /// <summary><c>norm1</c>: GroupNorm.</summary>
-        public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm> Norm1 => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm>(Owner, ChildPath("norm1"));
+        public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm> Norm1 => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm>(Owner, ChildPath("norm1"));
 
         /// <summary><c>conv1</c>: Conv2d.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d> Conv1 => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d>(Owner, ChildPath("conv1"));
@@ -218,7 +218,7 @@ public sealed partial class SdxlUnet : global::Peft.Typed.Models.Typed.TypedMode
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear> TimeEmbProj => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear>(Owner, ChildPath("time_emb_proj"));
 
         /// <summary><c>norm2</c>: GroupNorm.</summary>
-        public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm> Norm2 => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm>(Owner, ChildPath("norm2"));
+        public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm> Norm2 => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm>(Owner, ChildPath("norm2"));
 
         /// <summary><c>dropout</c>: Dropout.</summary>
         public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.Dropout> Dropout => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.Dropout>(Owner, ChildPath("dropout"));
@@ -254,7 +254,7 @@ public sealed partial class SdxlUnet : global::Peft.Typed.Models.Typed.TypedMode
         }
 
         /// <summary><c>norm</c>: GroupNorm.</summary>
-        public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm> Norm => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm>(Owner, ChildPath("norm"));
+        public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm> Norm => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm>(Owner, ChildPath("norm"));
 
         /// <summary><c>proj_in</c>: Linear.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear> ProjIn => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear>(Owner, ChildPath("proj_in"));

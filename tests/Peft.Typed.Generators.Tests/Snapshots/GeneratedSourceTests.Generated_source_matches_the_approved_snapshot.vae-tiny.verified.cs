@@ -86,7 +86,7 @@ public sealed partial class TinyVae : global::Peft.Typed.Models.Typed.TypedModel
         public UNetMidBlock2DView MidBlock => new UNetMidBlock2DView(Owner, ChildPath("mid_block"));
 
         /// <summary><c>conv_norm_out</c>: GroupNorm.</summary>
-        public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm> ConvNormOut => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm>(Owner, ChildPath("conv_norm_out"));
+        public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm> ConvNormOut => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm>(Owner, ChildPath("conv_norm_out"));
 
         /// <summary><c>conv_act</c>: SiLU.</summary>
         public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.SiLU> ConvAct => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.SiLU>(Owner, ChildPath("conv_act"));
@@ -113,7 +113,7 @@ public sealed partial class TinyVae : global::Peft.Typed.Models.Typed.TypedModel
         public UNetMidBlock2DView MidBlock => new UNetMidBlock2DView(Owner, ChildPath("mid_block"));
 
         /// <summary><c>conv_norm_out</c>: GroupNorm.</summary>
-        public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm> ConvNormOut => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm>(Owner, ChildPath("conv_norm_out"));
+        public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm> ConvNormOut => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm>(Owner, ChildPath("conv_norm_out"));
 
         /// <summary><c>conv_act</c>: SiLU.</summary>
         public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.SiLU> ConvAct => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.SiLU>(Owner, ChildPath("conv_act"));
@@ -176,13 +176,13 @@ public sealed partial class TinyVae : global::Peft.Typed.Models.Typed.TypedModel
         }
 
         /// <summary><c>norm1</c>: GroupNorm.</summary>
-        public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm> Norm1 => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm>(Owner, ChildPath("norm1"));
+        public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm> Norm1 => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm>(Owner, ChildPath("norm1"));
 
         /// <summary><c>conv1</c>: Conv2d.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d> Conv1 => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d>(Owner, ChildPath("conv1"));
 
         /// <summary><c>norm2</c>: GroupNorm.</summary>
-        public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm> Norm2 => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm>(Owner, ChildPath("norm2"));
+        public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm> Norm2 => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm>(Owner, ChildPath("norm2"));
 
         /// <summary><c>dropout</c>: Dropout.</summary>
         public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.Dropout> Dropout => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.Dropout>(Owner, ChildPath("dropout"));
@@ -218,7 +218,7 @@ public sealed partial class TinyVae : global::Peft.Typed.Models.Typed.TypedModel
         }
 
         /// <summary><c>group_norm</c>: GroupNorm.</summary>
-        public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm> GroupNorm => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.GroupNorm>(Owner, ChildPath("group_norm"));
+        public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm> GroupNorm => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm>(Owner, ChildPath("group_norm"));
 
         /// <summary><c>to_q</c>: Linear.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear> ToQ => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear>(Owner, ChildPath("to_q"));

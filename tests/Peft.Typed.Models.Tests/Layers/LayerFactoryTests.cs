@@ -12,10 +12,10 @@ public class LayerFactoryTests
     [Fact]
     public void GroupNorm_starts_as_the_identity_affine_map()
     {
-        // TorchSharp 0.107 leaves nn.GroupNorm's weight and bias uninitialised; torch starts them at 1 and 0.
+        // torch starts GroupNorm's weight and bias at 1 and 0 (TorchSharp 0.107's own nn.GroupNorm leaves them uninitialised).
         using var norm = LayerFactory.Default.GroupNorm(Unet.Tree.Find("conv_norm_out"));
-        Assert.True(norm.weight!.eq(1).all().item<bool>());
-        Assert.True(norm.bias!.eq(0).all().item<bool>());
+        Assert.True(norm.Weight!.eq(1).all().item<bool>());
+        Assert.True(norm.Bias!.eq(0).all().item<bool>());
     }
 
     [Fact]

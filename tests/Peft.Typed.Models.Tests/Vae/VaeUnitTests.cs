@@ -22,11 +22,9 @@ public class VaeUnitTests
         Check(path, tag, module.call(Vae.Unit(path, tag, "in.hidden_states")));
     }
 
-    // Measured on this unit: an exact float64 forward of the same block differs from the reference by 1.02e-4, our float32
-    // forward by 1.35e-4. The input has per-channel variance 1e-6 (= eps), so the GroupNorm's scale is ~700 and torch's
-    // float32 `scale * x + bias` (terms ~1800, ulp 1.2e-4) leaves rounding noise of that size in the reference itself.
-    // Only a bit-exact copy of torch 1.13's CPU kernel (its Welford lane order) could meet 1e-4 here.
-    [Fact(Skip = "fixture noise: the float32 reference is 1.02e-4 from exact float64 math on this unit (see comment)")]
+    // Per-channel variance 1e-6 (= eps): the GroupNorm scale is ~700, so the reference's float32 rounding of
+    // scale * x + bias shows at 1e-4; Layers.GroupNorm follows torch 1.13's CPU kernel to meet it.
+    [Fact]
     public void Resnet_without_time_embedding_matches_at_low_variance()
     {
         using var scope = NewDisposeScope();

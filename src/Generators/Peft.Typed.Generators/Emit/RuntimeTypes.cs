@@ -13,9 +13,9 @@ internal static class RuntimeTypes
 
     public static string Of(string className) => className switch
     {
-        "Linear" or "Conv2d" or "GroupNorm" or "LayerNorm" or "Dropout" or "SiLU" or "GELU" or "Mish" or "ReLU"
+        "Linear" or "Conv2d" or "LayerNorm" or "Dropout" or "SiLU" or "GELU" or "Mish" or "ReLU"
             => "global::TorchSharp.Modules." + className,
-        "Embedding" or "QuickGELUActivation" or "GELUActivation" or "Timesteps" or "TimestepEmbedding" or "ResnetBlock2D" or "Transformer2DModel"
+        "GroupNorm" or "Embedding" or "QuickGELUActivation" or "GELUActivation" or "Timesteps" or "TimestepEmbedding" or "ResnetBlock2D" or "Transformer2DModel"
             or "BasicTransformerBlock" or "Attention" or "FeedForward" or "GEGLU" or "Downsample2D" or "Upsample2D"
             => "global::Peft.Typed.Models.Layers." + className,
         "CrossAttnDownBlock2D" or "DownBlock2D" or "CrossAttnUpBlock2D" or "UpBlock2D" or "UNetMidBlock2DCrossAttn" or "UNet2DConditionModel"
