@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using Peft.Typed.Models.SafeTensors;
+using Peft.Typed.Training.Checkpoints;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
@@ -126,7 +127,7 @@ public sealed class KillAndResumeTests(ITestOutputHelper output) : IDisposable
             output.WriteLine($"killed {delay.TotalMilliseconds:F0} ms after the first checkpoint");
         }
         Assert.False(Directory.Exists(Path.Combine(killedDir, "unet")), "a killed run must not have written its final adapter");
-        var checkpoints = new Checkpoints.CheckpointManager(killedDir).List().Select(c => c.Step);
+        var checkpoints = new CheckpointManager(killedDir).List().Select(c => c.Step);
         output.WriteLine($"checkpoints left by the killed run: steps {string.Join(", ", checkpoints)}");
 
         using (var resumed = new Child([.. Arguments(killedDir), "--resume_from_checkpoint", "latest"]))
