@@ -91,7 +91,15 @@ public sealed class LoraLayer : AdapterLayer
     {
         var a = lora_A[adapterName];
         if (x.dtype != WeightA(adapterName).dtype) x = x.to_type(WeightA(adapterName).dtype);
-        return lora_B[adapterName].call(a.call(lora_dropout[adapterName].call(x))) * Scaling(adapterName);
+        x = lora_dropout[adapterName].call(x);
+        if (LoraConvBranch.Handles(Geometry, x))
+            return LoraConvBranch.Forward(x, Geometry, WeightA(adapterName), WeightB(adapterName), Scaling(adapterName));
+        if (a is TorchSharp.Modules.Linear)
+        {
+            // The scaling goes on the small [out, r] weight rather than on the full-size output: one pass less.
+            return nn.functional.linear(a.call(x), WeightB(adapterName) * Scaling(adapterName));
+        }
+        return lora_B[adapterName].call(a.call(x)) * Scaling(adapterName);
     }
 
     protected override void RemoveAdapterTensors(string adapterName)
