@@ -3,8 +3,10 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Peft.Typed.Architecture;
 using Peft.Typed.Architecture.Configs;
+using Peft.Typed.Architecture.Targeting;
 using Peft.Typed.Benchmarks.Flops;
 using Peft.Typed.Models.Adapters;
+using Peft.Typed.Models.Adapters.Lora;
 using Peft.Typed.Models.Clip;
 using Peft.Typed.Models.Tokenizers;
 using Peft.Typed.Models.Unet;
@@ -42,12 +44,7 @@ public static class TrainingStepProfile
         long rssAtStart = ProcessMemory.ResidentBytes();
         double ceiling = MatmulCeiling();
         using var unet = new UNet2DConditionModel(Config(model));
-        var peft = PeftModel.Create(unet, new Peft.Typed.Models.Adapters.Lora.LoraConfig
-        {
-            R = 8,
-            LoraAlpha = 8,
-            TargetModules = Peft.Typed.Architecture.Targeting.TargetModules.FromNames(Peft.Typed.Architecture.Targeting.SeedTargetLists.UnetComprehensive),
-        });
+        var peft = PeftModel.Create(unet, new LoraConfig { R = 8, LoraAlpha = 8, TargetModules = TargetModules.FromNames(SeedTargetLists.UnetComprehensive) });
         unet.GradientCheckpointing = checkpointing;
         unet.train();
         var trainable = unet.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
@@ -58,18 +55,24 @@ public static class TrainingStepProfile
         long adapterParameters = trainable.Sum(p => p.parameter.numel());
         long baseParameters = unet.parameters().Sum(p => p.numel()) - adapterParameters;
 
-        Step(unet, optimizer, batch, null);
-        var timed = Enumerable.Range(0, steps).Select(_ => Step(unet, optimizer, batch, null)).ToList();
+        // The step without the adapter path: frozen UNet, gradients only with respect to the input latents, which is
+        // the backward work every adapter run needs anyway (the LoRA branches sit inside the UNet). The two kinds of
+        // step alternate so that drifts of a shared machine hit both alike.
+        var timed = new List<StepTimes>();
+        var withoutAdapters = new List<StepTimes>();
+        for (int i = -1; i < steps; i++)
+        {
+            var step = Step(unet, optimizer, batch, null);
+            StepTimes plain;
+            using (peft.DisableAdapter()) plain = InputGradientStep(unet, batch);
+            if (i < 0) continue;
+            timed.Add(step);
+            withoutAdapters.Add(plain);
+        }
+        long peakRss = ProcessMemory.PeakResidentBytes();
         var profile = new ForwardProfile(unet);
         var profiled = Enumerable.Range(0, 2).Select(_ => Step(unet, optimizer, batch, profile)).ToList();
         profile.Dispose();
-        long peakRss = ProcessMemory.PeakResidentBytes();
-
-        // The same step without the adapter path: frozen UNet, gradients only with respect to the input latents,
-        // which is the backward work every adapter run needs anyway (the LoRA branches sit inside the UNet).
-        List<StepTimes> withoutAdapters;
-        using (peft.DisableAdapter())
-            withoutAdapters = Enumerable.Range(0, steps + 1).Select(_ => InputGradientStep(unet, batch)).Skip(1).ToList();
 
         var data = DataCost();
         Report(model, checkpointing, steps, rssAtStart, peakRss, ceiling, forwardFlops, baseParameters, adapterParameters, timed, profiled, profile, withoutAdapters, data);
@@ -207,7 +210,7 @@ public static class TrainingStepProfile
 
         Console.WriteLine(string.Create(inv, $"""
             ## training step: {model} UNet, 1×4×{Latent}×{Latent} latents, 77-token context, LoRA r=8 comprehensive{(checkpointing ? ", gradient checkpointing" : "")}
-            threads: {get_num_threads()}; base parameters {baseParameters:N0}, adapter parameters {adapterParameters:N0}; {steps} timed steps after 1 warm-up
+            threads: {get_num_threads()}; base parameters {baseParameters:N0}, adapter parameters {adapterParameters:N0}; {steps} timed steps of each kind, alternating, after 1 warm-up
 
             | metric | value |
             | --- | --- |
