@@ -35,9 +35,9 @@ public static class TrainingStepProfile
         string model = Option(args, "--model") ?? "tiny";
         int steps = int.Parse(Option(args, "--steps") ?? "5", CultureInfo.InvariantCulture);
         bool checkpointing = args.Contains("--gradient-checkpointing");
-        if (model is not ("tiny" or "mid"))
+        if (model is not ("tiny" or "mid" or "sd15"))
         {
-            Console.Error.WriteLine($"error: --model {model}: must be tiny or mid");
+            Console.Error.WriteLine($"error: --model {model}: must be tiny, mid or sd15");
             return 2;
         }
 
@@ -85,10 +85,13 @@ public static class TrainingStepProfile
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
-    /// <summary>tiny: the fixture unet-tiny (32/64 channels); mid: the same layout as SD 1.5 at 128/256/512 channels.</summary>
+    /// <summary>
+    /// tiny: the fixture unet-tiny (32/64 channels); mid: SD 1.5's layout at 128/256/512 channels; sd15: SD 1.5's UNet
+    /// config (320/640/1280/1280, 860 M parameters) from the architecture fixtures, with random weights.
+    /// </summary>
     private static UNet2DConditionConfig Config(string model)
     {
-        var path = Fixtures.PathOf("unet-tiny", "config.json");
+        var path = model == "sd15" ? Fixtures.PathOf("architectures", "sd15-unet", "config.json") : Fixtures.PathOf("unet-tiny", "config.json");
         var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         if (model == "mid")
         {
