@@ -33,8 +33,14 @@ public static class TrainingStepProfile
     public static int Run(string[] args)
     {
         string model = Option(args, "--model") ?? "tiny";
-        int steps = int.Parse(Option(args, "--steps") ?? "5", CultureInfo.InvariantCulture);
+        if (!int.TryParse(Option(args, "--steps") ?? "5", NumberStyles.None, CultureInfo.InvariantCulture, out int steps) || steps < 1)
+        {
+            Console.Error.WriteLine($"error: --steps {Option(args, "--steps")}: must be a whole number >= 1");
+            return 2;
+        }
         bool checkpointing = args.Contains("--gradient-checkpointing");
+        // --targets a,b,c: other LoRA target names than the seed script's comprehensive list.
+        var targets = Option(args, "--targets")?.Split(',') ?? SeedTargetLists.UnetComprehensive;
         if (model is not ("tiny" or "mid" or "sd15"))
         {
             Console.Error.WriteLine($"error: --model {model}: must be tiny, mid or sd15");
@@ -44,7 +50,7 @@ public static class TrainingStepProfile
         long rssAtStart = ProcessMemory.ResidentBytes();
         double ceiling = MatmulCeiling();
         using var unet = new UNet2DConditionModel(Config(model));
-        var peft = PeftModel.Create(unet, new LoraConfig { R = 8, LoraAlpha = 8, TargetModules = TargetModules.FromNames(SeedTargetLists.UnetComprehensive) });
+        var peft = PeftModel.Create(unet, new LoraConfig { R = 8, LoraAlpha = 8, TargetModules = TargetModules.FromNames(targets) });
         unet.GradientCheckpointing = checkpointing;
         unet.train();
         var trainable = unet.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
@@ -75,7 +81,7 @@ public static class TrainingStepProfile
         profile.Dispose();
 
         var data = DataCost();
-        Report(model, checkpointing, steps, rssAtStart, peakRss, ceiling, forwardFlops, baseParameters, adapterParameters, timed, profiled, profile, withoutAdapters, data);
+        Report(model, targets, checkpointing, steps, rssAtStart, peakRss, ceiling, forwardFlops, baseParameters, adapterParameters, timed, profiled, profile, withoutAdapters, data);
         return 0;
     }
 
@@ -193,7 +199,7 @@ public static class TrainingStepProfile
         return times[2];
     }
 
-    private static void Report(string model, bool checkpointing, int steps, long rssAtStart, long peakRss, double ceiling, double forwardFlops,
+    private static void Report(string model, IReadOnlyList<string> targets, bool checkpointing, int steps, long rssAtStart, long peakRss, double ceiling, double forwardFlops,
         long baseParameters, long adapterParameters, List<StepTimes> timed, List<StepTimes> profiled, ForwardProfile profile,
         List<StepTimes> withoutAdapters, (double Vae, double Text) data)
     {
@@ -212,7 +218,7 @@ public static class TrainingStepProfile
         string P(double part, double whole) => (part / whole).ToString("P1", inv);
 
         Console.WriteLine(string.Create(inv, $"""
-            ## training step: {model} UNet, 1×4×{Latent}×{Latent} latents, 77-token context, LoRA r=8 comprehensive{(checkpointing ? ", gradient checkpointing" : "")}
+            ## training step: {model} UNet, 1×4×{Latent}×{Latent} latents, 77-token context, LoRA r=8 on {(targets == SeedTargetLists.UnetComprehensive ? "the comprehensive targets" : string.Join(", ", targets))}{(checkpointing ? ", gradient checkpointing" : "")}
             threads: {get_num_threads()}; base parameters {baseParameters:N0}, adapter parameters {adapterParameters:N0}; {steps} timed steps of each kind, alternating, after 1 warm-up
 
             | metric | value |
