@@ -24,7 +24,7 @@ namespace Peft.Typed.Benchmarks.Training;
 /// of 64×64 latents, in a fresh process so that its peak resident memory belongs to this configuration alone. It
 /// reports steps/s, peak memory, the 2048² matmul ceiling and the step's FLOPs measured in the same process, a
 /// profile by phase and by UNet block, and the same step without adapters (input gradients only), whose difference
-/// is the whole adapter path. BenchmarkDotNet is not used here because it cannot report a process's peak memory.
+/// estimates the adapter path (it back-propagates to the latents, so layers before the first adapted one cost it extra). BenchmarkDotNet is not used here because it cannot report a process's peak memory.
 /// </summary>
 public static class TrainingStepProfile
 {
@@ -62,8 +62,8 @@ public static class TrainingStepProfile
         long baseParameters = unet.parameters().Sum(p => p.numel()) - adapterParameters;
 
         // The step without the adapter path: frozen UNet, gradients only with respect to the input latents, which is
-        // the backward work every adapter run needs anyway (the LoRA branches sit inside the UNet). The two kinds of
-        // step alternate so that drifts of a shared machine hit both alike.
+        // the backward work an adapter run needs anyway from its first adapted layer on. The two kinds of step
+        // alternate so that drifts of a shared machine hit both alike.
         var timed = new List<StepTimes>();
         var withoutAdapters = new List<StepTimes>();
         for (int i = -1; i < steps; i++)
