@@ -7,10 +7,10 @@ namespace Peft.Typed.Models.Adapters.Lora;
 /// The LoRA branch of a convolution, <c>lora_B(lora_A(x)) · scaling</c>, computed on CPU as two matrix products without
 /// im2col. libtorch's CPU convolution (oneDNN is off, see TorchRuntime) unfolds the whole input into a
 /// [C_in·k·k, H·W] matrix for every call and again in backward, which for lora_A's r output channels costs about as much
-/// as the base convolution itself. Here all k·k taps of lora_A multiply the zero-padded input at once
-/// (Z = [k·k·r, C_in] · [C_in, H_p·W_p], reading the input once), each tap's map is shifted into place by slicing and the
-/// k·k slices are summed; lora_B (1×1) is one more product. Same FLOPs as the convolutions, and autograd's backward is
-/// plain matrix products and slice gradients.
+/// as the base convolution itself. Here all k·k taps of lora_A multiply the input at once
+/// (Z = [k·k·r, C_in] · [C_in, H·W], reading the input once), the tap maps are zero-padded, each is shifted into place by
+/// slicing and the k·k slices are summed; lora_B (1×1) is one more product. Same FLOPs as the convolutions, and
+/// autograd's backward is plain matrix products and slice gradients.
 /// </summary>
 internal static class LoraConvBranch
 {
@@ -25,13 +25,15 @@ internal static class LoraConvBranch
         long kh = geometry.KernelSize[0], kw = geometry.KernelSize[1];
         long sh = geometry.Stride[0], sw = geometry.Stride[1];
         long ph = geometry.Padding[0], pw = geometry.Padding[1];
-        var padded = ph > 0 || pw > 0 ? nn.functional.pad(x, [pw, pw, ph, ph]) : x;
-        long hp = padded.shape[2], wp = padded.shape[3];
+        long h = x.shape[2], w = x.shape[3];
+        long hp = h + 2 * ph, wp = w + 2 * pw;
         long ho = (hp - kh) / sh + 1, wo = (wp - kw) / sw + 1;
 
-        // [r, C, kh, kw] → [kh·kw·r, C]: row (i·kw + j)·r + q holds tap (i, j) of output channel q.
+        // [r, C, kh, kw] → [kh·kw·r, C]: row (i·kw + j)·r + q holds tap (i, j) of output channel q. The tap maps, not
+        // the C-channel input, are zero-padded: k·k·r channels instead of C.
         var taps = weightA.permute(2, 3, 0, 1).reshape(kh * kw * r, channels);
-        var z = taps.matmul(padded.reshape(n, channels, hp * wp)).view(n, kh * kw, r, hp, wp);
+        var maps = taps.matmul(x.reshape(n, channels, h * w)).view(n, kh * kw * r, h, w);
+        var z = (ph > 0 || pw > 0 ? nn.functional.pad(maps, [pw, pw, ph, ph]) : maps).view(n, kh * kw, r, hp, wp);
         Tensor? low = null;
         for (long i = 0; i < kh; i++)
         {
