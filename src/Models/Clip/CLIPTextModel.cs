@@ -41,21 +41,9 @@ public sealed class CLIPTextModel : nn.Module<Tensor, CLIPTextModelOutput>
     /// fp32, fp16 or bf16), loaded strictly into a model of <paramref name="dtype"/> (default float32) on
     /// <paramref name="device"/> (default CPU), in eval mode.
     /// </summary>
-    public static CLIPTextModel FromPretrained(string folder, ScalarType? dtype = null, Device? device = null)
-    {
-        var model = new CLIPTextModel(PretrainedFolder.ReadConfig<ClipTextConfig>(folder), new LayerFactory(device, dtype));
-        try
-        {
-            model.LoadWeights(PretrainedFolder.WeightsPath(folder, "model"));
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        model.eval();
-        return model;
-    }
+    public static CLIPTextModel FromPretrained(string folder, ScalarType? dtype = null, Device? device = null) =>
+        PretrainedFolder.Load<ClipTextConfig, CLIPTextModel>(folder, "model", dtype, device,
+            (config, layers) => new(config, layers), (model, path) => model.LoadWeights(path));
 
     /// <summary>Copies a safetensors checkpoint into this model; a stored <c>position_ids</c> buffer is ignored.</summary>
     public LoadReport LoadWeights(string path, bool strict = true) => StateDictLoader.Load(this, path, strict, mapKey: ClipCheckpointKeys.Map);

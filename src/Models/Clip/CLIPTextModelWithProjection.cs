@@ -43,21 +43,9 @@ public sealed class CLIPTextModelWithProjection : nn.Module<Tensor, CLIPTextMode
     /// <c>CLIPTextModelWithProjection.from_pretrained(folder)</c>: <c>config.json</c> and <c>model.safetensors</c> (or a
     /// sharded index; fp32, fp16 or bf16), loaded strictly, in eval mode.
     /// </summary>
-    public static CLIPTextModelWithProjection FromPretrained(string folder, ScalarType? dtype = null, Device? device = null)
-    {
-        var model = new CLIPTextModelWithProjection(PretrainedFolder.ReadConfig<ClipTextConfig>(folder), new LayerFactory(device, dtype));
-        try
-        {
-            model.LoadWeights(PretrainedFolder.WeightsPath(folder, "model"));
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        model.eval();
-        return model;
-    }
+    public static CLIPTextModelWithProjection FromPretrained(string folder, ScalarType? dtype = null, Device? device = null) =>
+        PretrainedFolder.Load<ClipTextConfig, CLIPTextModelWithProjection>(folder, "model", dtype, device,
+            (config, layers) => new(config, layers), (model, path) => model.LoadWeights(path));
 
     /// <summary>Copies a safetensors checkpoint into this model; a stored <c>position_ids</c> buffer is ignored.</summary>
     public LoadReport LoadWeights(string path, bool strict = true) => StateDictLoader.Load(this, path, strict, mapKey: ClipCheckpointKeys.Map);

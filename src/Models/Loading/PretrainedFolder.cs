@@ -1,5 +1,7 @@
 using Peft.Typed.Architecture;
 using Peft.Typed.Architecture.Configs;
+using Peft.Typed.Models.Layers;
+using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Loading;
 
@@ -26,5 +28,28 @@ public static class PretrainedFolder
         if (File.Exists(index)) return index;
         throw new FileNotFoundException(
             $"No weights in model folder '{folder}': expected {name}.safetensors or {name}.safetensors.index.json (only safetensors checkpoints are loaded).", single);
+    }
+
+    /// <summary>
+    /// <c>from_pretrained(folder)</c> for every model: builds <typeparamref name="TModel"/> from <c>config.json</c> in
+    /// <paramref name="dtype"/> on <paramref name="device"/>, loads the <paramref name="weightsName"/> checkpoint with
+    /// <paramref name="loadWeights"/> (the model is disposed if that fails) and returns it in eval mode.
+    /// </summary>
+    internal static TModel Load<TConfig, TModel>(string folder, string weightsName, ScalarType? dtype, Device? device,
+        Func<TConfig, LayerFactory, TModel> create, Action<TModel, string> loadWeights)
+        where TConfig : ArchitectureConfig where TModel : nn.Module
+    {
+        var model = create(ReadConfig<TConfig>(folder), new LayerFactory(device, dtype));
+        try
+        {
+            loadWeights(model, WeightsPath(folder, weightsName));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        model.eval();
+        return model;
     }
 }

@@ -76,21 +76,9 @@ public sealed class UNet2DConditionModel : nn.Module<UNet2DConditionInput, Tenso
     /// (or a sharded <c>.safetensors.index.json</c>; fp32, fp16 or bf16), loaded strictly into a model of
     /// <paramref name="dtype"/> (default float32) on <paramref name="device"/> (default CPU), in eval mode.
     /// </summary>
-    public static UNet2DConditionModel FromPretrained(string folder, ScalarType? dtype = null, Device? device = null)
-    {
-        var model = new UNet2DConditionModel(PretrainedFolder.ReadConfig<UNet2DConditionConfig>(folder), new LayerFactory(device, dtype));
-        try
-        {
-            model.LoadWeights(PretrainedFolder.WeightsPath(folder, "diffusion_pytorch_model"));
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        model.eval();
-        return model;
-    }
+    public static UNet2DConditionModel FromPretrained(string folder, ScalarType? dtype = null, Device? device = null) =>
+        PretrainedFolder.Load<UNet2DConditionConfig, UNet2DConditionModel>(folder, "diffusion_pytorch_model", dtype, device,
+            (config, layers) => new(config, layers), (model, path) => model.LoadWeights(path));
 
     /// <summary>Copies a safetensors checkpoint (file or shard index) into this model; see <see cref="StateDictLoader"/>.</summary>
     public LoadReport LoadWeights(string path, bool strict = true) => StateDictLoader.Load(this, path, strict);

@@ -48,21 +48,9 @@ public sealed partial class AutoencoderKL : nn.Module<Tensor, Tensor>
     /// sharded index; fp32, fp16 or bf16; legacy attention names accepted), loaded strictly into a model of
     /// <paramref name="dtype"/> (default float32) on <paramref name="device"/> (default CPU), in eval mode.
     /// </summary>
-    public static AutoencoderKL FromPretrained(string folder, ScalarType? dtype = null, Device? device = null)
-    {
-        var model = new AutoencoderKL(PretrainedFolder.ReadConfig<AutoencoderKLConfig>(folder), new LayerFactory(device, dtype));
-        try
-        {
-            model.LoadWeights(PretrainedFolder.WeightsPath(folder, "diffusion_pytorch_model"));
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        model.eval();
-        return model;
-    }
+    public static AutoencoderKL FromPretrained(string folder, ScalarType? dtype = null, Device? device = null) =>
+        PretrainedFolder.Load<AutoencoderKLConfig, AutoencoderKL>(folder, "diffusion_pytorch_model", dtype, device,
+            (config, layers) => new(config, layers), (model, path) => model.LoadWeights(path));
 
     /// <summary>Copies a safetensors checkpoint (file or shard index) into this model, mapping legacy attention names.</summary>
     public LoadReport LoadWeights(string path, bool strict = true) => StateDictLoader.Load(this, path, strict, mapKey: MapLegacyKey);
