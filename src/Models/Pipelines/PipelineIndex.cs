@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Peft.Typed.Models.Loading;
 
 namespace Peft.Typed.Models.Pipelines;
 
@@ -57,16 +58,7 @@ public sealed class PipelineIndex
     public static PipelineIndex FromFile(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"No model_index.json at '{path}': not a diffusers pipeline folder.", path);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(File.ReadAllBytes(path));
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"'{path}' is not valid JSON: {e.Message}", e);
-        }
-        using (document)
+        using (var document = JsonFile.Parse(path))
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)

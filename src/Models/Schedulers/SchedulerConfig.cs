@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Peft.Typed.Models.Loading;
 
 namespace Peft.Typed.Models.Schedulers;
 
@@ -51,16 +52,7 @@ public sealed record SchedulerConfig
     public static SchedulerConfig FromFile(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Scheduler config '{path}' does not exist.", path);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(File.ReadAllBytes(path));
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"'{path}' is not valid JSON: {e.Message}", e);
-        }
-        using (document)
+        using (var document = JsonFile.Parse(path))
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw new InvalidDataException($"'{path}' must be a JSON object, found {document.RootElement.ValueKind}.");

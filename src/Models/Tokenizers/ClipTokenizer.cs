@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Text.Json;
+using Peft.Typed.Models.Loading;
 using Peft.Typed.Models.Tokenizers.Normalization;
 
 namespace Peft.Typed.Models.Tokenizers;
@@ -123,7 +124,7 @@ public sealed class ClipTokenizer
 
     private static FrozenDictionary<string, int> ReadVocabulary(string path)
     {
-        using var document = ParseJson(path);
+        using var document = JsonFile.Parse(path);
         if (document.RootElement.ValueKind != JsonValueKind.Object)
             throw new InvalidDataException($"'{path}' must be a JSON object mapping tokens to ids, found {document.RootElement.ValueKind}.");
         var vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -168,7 +169,7 @@ public sealed class ClipTokenizer
         {
             var path = Path.Combine(folder, name);
             if (!File.Exists(path)) continue;
-            using var document = ParseJson(path);
+            using var document = JsonFile.Parse(path);
             if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("pad_token", out var pad)) continue;
             // A plain string, or an AddedToken object {"content": "!", ...}; null means "not set".
             var content = pad.ValueKind switch
@@ -184,17 +185,5 @@ public sealed class ClipTokenizer
                 : throw new InvalidDataException($"'{path}': pad_token '{content}' is not in vocab.json.");
         }
         return null;
-    }
-
-    private static JsonDocument ParseJson(string path)
-    {
-        try
-        {
-            return JsonDocument.Parse(File.ReadAllBytes(path));
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"'{path}' is not valid JSON: {e.Message}", e);
-        }
     }
 }
