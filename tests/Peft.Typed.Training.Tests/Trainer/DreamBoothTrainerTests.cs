@@ -1,4 +1,3 @@
-using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Training;
 using static TorchSharp.torch;
 
@@ -10,19 +9,6 @@ public sealed class DreamBoothTrainerTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("peft-typed-train-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static Dictionary<string, float[]> AdapterWeights(string adapterDir)
-    {
-        using var scope = NewDisposeScope();
-        return SafetensorsFile.LoadAll(Path.Combine(adapterDir, "adapter_model.safetensors"))
-            .ToDictionary(kv => kv.Key, kv => kv.Value.flatten().data<float>().ToArray());
-    }
-
-    private static float MaxDifference(Dictionary<string, float[]> a, Dictionary<string, float[]> b)
-    {
-        Assert.Equal(a.Keys.Order(), b.Keys.Order());
-        return a.Keys.Max(k => a[k].Zip(b[k]).Select(p => Math.Abs(p.First - p.Second)).DefaultIfEmpty(0f).Max());
-    }
 
     [Fact]
     public void Loss_falls_on_the_bundled_images_and_outputs_are_written()
@@ -53,7 +39,7 @@ public sealed class DreamBoothTrainerTests : IDisposable
 
         Assert.Equal(batch.Losses.Count, accumulated.Losses.Count);
         for (int i = 0; i < batch.Losses.Count; i++) Assert.Equal(batch.Losses[i], accumulated.Losses[i], 4);
-        var difference = MaxDifference(AdapterWeights(batch.UnetAdapterDir), AdapterWeights(accumulated.UnetAdapterDir));
+        var difference = TrainerFixture.MaxDifference(TrainerFixture.AdapterWeights(batch.UnetAdapterDir), TrainerFixture.AdapterWeights(accumulated.UnetAdapterDir));
         Assert.True(difference < 1e-5f, $"adapter weights differ by {difference}");
     }
 
@@ -73,7 +59,7 @@ public sealed class DreamBoothTrainerTests : IDisposable
         var resumed = new DreamBoothTrainer(options with { OutputDir = partialDir, ResumeFromCheckpoint = "latest" }, new RecordingObserver()).Run();
         Assert.Equal(6, resumed.Steps);
         Assert.Equal(full.Losses, resumed.Losses);
-        Assert.True(MaxDifference(AdapterWeights(full.UnetAdapterDir), AdapterWeights(resumed.UnetAdapterDir)) <= 1e-6f);
+        Assert.True(TrainerFixture.MaxDifference(TrainerFixture.AdapterWeights(full.UnetAdapterDir), TrainerFixture.AdapterWeights(resumed.UnetAdapterDir)) <= 1e-6f);
     }
 
     [Fact]

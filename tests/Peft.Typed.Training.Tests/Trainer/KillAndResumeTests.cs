@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
-using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Training.Checkpoints;
 using Xunit.Abstractions;
-using static TorchSharp.torch;
 
 namespace Peft.Typed.Training.Tests.Trainer;
 
@@ -88,13 +86,6 @@ public sealed class KillAndResumeTests(ITestOutputHelper output) : IDisposable
         public void Dispose() => _process.Dispose();
     }
 
-    private static Dictionary<string, float[]> AdapterWeights(string outputDir)
-    {
-        using var scope = NewDisposeScope();
-        return SafetensorsFile.LoadAll(Path.Combine(outputDir, "unet", "adapter_model.safetensors"))
-            .ToDictionary(kv => kv.Key, kv => kv.Value.flatten().data<float>().ToArray());
-    }
-
     [Fact]
     public void A_killed_run_resumed_from_latest_ends_with_the_weights_of_an_uninterrupted_run()
     {
@@ -137,10 +128,8 @@ public sealed class KillAndResumeTests(ITestOutputHelper output) : IDisposable
             Assert.Contains($"Done: {Steps} steps", resumed.Log);
         }
 
-        var expected = AdapterWeights(fullDir);
-        var actual = AdapterWeights(killedDir);
-        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
-        float difference = expected.Keys.Max(k => expected[k].Zip(actual[k]).Max(p => Math.Abs(p.First - p.Second)));
+        float difference = TrainerFixture.MaxDifference(
+            TrainerFixture.AdapterWeights(Path.Combine(fullDir, "unet")), TrainerFixture.AdapterWeights(Path.Combine(killedDir, "unet")));
         output.WriteLine($"largest adapter weight difference: {difference}");
         Assert.True(difference <= 1e-6f, $"adapter weights differ by {difference}");
         Assert.Empty(Directory.GetDirectories(killedDir, ".*.tmp"));

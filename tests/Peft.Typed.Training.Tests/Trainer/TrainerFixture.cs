@@ -1,5 +1,7 @@
+using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Testing;
 using Peft.Typed.Training;
+using static TorchSharp.torch;
 
 namespace Peft.Typed.Training.Tests.Trainer;
 
@@ -22,6 +24,21 @@ internal static class TrainerFixture
         Seed = 7,
         CenterCrop = true,
     };
+
+    /// <summary>The tensors of an adapter folder's adapter_model.safetensors, flattened.</summary>
+    public static Dictionary<string, float[]> AdapterWeights(string adapterDir)
+    {
+        using var scope = NewDisposeScope();
+        return SafetensorsFile.LoadAll(Path.Combine(adapterDir, "adapter_model.safetensors"))
+            .ToDictionary(kv => kv.Key, kv => kv.Value.flatten().data<float>().ToArray());
+    }
+
+    /// <summary>The largest element difference between two adapters with the same keys.</summary>
+    public static float MaxDifference(Dictionary<string, float[]> a, Dictionary<string, float[]> b)
+    {
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        return a.Keys.Max(k => a[k].Zip(b[k]).Select(p => Math.Abs(p.First - p.Second)).DefaultIfEmpty(0f).Max());
+    }
 }
 
 /// <summary>Collects what a run reports.</summary>
