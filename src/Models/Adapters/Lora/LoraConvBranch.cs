@@ -21,17 +21,6 @@ internal static class LoraConvBranch
     public static Tensor Forward(Tensor x, LayerGeometry geometry, Tensor weightA, Tensor weightB, double scaling)
     {
         using var scope = NewDisposeScope();
-        var low = Down(x, geometry, weightA);
-        long n = low.shape[0], r = low.shape[1], ho = low.shape[2], wo = low.shape[3];
-        // lora_B: [out, r, 1, 1]; the scaling goes on the small weight, not on the full-size output.
-        var up = (weightB.reshape(weightB.shape[0], r) * scaling).matmul(low.reshape(n, r, ho * wo));
-        return up.view(n, weightB.shape[0], ho, wo).MoveToOuterDisposeScope();
-    }
-
-    /// <summary><c>lora_A(x)</c>, the r-channel down projection: [n, r, H_out, W_out].</summary>
-    public static Tensor Down(Tensor x, LayerGeometry geometry, Tensor weightA)
-    {
-        using var scope = NewDisposeScope();
         long n = x.shape[0], r = weightA.shape[0], channels = weightA.shape[1];
         long kh = geometry.KernelSize[0], kw = geometry.KernelSize[1];
         long sh = geometry.Stride[0], sw = geometry.Stride[1];
@@ -54,35 +43,8 @@ internal static class LoraConvBranch
                 low = low is null ? tap : low + tap;
             }
         }
-        return low!.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// The gradient of <see cref="Down"/> with respect to lora_A, given the gradient <paramref name="gradLow"/> of its
-    /// [n, r, H_out, W_out] output: each tap's gradient map is <paramref name="gradLow"/> shifted into place (no
-    /// autograd, so one zero-filled buffer instead of one per tap), then one product with the input.
-    /// </summary>
-    public static Tensor DownWeightGrad(Tensor x, LayerGeometry geometry, Tensor gradLow)
-    {
-        using var scope = NewDisposeScope();
-        long n = x.shape[0], channels = x.shape[1], r = gradLow.shape[1];
-        long kh = geometry.KernelSize[0], kw = geometry.KernelSize[1];
-        long sh = geometry.Stride[0], sw = geometry.Stride[1];
-        long ph = geometry.Padding[0], pw = geometry.Padding[1];
-        long h = x.shape[2], w = x.shape[3];
-        long ho = gradLow.shape[2], wo = gradLow.shape[3];
-
-        var gradMaps = zeros([n, kh * kw, r, h + 2 * ph, w + 2 * pw], gradLow.dtype, gradLow.device);
-        for (long i = 0; i < kh; i++)
-        {
-            for (long j = 0; j < kw; j++)
-            {
-                gradMaps.select(1, i * kw + j).slice(2, i, i + (ho - 1) * sh + 1, sh).slice(3, j, j + (wo - 1) * sw + 1, sw).copy_(gradLow);
-            }
-        }
-        var unpadded = gradMaps.view(n, kh * kw * r, h + 2 * ph, w + 2 * pw).slice(2, ph, ph + h, 1).slice(3, pw, pw + w, 1)
-            .reshape(n, kh * kw * r, h * w);
-        var gradTaps = unpadded.matmul(x.reshape(n, channels, h * w).transpose(1, 2)).sum(0L);
-        return gradTaps.view(kh, kw, r, channels).permute(2, 3, 0, 1).contiguous().MoveToOuterDisposeScope();
+        // lora_B: [out, r, 1, 1]; the scaling goes on the small weight, not on the full-size output.
+        var up = (weightB.reshape(weightB.shape[0], r) * scaling).matmul(low!.reshape(n, r, ho * wo));
+        return up.view(n, weightB.shape[0], ho, wo).MoveToOuterDisposeScope();
     }
 }

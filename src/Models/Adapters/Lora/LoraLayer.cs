@@ -87,33 +87,6 @@ public sealed class LoraLayer : AdapterLayer
         return delta.MoveToOuterDisposeScope();
     }
 
-    /// <summary>
-    /// While training a single LoRA adapter (no dropout) on a float32 layer with a frozen weight, runs
-    /// <see cref="MergedLoraFunction"/> where it pays: the base operation with W + scaling·B·A and a backward without
-    /// the branch's full-size passes. Every other case (inference, several adapters, dropout, half-precision base, a
-    /// trainable base weight) keeps PEFT's order.
-    /// </summary>
-    protected override Tensor AdaptedForward(Tensor x, IReadOnlyList<string> adapters)
-    {
-        if (adapters.Count == 1 && TrainsMerged(adapters[0], x))
-        {
-            var adapter = adapters[0];
-            return MergedLoraFunction.Apply(x, Geometry, BaseWeight, BaseBias, WeightA(adapter), WeightB(adapter), Scaling(adapter));
-        }
-        return base.AdaptedForward(x, adapters);
-    }
-
-    private bool TrainsMerged(string adapterName, Tensor x)
-    {
-        var a = WeightA(adapterName);
-        var b = WeightB(adapterName);
-        return is_grad_enabled() && a.requires_grad && b.requires_grad
-            && !BaseWeight.requires_grad
-            && x.dtype == BaseWeight.dtype && a.dtype == BaseWeight.dtype
-            && lora_dropout[adapterName] is Identity
-            && MergedLoraFunction.Pays(Geometry, x);
-    }
-
     protected override Tensor? AdapterOutput(string adapterName, Tensor x)
     {
         var a = lora_A[adapterName];
