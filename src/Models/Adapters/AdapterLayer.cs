@@ -109,7 +109,8 @@ public abstract class AdapterLayer : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// <c>base_layer(x)</c> plus each adapter's <see cref="AdapterOutput"/>, cast to the base output's dtype
-    /// (PEFT's order of operations).
+    /// (PEFT's order of operations). The sums go into the base output in place: Linear and Conv2d do not keep their
+    /// output for backward, and a new full-size tensor per adapted layer is a full-size allocation less.
     /// </summary>
     protected virtual Tensor AdaptedForward(Tensor x, IReadOnlyList<string> adapters)
     {
@@ -120,7 +121,7 @@ public abstract class AdapterLayer : nn.Module<Tensor, Tensor>
             var output = AdapterOutput(adapter, x);
             if (output is null) continue;
             if (output.dtype != dtype) output = output.to_type(dtype);
-            result = result + output;
+            result = result.add_(output);
         }
         return result;
     }

@@ -7,8 +7,9 @@ using static TorchSharp.torch;
 namespace Peft.Typed.Benchmarks.Adapters;
 
 /// <summary>
-/// Forward + backward of one wrapped layer, rank 8, vs the unwrapped layer ("none"): Linear 768→768 on 2×77 tokens
-/// and Conv2d 320→320 3×3 on 2×320×64×64 (SD 1.5 shapes). In-process: the libtorch natives are already loaded here.
+/// Forward + backward of one wrapped layer, rank 8, vs the unwrapped layer ("none"): Linear 768→768 on 2×77 tokens,
+/// Linear 320→2560 on 4096 tokens (the feed-forward input projection at SD 1.5's 64×64 level) and Conv2d 320→320 3×3
+/// on 2×320×64×64 (SD 1.5 shapes). In-process: the libtorch natives are already loaded here.
 /// </summary>
 [Config(typeof(Config))]
 public class AdapterTrainingStepBenchmarks
@@ -16,7 +17,7 @@ public class AdapterTrainingStepBenchmarks
     private AdaptedLayer _model = null!;
     private Tensor _input = null!;
 
-    [Params("linear-768", "conv-320-3x3")]
+    [Params("linear-768", "linear-320-2560", "conv-320-3x3")]
     public string Layer { get; set; } = "";
 
     [Params("none", "lora", "loha", "lokr")]
@@ -29,9 +30,14 @@ public class AdapterTrainingStepBenchmarks
         // 2-thread timings 10x slower and noisy.
         set_num_threads(1);
         manual_seed(0);
-        var inner = Layer == "linear-768" ? (nn.Module<Tensor, Tensor>)nn.Linear(768, 768) : nn.Conv2d(320, 320, 3, padding: 1);
+        (nn.Module<Tensor, Tensor> inner, Tensor input) = Layer switch
+        {
+            "linear-768" => ((nn.Module<Tensor, Tensor>)nn.Linear(768, 768), randn(2, 77, 768)),
+            "linear-320-2560" => (nn.Linear(320, 2560), randn(1, 4096, 320)),
+            _ => (nn.Conv2d(320, 320, 3, padding: 1), randn(2, 320, 64, 64)),
+        };
         _model = new AdaptedLayer(inner, Kind, rank: 8);
-        _input = (Layer == "linear-768" ? randn(2, 77, 768) : randn(2, 320, 64, 64)).requires_grad_();
+        _input = input.requires_grad_();
     }
 
     [Benchmark]
