@@ -166,6 +166,34 @@ public sealed class AdapterLayerTests
         }
     }
 
+    [Theory]
+    [InlineData(new long[] { 12 })]
+    [InlineData(new long[] { 5, 12 })]
+    [InlineData(new long[] { 2, 7, 12 })]
+    [InlineData(new long[] { 2, 3, 4, 12 })]
+    public void Lora_linear_of_any_rank_input_matches_peft_order_in_value_and_gradients(long[] shape)
+    {
+        manual_seed(11);
+        using var scope = NewDisposeScope();
+        using var holder = new Holder(nn.Linear(12, 10));
+        var peft = PeftModel.Create(holder, new LoraConfig { R = 3, LoraAlpha = 5, InitLoraWeights = LoraInit.Random, TargetModules = TargetModules.FromNames("layer") });
+        var layer = (LoraLayer)peft.GetAdapterLayer("layer");
+        var (a, b) = (layer.WeightA("default"), layer.WeightB("default"));
+        var input = randn(shape).requires_grad_();
+
+        var actual = holder.Run(input);
+        var upstream = randn(actual.shape);
+        var actualGrads = autograd.grad([actual], [input, a, b], [upstream]);
+        var expected = nn.functional.linear(input, layer.BaseWeight, layer.BaseBias)
+            + nn.functional.linear(nn.functional.linear(input, a), b) * layer.Scaling("default");
+        var expectedGrads = autograd.grad([expected], [input, a, b], [upstream]);
+
+        Assert.Equal(expected.shape, actual.shape);
+        TensorAssert.Close(expected, actual, 1e-5, 1e-4, "output");
+        string[] names = ["input", "lora_A", "lora_B"];
+        for (int i = 0; i < names.Length; i++) TensorAssert.Close(expectedGrads[i], actualGrads[i], 1e-5, 1e-4, $"gradient of {names[i]}");
+    }
+
     [Fact]
     public void Half_precision_base_layers_get_float32_adapters()
     {

@@ -87,6 +87,27 @@ public sealed class LoraLayer : AdapterLayer
         return delta.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Linear: the base layer runs on the [rows, in] view of x, so its output is a fresh [rows, out] tensor, and each
+    /// branch is accumulated into it by one in-place <c>addmm_</c>: no full-size branch output and no separate
+    /// addition (same sum as PEFT's <c>base_layer(x) + lora_B(lora_A(x))·scaling</c>). Convolutions, and branches
+    /// whose dtype differs from a half-precision base output, add <see cref="AdapterOutput"/> as the base class does.
+    /// </summary>
+    protected override Tensor AdaptedForward(Tensor x, IReadOnlyList<string> adapters)
+    {
+        if (Geometry.IsConv) return base.AdaptedForward(x, adapters);
+        var result = BaseLayer.call(x.reshape(-1, Geometry.InFeatures));
+        foreach (var adapter in adapters)
+        {
+            var weightA = WeightA(adapter);
+            var rows = x.dtype == weightA.dtype ? x.reshape(-1, Geometry.InFeatures) : x.reshape(-1, Geometry.InFeatures).to_type(weightA.dtype);
+            var low = lora_A[adapter].call(lora_dropout[adapter].call(rows));
+            var up = (WeightB(adapter) * Scaling(adapter)).t();
+            result = low.dtype == result.dtype ? result.addmm_(low, up) : result.add_(low.matmul(up).to_type(result.dtype));
+        }
+        return result.view([.. x.shape[..^1], Geometry.OutFeatures]);
+    }
+
     protected override Tensor? AdapterOutput(string adapterName, Tensor x)
     {
         var a = lora_A[adapterName];
