@@ -96,31 +96,27 @@ public sealed class LoraLayer : AdapterLayer
     protected override Tensor AdaptedForward(Tensor x, IReadOnlyList<string> adapters)
     {
         if (Geometry.IsConv) return base.AdaptedForward(x, adapters);
-        var result = BaseLayer.call(x.reshape(-1, Geometry.InFeatures));
+        var rows = x.reshape(-1, Geometry.InFeatures);
+        var result = BaseLayer.call(rows);
         foreach (var adapter in adapters)
         {
-            var weightA = WeightA(adapter);
-            var rows = x.dtype == weightA.dtype ? x.reshape(-1, Geometry.InFeatures) : x.reshape(-1, Geometry.InFeatures).to_type(weightA.dtype);
-            var low = lora_A[adapter].call(lora_dropout[adapter].call(rows));
+            var adapterDType = WeightA(adapter).dtype;
+            var input = rows.dtype == adapterDType ? rows : rows.to_type(adapterDType);
+            var low = lora_A[adapter].call(lora_dropout[adapter].call(input));
             var up = (WeightB(adapter) * Scaling(adapter)).t();
             result = low.dtype == result.dtype ? result.addmm_(low, up) : result.add_(low.matmul(up).to_type(result.dtype));
         }
         return result.view([.. x.shape[..^1], Geometry.OutFeatures]);
     }
 
+    /// <summary>The convolution branch (Linear layers accumulate theirs in <see cref="AdaptedForward"/>).</summary>
     protected override Tensor? AdapterOutput(string adapterName, Tensor x)
     {
-        var a = lora_A[adapterName];
         if (x.dtype != WeightA(adapterName).dtype) x = x.to_type(WeightA(adapterName).dtype);
         x = lora_dropout[adapterName].call(x);
         if (LoraConvBranch.Handles(Geometry, x))
             return LoraConvBranch.Forward(x, Geometry, WeightA(adapterName), WeightB(adapterName), Scaling(adapterName));
-        if (a is TorchSharp.Modules.Linear)
-        {
-            // The scaling goes on the small [out, r] weight rather than on the full-size output: one pass less.
-            return nn.functional.linear(a.call(x), WeightB(adapterName) * Scaling(adapterName));
-        }
-        return lora_B[adapterName].call(a.call(x)) * Scaling(adapterName);
+        return lora_B[adapterName].call(lora_A[adapterName].call(x)) * Scaling(adapterName);
     }
 
     protected override void RemoveAdapterTensors(string adapterName)
