@@ -100,9 +100,7 @@ public sealed class LoraLayer : AdapterLayer
         var result = BaseLayer.call(rows);
         foreach (var adapter in adapters)
         {
-            var adapterDType = WeightA(adapter).dtype;
-            var input = rows.dtype == adapterDType ? rows : rows.to_type(adapterDType);
-            var low = lora_A[adapter].call(lora_dropout[adapter].call(input));
+            var low = lora_A[adapter].call(BranchInput(adapter, rows));
             var up = (WeightB(adapter) * Scaling(adapter)).t();
             result = low.dtype == result.dtype ? result.addmm_(low, up) : result.add_(low.matmul(up).to_type(result.dtype));
         }
@@ -112,11 +110,17 @@ public sealed class LoraLayer : AdapterLayer
     /// <summary>The convolution branch (Linear layers accumulate theirs in <see cref="AdaptedForward"/>).</summary>
     protected override Tensor? AdapterOutput(string adapterName, Tensor x)
     {
-        if (x.dtype != WeightA(adapterName).dtype) x = x.to_type(WeightA(adapterName).dtype);
-        x = lora_dropout[adapterName].call(x);
+        x = BranchInput(adapterName, x);
         if (LoraConvBranch.Handles(Geometry, x))
             return LoraConvBranch.Forward(x, Geometry, WeightA(adapterName), WeightB(adapterName), Scaling(adapterName));
         return lora_B[adapterName].call(lora_A[adapterName].call(x)) * Scaling(adapterName);
+    }
+
+    /// <summary>What enters <c>lora_A</c>: the input in the adapter's dtype, through the adapter's dropout.</summary>
+    private Tensor BranchInput(string adapterName, Tensor x)
+    {
+        var dtype = WeightA(adapterName).dtype;
+        return lora_dropout[adapterName].call(x.dtype == dtype ? x : x.to_type(dtype));
     }
 
     protected override void RemoveAdapterTensors(string adapterName)
