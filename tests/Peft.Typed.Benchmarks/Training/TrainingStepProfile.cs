@@ -190,24 +190,24 @@ public static class TrainingStepProfile
     private static double Median(Func<Tensor> call)
     {
         call();
-        var times = Enumerable.Range(0, 5).Select(_ =>
+        return Median(Enumerable.Range(0, 5).Select(_ =>
         {
             long t0 = Stopwatch.GetTimestamp();
             call();
             return Seconds(t0, Stopwatch.GetTimestamp());
-        }).Order().ToList();
-        return times[2];
+        }));
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     private static void Report(string model, IReadOnlyList<string> targets, bool checkpointing, int steps, long rssAtStart, long peakRss, double ceiling, double forwardFlops,
         long baseParameters, long adapterParameters, List<StepTimes> timed, List<StepTimes> profiled, ForwardProfile profile,
         List<StepTimes> withoutAdapters, (double Vae, double Text) data)
     {
-        static double Median(IEnumerable<double> values)
-        {
-            var sorted = values.Order().ToList();
-            return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-        }
         var inv = CultureInfo.InvariantCulture;
         double step = Median(timed.Select(t => t.Total));
         double plain = Median(withoutAdapters.Select(t => t.Total));
