@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Training.Checkpoints;
@@ -38,6 +39,8 @@ public sealed class DreamBoothTrainer
     {
         var o = _options;
         o.Validate();
+        // Every step allocates and frees the same activations: keep their pages instead of faulting them in anew.
+        TorchRuntime.RetainFreedMemory();
         var device = ResolveDevice(o.Device);
         var checkpoints = new CheckpointManager(o.OutputDir, o.CheckpointsTotalLimit);
         var resumeFrom = PrepareOutputDirectory(checkpoints);

@@ -15,10 +15,18 @@ public static class NativeHeap
     /// <summary>Bytes allocated and not freed; throws where <see cref="IsAvailable"/> is false.</summary>
     public static long InUseBytes()
     {
-        if (!IsAvailable) throw new PlatformNotSupportedException("mallinfo2 (glibc 2.33+) is not available on this platform.");
-        var info = MallInfo2();
+        var info = Info();
         return (long)(info.uordblks + info.hblkhd);
     }
+
+    /// <summary>Bytes in blocks glibc mapped separately (large allocations), in use.</summary>
+    public static long MappedBytes() => (long)Info().hblkhd;
+
+    /// <summary>Bytes the heaps of every arena hold from the kernel, in use or free (not the separately mapped blocks).</summary>
+    public static long HeapBytes() => (long)Info().arena;
+
+    private static Mallinfo2 Info() =>
+        IsAvailable ? MallInfo2() : throw new PlatformNotSupportedException("mallinfo2 (glibc 2.33+) is not available on this platform.");
 
     private static bool Probe()
     {

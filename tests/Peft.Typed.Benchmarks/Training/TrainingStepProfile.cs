@@ -8,6 +8,7 @@ using Peft.Typed.Benchmarks.Flops;
 using Peft.Typed.Models.Adapters;
 using Peft.Typed.Models.Adapters.Lora;
 using Peft.Typed.Models.Clip;
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.Tokenizers;
 using Peft.Typed.Models.Unet;
 using Peft.Typed.Models.Vae;
@@ -39,6 +40,8 @@ public static class TrainingStepProfile
             return 2;
         }
         bool checkpointing = args.Contains("--gradient-checkpointing");
+        // --glibc-default: leave glibc's allocator as it is, to measure what the trainer's RetainFreedMemory saves.
+        bool retained = !args.Contains("--glibc-default") && TorchRuntime.RetainFreedMemory();
         // --targets a,b,c: other LoRA target names than the seed script's comprehensive list.
         var targets = Option(args, "--targets")?.Split(',') ?? SeedTargetLists.UnetComprehensive;
         if (model is not ("tiny" or "mid" or "sd15"))
@@ -81,7 +84,7 @@ public static class TrainingStepProfile
         profile.Dispose();
 
         var data = DataCost();
-        Report(model, targets, checkpointing, steps, rssAtStart, peakRss, ceiling, forwardFlops, baseParameters, adapterParameters, timed, profiled, profile, withoutAdapters, data);
+        Report(model, targets, checkpointing, retained, steps, rssAtStart, peakRss, ceiling, forwardFlops, baseParameters, adapterParameters, timed, profiled, profile, withoutAdapters, data);
         return 0;
     }
 
@@ -204,7 +207,7 @@ public static class TrainingStepProfile
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static void Report(string model, IReadOnlyList<string> targets, bool checkpointing, int steps, long rssAtStart, long peakRss, double ceiling, double forwardFlops,
+    private static void Report(string model, IReadOnlyList<string> targets, bool checkpointing, bool retained, int steps, long rssAtStart, long peakRss, double ceiling, double forwardFlops,
         long baseParameters, long adapterParameters, List<StepTimes> timed, List<StepTimes> profiled, ForwardProfile profile,
         List<StepTimes> withoutAdapters, (double Vae, double Text) data)
     {
@@ -219,7 +222,7 @@ public static class TrainingStepProfile
 
         Console.WriteLine(string.Create(inv, $"""
             ## training step: {model} UNet, 1×4×{Latent}×{Latent} latents, 77-token context, LoRA r=8 on {(targets == SeedTargetLists.UnetComprehensive ? "the comprehensive targets" : string.Join(", ", targets))}{(checkpointing ? ", gradient checkpointing" : "")}
-            threads: {get_num_threads()}; base parameters {baseParameters:N0}, adapter parameters {adapterParameters:N0}; {steps} timed steps of each kind, alternating, after 1 warm-up
+            threads: {get_num_threads()}; freed native memory {(retained ? "retained, as the trainer does" : "returned to the kernel (glibc's default)")}; base parameters {baseParameters:N0}, adapter parameters {adapterParameters:N0}; {steps} timed steps of each kind, alternating, after 1 warm-up
 
             | metric | value |
             | --- | --- |

@@ -1,4 +1,5 @@
 using Peft.Typed.Models.Runtime;
+using Peft.Typed.Testing;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Runtime;
@@ -46,5 +47,25 @@ public class TorchRuntimeTests
             var expected = nn.functional.conv2d(x.to_type(ScalarType.Float64), weight.to_type(ScalarType.Float64), padding: [1, 1]);
             Assert.True((actual - expected).abs().max().item<double>() <= 1e-4 * expected.abs().max().item<double>(), $"repeat {repeat}");
         }
+    }
+
+    [Fact]
+    public void Retained_memory_is_neither_mapped_per_tensor_nor_given_back_when_freed()
+    {
+        Assert.True(NativeHeap.IsAvailable, "this test reads glibc's mallinfo2");
+        Assert.True(TorchRuntime.RetainFreedMemory());
+        Assert.True(TorchRuntime.RetainFreedMemory(), "a second call changes nothing and succeeds");
+        // 48 MiB: above the largest mmap threshold glibc uses by default (32 MiB), so without the setting this tensor
+        // would be a mapping of its own, unmapped again when it is freed; below the 64 MiB of a per-thread heap, which
+        // this (non-main) test thread allocates from.
+        const long bytes = 48L << 20;
+        long mappedBefore = NativeHeap.MappedBytes();
+        long heapWhileAlive;
+        using (var large = ones(bytes / sizeof(float)))
+        {
+            Assert.True(NativeHeap.MappedBytes() - mappedBefore < bytes, $"the tensor got its own mapping ({NativeHeap.MappedBytes() - mappedBefore:N0} B more mapped)");
+            heapWhileAlive = NativeHeap.HeapBytes();
+        }
+        Assert.True(NativeHeap.HeapBytes() >= heapWhileAlive, $"the heap gave back {heapWhileAlive - NativeHeap.HeapBytes():N0} B when the tensor was freed");
     }
 }
