@@ -101,7 +101,9 @@ public sealed class LoraLayer : AdapterLayer
         foreach (var adapter in adapters)
         {
             var low = lora_A[adapter].call(BranchInput(adapter, rows));
-            var up = (WeightB(adapter) * Scaling(adapter)).t();
+            // Row-major, so addmm_'s backward forms lora_B's gradient as lowᵀ·g ([r, out]) rather than (gᵀ·low)ᵀ, whose
+            // tall [out, r] product MKL computes several times slower.
+            var up = (WeightB(adapter) * Scaling(adapter)).t().contiguous();
             result = low.dtype == result.dtype ? result.addmm_(low, up) : result.add_(low.matmul(up).to_type(result.dtype));
         }
         return result.view([.. x.shape[..^1], Geometry.OutFeatures]);
