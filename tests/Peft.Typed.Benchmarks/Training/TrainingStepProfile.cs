@@ -61,6 +61,7 @@ public static class TrainingStepProfile
         using var batch = Batch.Create(unet.Config.CrossAttentionDim.ForMidBlock());
 
         double forwardFlops = CountForwardFlops(unet, batch);
+        double adapterForwardFlops = CountAdapterForwardFlops(unet, peft, batch);
         long adapterParameters = trainable.Sum(p => p.parameter.numel());
         long baseParameters = unet.parameters().Sum(p => p.numel()) - adapterParameters;
 
@@ -84,7 +85,7 @@ public static class TrainingStepProfile
         profile.Dispose();
 
         var data = DataCost();
-        Report(model, targets, checkpointing, retained, steps, rssAtStart, peakRss, ceiling, forwardFlops, baseParameters, adapterParameters, timed, profiled, profile, withoutAdapters, data);
+        Report(model, targets, checkpointing, retained, steps, rssAtStart, peakRss, ceiling, forwardFlops, adapterForwardFlops, baseParameters, adapterParameters, timed, profiled, profile, withoutAdapters, data);
         return 0;
     }
 
@@ -156,6 +157,30 @@ public static class TrainingStepProfile
         return FlopCounter.Count(unet, unet.Tree, () => unet.call(batch.Input())).Total;
     }
 
+    /// <summary>
+    /// FLOPs of the LoRA branches in one forward, from the shapes each adapter layer gets: lora_A multiplies every output
+    /// row (token or pixel) by in·k·k inputs into r, lora_B r into out. <see cref="FlopCounter"/> counts the base layers.
+    /// </summary>
+    private static double CountAdapterForwardFlops(UNet2DConditionModel unet, PeftModel peft, Batch batch)
+    {
+        double flops = 0;
+        var hooks = peft.AdapterLayers().Select(layer => layer.register_forward_hook((_, _, output) =>
+        {
+            var g = layer.Geometry;
+            long rank = layer.Rank(layer.AdapterNames[0]), kernel = g.IsConv ? g.KernelSize[0] * g.KernelSize[1] : 1;
+            long rows = output.numel() / g.OutFeatures;
+            flops += FlopFormulas.Linear(rows, g.InFeatures * kernel, rank) + FlopFormulas.Linear(rows, rank, g.OutFeatures);
+            return output;
+        })).ToList();
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            unet.call(batch.Input());
+        }
+        foreach (var hook in hooks) hook.remove();
+        return flops;
+    }
+
     /// <summary>GFLOP/s of a 2048×2048 float32 matmul: the best of 5 after one warm-up.</summary>
     private static double MatmulCeiling()
     {
@@ -207,7 +232,7 @@ public static class TrainingStepProfile
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static void Report(string model, IReadOnlyList<string> targets, bool checkpointing, bool retained, int steps, long rssAtStart, long peakRss, double ceiling, double forwardFlops,
+    private static void Report(string model, IReadOnlyList<string> targets, bool checkpointing, bool retained, int steps, long rssAtStart, long peakRss, double ceiling, double forwardFlops, double adapterForwardFlops,
         long baseParameters, long adapterParameters, List<StepTimes> timed, List<StepTimes> profiled, ForwardProfile profile,
         List<StepTimes> withoutAdapters, (double Vae, double Text) data)
     {
@@ -233,6 +258,7 @@ public static class TrainingStepProfile
             | FLOPs per step (2 × forward {forwardFlops / 1e9:F2} GFLOP) | {stepFlops / 1e9:F2} GFLOP |
             | achieved | {stepFlops / step / 1e9:F1} GFLOP/s = {P(stepFlops / step / 1e9, ceiling)} of the ceiling |
             | same step without adapters (input gradients only) | {F(plain)} → the adapter path costs {F(step - plain)} = {P(step - plain, step)} of the step |
+            | LoRA branches' FLOPs (3 × {adapterForwardFlops / 1e9:F2} GFLOP: forward, input and weight gradients) | {P(3 * adapterForwardFlops, stepFlops + 3 * adapterForwardFlops)} of the step's FLOPs with them |
             | data per example (not in the step above): VAE encode 128² / text encoder | {F(data.Vae)} / {F(data.Text)} |
 
             Forward profile (mean of 2 profiled steps with forward hooks; their forward took {F(profile.ForwardSeconds / profiled.Count)}):
