@@ -60,8 +60,7 @@ public static class TrainingStepProfile
         using var optimizer = new AdamW(trainable);
         using var batch = Batch.Create(unet.Config.CrossAttentionDim.ForMidBlock());
 
-        double forwardFlops = CountForwardFlops(unet, batch);
-        double adapterForwardFlops = CountAdapterForwardFlops(unet, peft, batch);
+        var (forwardFlops, adapterForwardFlops) = CountForwardFlops(unet, peft, batch);
         long adapterParameters = trainable.Sum(p => p.parameter.numel());
         long baseParameters = unet.parameters().Sum(p => p.numel()) - adapterParameters;
 
@@ -150,35 +149,32 @@ public static class TrainingStepProfile
 
     private static double Seconds(long from, long to) => (to - from) / (double)Stopwatch.Frequency;
 
-    private static double CountForwardFlops(UNet2DConditionModel unet, Batch batch)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        return FlopCounter.Count(unet, unet.Tree, () => unet.call(batch.Input())).Total;
-    }
-
     /// <summary>
-    /// FLOPs of the LoRA branches in one forward, from the shapes each adapter layer gets: lora_A multiplies every output
-    /// row (token or pixel) by in·k·k inputs into r, lora_B r into out. <see cref="FlopCounter"/> counts the base layers.
+    /// FLOPs of one forward, counted in a single pass: the base layers by <see cref="FlopCounter"/>, the LoRA branches from
+    /// the shapes each adapter layer gets (lora_A multiplies every output row, token or pixel, by in·k·k inputs into r,
+    /// lora_B r into out).
     /// </summary>
-    private static double CountAdapterForwardFlops(UNet2DConditionModel unet, PeftModel peft, Batch batch)
+    private static (double Base, double Adapters) CountForwardFlops(UNet2DConditionModel unet, PeftModel peft, Batch batch)
     {
-        double flops = 0;
+        double adapters = 0;
         var hooks = peft.AdapterLayers().Select(layer => layer.register_forward_hook((_, _, output) =>
         {
             var g = layer.Geometry;
             long rank = layer.Rank(layer.AdapterNames[0]), kernel = g.IsConv ? g.KernelSize[0] * g.KernelSize[1] : 1;
             long rows = output.numel() / g.OutFeatures;
-            flops += FlopFormulas.Linear(rows, g.InFeatures * kernel, rank) + FlopFormulas.Linear(rows, rank, g.OutFeatures);
+            adapters += FlopFormulas.Linear(rows, g.InFeatures * kernel, rank) + FlopFormulas.Linear(rows, rank, g.OutFeatures);
             return output;
         })).ToList();
-        using (var scope = NewDisposeScope())
-        using (no_grad())
+        try
         {
-            unet.call(batch.Input());
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            return (FlopCounter.Count(unet, unet.Tree, () => unet.call(batch.Input())).Total, adapters);
         }
-        foreach (var hook in hooks) hook.remove();
-        return flops;
+        finally
+        {
+            foreach (var hook in hooks) hook.remove();
+        }
     }
 
     /// <summary>GFLOP/s of a 2048×2048 float32 matmul: the best of 5 after one warm-up.</summary>
