@@ -1,5 +1,6 @@
 using Peft.Typed.Models.Schedulers;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Training;
 
@@ -27,10 +28,10 @@ public static class DiffusionLoss
         if (snrGamma is { } gamma)
         {
             var ac = alphasCumprod.to(timesteps.device)[timesteps.narrow(0, 0, instances)];
-            var snr = ac / (1 - ac);
-            var weight = minimum(snr, full_like(snr, gamma)) / snr;
+            var snr = ac / ac.RSub(1);
+            var weight = minimum(snr, TensorArithmetic.FullLike(snr, gamma)) / snr;
             // diffusers: the velocity objective is floored to an SNR weight of one.
-            if (predictionType == PredictionType.VPrediction) weight = weight + 1;
+            if (predictionType == PredictionType.VPrediction) weight = weight.Add(1);
             var perExample = nn.functional.mse_loss(instancePrediction, instanceTarget, nn.Reduction.None).mean([1, 2, 3]);
             loss = (perExample * weight).mean();
         }
@@ -43,6 +44,6 @@ public static class DiffusionLoss
         var priorLoss = nn.functional.mse_loss(
             prediction.narrow(0, instances, priorExamples).to_type(ScalarType.Float32),
             target.narrow(0, instances, priorExamples).to_type(ScalarType.Float32));
-        return (loss + priorLossWeight * priorLoss, priorLoss);
+        return (loss.Add(priorLoss.Mul(priorLossWeight)), priorLoss);
     }
 }

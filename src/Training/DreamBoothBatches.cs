@@ -2,6 +2,7 @@ using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Models.Unet;
 using Peft.Typed.Training.Data;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Training;
 
@@ -66,7 +67,7 @@ internal sealed class DreamBoothBatches : IDisposable
         Tensor latents;
         using (no_grad())
         {
-            latents = cat(items.Select(i => Latent(i.Image, i.Seed, i.Class, i.Latents)).ToList(), 0) * _models.Vae.Config.ScalingFactor;
+            latents = cat(items.Select(i => Latent(i.Image, i.Seed, i.Class, i.Latents)).ToList(), 0).Mul(_models.Vae.Config.ScalingFactor);
         }
 
         var noise = new List<Tensor>();
@@ -76,7 +77,7 @@ internal sealed class DreamBoothBatches : IDisposable
             using var generator = new Generator((ulong)(item.Seed * 2 + 1));
             var n = randn(latents.shape[1..], generator: generator);
             // Offset noise (diffusers' --noise_offset): a per-channel constant shifts the image mean.
-            if (o.NoiseOffset > 0) n = n + o.NoiseOffset * randn([latents.shape[1], 1, 1], generator: generator);
+            if (o.NoiseOffset > 0) n = n.Add(randn([latents.shape[1], 1, 1], generator: generator).Mul(o.NoiseOffset));
             noise.Add(n);
             timesteps.Add(randint(0, _models.NoiseScheduler.Config.NumTrainTimesteps, [1], generator: generator).item<long>());
         }
@@ -107,7 +108,7 @@ internal sealed class DreamBoothBatches : IDisposable
         var target = _predictionType == PredictionType.VPrediction ? _models.NoiseScheduler.GetVelocity(latents, noiseBatch, t) : noiseBatch;
         var (loss, _) = DiffusionLoss.Compute(prediction, target, t, _models.NoiseScheduler.AlphasCumprod, _predictionType, o.SnrGamma,
             o.WithPriorPreservation ? instances : 0, o.PriorLossWeight);
-        (loss * lossScale).backward();
+        loss.Mul(lossScale).backward();
         return loss.item<float>();
     }
 
@@ -117,7 +118,7 @@ internal sealed class DreamBoothBatches : IDisposable
         var (mean, std) = cached ?? Posterior(image, new Random(unchecked((int)seed ^ (isClass ? 0x5bd1e995 : 0))));
         using var generator = new Generator((ulong)(seed * 2));
         var epsilon = randn(mean.shape, generator: generator).to(mean.device);
-        return (mean + std * epsilon).unsqueeze(0);
+        return mean.Add(std * epsilon).unsqueeze(0);
     }
 
     private (Tensor Mean, Tensor Std) Posterior(string image, Random random)

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Running;
+using Peft.Typed.Benchmarks.Runtime;
 using Peft.Typed.Benchmarks.Training;
 using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
@@ -8,5 +9,6 @@ if (int.TryParse(Environment.GetEnvironmentVariable("PEFT_TYPED_THREADS"), out v
 Console.WriteLine($"libtorch threads: {get_num_threads()}; oneDNN convolutions disabled: {TorchRuntime.OneDnnConvolutionsDisabled}");
 
 if (args.FirstOrDefault() == "training") return TrainingStepProfile.Run(args[1..]);
+if (args.FirstOrDefault() == "scalar-race") return ScalarLifetimeProbe.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

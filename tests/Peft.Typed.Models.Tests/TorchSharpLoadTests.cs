@@ -1,3 +1,4 @@
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests;
@@ -20,7 +21,7 @@ public class TorchSharpLoadTests
     {
         using var scope = NewDisposeScope();
         var x = ones(1, 1, 3, 3);
-        var k = ones(1, 1, 3, 3) * 0.5f;
+        var k = ones(1, 1, 3, 3).Mul(0.5);
         var y = nn.functional.conv2d(x, k, padding: [1, 1]);
         // Centre sees all 9 ones, a corner 4.
         Assert.Equal(4.5f, y[0, 0, 1, 1].item<float>());

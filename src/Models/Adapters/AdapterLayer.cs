@@ -1,5 +1,6 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Adapters;
 
@@ -121,7 +122,7 @@ public abstract class AdapterLayer : nn.Module<Tensor, Tensor>
             var output = AdapterOutput(adapter, x);
             if (output is null) continue;
             if (output.dtype != dtype) output = output.to_type(dtype);
-            result = result.add_(output);
+            result = result.AddInPlace(output);
         }
         return result;
     }
@@ -169,7 +170,7 @@ public abstract class AdapterLayer : nn.Module<Tensor, Tensor>
         var weight = BaseWeight;
         foreach (var adapter in names)
         {
-            weight.add_(GetDeltaWeight(adapter).to_type(weight.dtype));
+            weight.AddInPlace(GetDeltaWeight(adapter).to_type(weight.dtype));
             _merged.Add(adapter);
         }
     }

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Adapters;
 
@@ -38,7 +39,7 @@ public abstract class LycorisLayer : AdapterLayer
         foreach (var adapter in adapters)
         {
             var delta = DeltaForForward(adapter);
-            if (delta is not null) combined = combined + delta;
+            if (delta is not null) combined = combined.Add(delta);
         }
         return ReferenceEquals(combined, weight) ? BaseLayer.call(x) : Geometry.Apply(x, combined, BaseBias);
     }
@@ -59,7 +60,7 @@ public abstract class LycorisLayer : AdapterLayer
         var delta = BuildDeltaWeight(adapterName);
         if (training && rankDropout > 0)
         {
-            var drop = (rand(delta.shape[0], device: delta.device) > rankDropout).to_type(delta.dtype);
+            var drop = rand(delta.shape[0], device: delta.device).Gt(rankDropout).to_type(delta.dtype);
             if (rescale) drop = drop / drop.mean();
             delta = delta * drop.view([-1, .. Enumerable.Repeat(1L, (int)delta.dim() - 1)]);
         }

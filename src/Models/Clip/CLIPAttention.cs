@@ -1,6 +1,7 @@
 using Peft.Typed.Architecture.Tree;
 using Peft.Typed.Models.Layers;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Clip;
 
@@ -39,7 +40,7 @@ public sealed class CLIPAttention : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var query = SplitHeads(q_proj.call(hiddenStates));
-        if (Math.Abs(_queryScale - 1.0) > 1e-12) query = query * _queryScale;
+        if (Math.Abs(_queryScale - 1.0) > 1e-12) query = query.Mul(_queryScale);
         var key = SplitHeads(k_proj.call(hiddenStates));
         var value = SplitHeads(v_proj.call(hiddenStates));
         var attended = nn.functional.scaled_dot_product_attention(query, key, value, p: training ? _dropout : 0.0, is_casual: true);

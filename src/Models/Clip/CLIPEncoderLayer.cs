@@ -1,6 +1,7 @@
 using Peft.Typed.Architecture.Tree;
 using Peft.Typed.Models.Layers;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Clip;
 
@@ -25,8 +26,8 @@ public sealed class CLIPEncoderLayer : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor hiddenStates)
     {
         using var scope = NewDisposeScope();
-        var x = hiddenStates + self_attn.call(layer_norm1.call(hiddenStates));
-        x = x + mlp.call(layer_norm2.call(x));
+        var x = hiddenStates.Add(self_attn.call(layer_norm1.call(hiddenStates)));
+        x = x.Add(mlp.call(layer_norm2.call(x)));
         return x.MoveToOuterDisposeScope();
     }
 }

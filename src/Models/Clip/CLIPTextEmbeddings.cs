@@ -1,6 +1,7 @@
 using Peft.Typed.Architecture.Tree;
 using Peft.Typed.Models.Layers;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Clip;
 
@@ -28,7 +29,7 @@ public sealed class CLIPTextEmbeddings : nn.Module<Tensor, Tensor>
         if (length > _maxPositions)
             throw new ArgumentException($"input_ids has {length} tokens; this text encoder takes at most {_maxPositions} (max_position_embeddings).", nameof(inputIds));
         using var scope = NewDisposeScope();
-        var positionIds = arange(length, dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0);
-        return (token_embedding.call(inputIds) + position_embedding.call(positionIds)).MoveToOuterDisposeScope();
+        var positionIds = TensorArithmetic.Arange(length, ScalarType.Int64, inputIds.device).unsqueeze(0);
+        return token_embedding.call(inputIds).Add(position_embedding.call(positionIds)).MoveToOuterDisposeScope();
     }
 }

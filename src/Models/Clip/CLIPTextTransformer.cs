@@ -1,6 +1,7 @@
 using Peft.Typed.Architecture.Tree;
 using Peft.Typed.Models.Layers;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Clip;
 
@@ -41,7 +42,7 @@ public sealed class CLIPTextTransformer : nn.Module<Tensor, CLIPTextModelOutput>
         var lastHiddenState = final_layer_norm.call(hiddenStates[^1]);
         var eosPositions = _eosTokenId is null or LegacyEosTokenId
             ? inputIds.argmax(-1)
-            : inputIds.eq(_eosTokenId.Value).to_type(ScalarType.Int32).argmax(-1);
+            : inputIds.Eq(_eosTokenId.Value).to_type(ScalarType.Int32).argmax(-1);
         var index = eosPositions.view(-1, 1, 1).expand(-1, 1, lastHiddenState.shape[^1]);
         var pooled = lastHiddenState.gather(1, index).squeeze(1);
         scope.MoveToOuter(hiddenStates);

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Imaging;
 
@@ -14,7 +15,7 @@ public static class ImageTensors
     {
         using var scope = NewDisposeScope();
         var chw = Single(image);
-        var hwc = (chw.to_type(ScalarType.Float32).cpu().clamp(0, 1) * 255).round().to_type(ScalarType.Byte).permute(1, 2, 0).contiguous();
+        var hwc = chw.to_type(ScalarType.Float32).cpu().Clamp(0, 1).Mul(255).round().to_type(ScalarType.Byte).permute(1, 2, 0).contiguous();
         return hwc.data<byte>().ToArray();
     }
 

@@ -1,6 +1,7 @@
 using Peft.Typed.Architecture.Tree;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Layers;
 
@@ -60,7 +61,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
         var query = SplitHeads(to_q.call(tokens));
         var key = SplitHeads(to_k.call(context));
         var value = SplitHeads(to_v.call(context));
-        if (Math.Abs(_queryScale - 1.0) > 1e-12) query = query * _queryScale;
+        if (Math.Abs(_queryScale - 1.0) > 1e-12) query = query.Mul(_queryScale);
 
         var dtype = query.dtype;
         // upcast_attention / upcast_softmax: diffusers keeps the scores and softmax of half-precision inputs in float32.
@@ -77,8 +78,8 @@ public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
         var output = attended.transpose(1, 2).flatten(2);
         output = to_out[1].call(to_out[0].call(output));
         if (isImage) output = output.transpose(1, 2).reshape(residual.shape);
-        if (_residualConnection) output = output + residual;
-        if (_rescaleOutputFactor != 1.0) output = output / _rescaleOutputFactor;
+        if (_residualConnection) output = output.Add(residual);
+        if (_rescaleOutputFactor != 1.0) output = output.Div(_rescaleOutputFactor);
         return output.MoveToOuterDisposeScope();
     }
 

@@ -1,5 +1,6 @@
 using Peft.Typed.Architecture.Tree;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Layers;
 
@@ -38,9 +39,9 @@ public sealed class BasicTransformerBlock : nn.Module<Tensor, Tensor?, Tensor>
     public override Tensor forward(Tensor hiddenStates, Tensor? encoderHiddenStates)
     {
         using var scope = NewDisposeScope();
-        var x = attn1.call(norm1.call(hiddenStates), _onlyCrossAttention ? encoderHiddenStates : null) + hiddenStates;
-        if (attn2 is not null) x = attn2.call(norm2!.call(x), encoderHiddenStates) + x;
-        x = ff.call(norm3.call(x)) + x;
+        var x = attn1.call(norm1.call(hiddenStates), _onlyCrossAttention ? encoderHiddenStates : null).Add(hiddenStates);
+        if (attn2 is not null) x = attn2.call(norm2!.call(x), encoderHiddenStates).Add(x);
+        x = ff.call(norm3.call(x)).Add(x);
         return x.MoveToOuterDisposeScope();
     }
 }

@@ -1,5 +1,6 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Layers;
 
@@ -54,7 +55,7 @@ public sealed class GroupNorm : nn.Module<Tensor, Tensor>
         {
             // torch's group_norm carries the gradient; adding the detached difference gives the kernel's value (to ~1 ulp).
             var differentiable = nn.functional.group_norm(input, num_groups, weight, bias, eps);
-            output = differentiable + (output - differentiable).detach();
+            output = differentiable.Add((output - differentiable).detach());
         }
         return output.MoveToOuterDisposeScope();
     }

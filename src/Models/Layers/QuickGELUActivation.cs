@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Layers;
 
@@ -10,6 +11,6 @@ public sealed class QuickGELUActivation : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        return (input * (input * 1.702).sigmoid()).MoveToOuterDisposeScope();
+        return (input * input.Mul(1.702).sigmoid()).MoveToOuterDisposeScope();
     }
 }

@@ -1,5 +1,6 @@
 using Peft.Typed.Architecture.Tree;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Layers;
 
@@ -49,12 +50,12 @@ public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor?, Tensor>
         {
             if (temb is null) throw new ArgumentNullException(nameof(temb), $"ResnetBlock2D '{GetName()}' has a time_emb_proj and needs a time embedding.");
             var projected = time_emb_proj.call(nonlinearity.call(temb));
-            hidden = hidden + projected.unsqueeze(-1).unsqueeze(-1);
+            hidden = hidden.Add(projected.unsqueeze(-1).unsqueeze(-1));
         }
         hidden = conv2.call(dropout.call(nonlinearity.call(norm2.call(hidden))));
         var shortcut = conv_shortcut is null ? input : conv_shortcut.call(input);
-        var output = shortcut + hidden;
-        if (_outputScaleFactor != 1.0) output = output / _outputScaleFactor;
+        var output = shortcut.Add(hidden);
+        if (_outputScaleFactor != 1.0) output = output.Div(_outputScaleFactor);
         return output.MoveToOuterDisposeScope();
     }
 }

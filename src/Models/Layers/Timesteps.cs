@@ -1,5 +1,6 @@
 using Peft.Typed.Architecture.Tree;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Layers;
 
@@ -30,8 +31,8 @@ public sealed class Timesteps : nn.Module<Tensor, Tensor>
         long half = _numChannels / 2;
         // Same float32 operation order as diffusers' get_timestep_embedding: a different rounding of the
         // frequencies moves sin(999 * f) by more than the fixtures' tolerance.
-        var exponent = arange(0, half, dtype: ScalarType.Float32, device: timesteps.device) * -Math.Log(MaxPeriod);
-        exponent = exponent / (half - _downscaleFreqShift);
+        var exponent = TensorArithmetic.Arange(0, half, dtype: ScalarType.Float32, device: timesteps.device).Mul(-Math.Log(MaxPeriod));
+        exponent = exponent.Div(half - _downscaleFreqShift);
         var arguments = timesteps.unsqueeze(1).to_type(ScalarType.Float32) * exponent.exp().unsqueeze(0);
         var embedding = _flipSinToCos
             ? cat([arguments.cos(), arguments.sin()], dim: -1)

@@ -1,6 +1,7 @@
 using Peft.Typed.Architecture.Tree;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Layers;
 
@@ -44,7 +45,7 @@ public sealed class Transformer2DModel : nn.Module<Tensor, Tensor?, Tensor>
         if (_useLinearProjection) x = proj_out.call(x);
         x = x.reshape(batch, height, width, -1).permute(0, 3, 1, 2).contiguous();
         if (!_useLinearProjection) x = proj_out.call(x);
-        return (x + hiddenStates).MoveToOuterDisposeScope();
+        return x.Add(hiddenStates).MoveToOuterDisposeScope();
     }
 
     private nn.Module<Tensor, Tensor> Projection(ModuleNode node, LayerFactory layers) =>

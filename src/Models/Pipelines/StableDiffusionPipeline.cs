@@ -6,6 +6,7 @@ using Peft.Typed.Models.Tokenizers;
 using Peft.Typed.Models.Unet;
 using Peft.Typed.Models.Vae;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Pipelines;
 
@@ -221,8 +222,8 @@ public sealed class StableDiffusionPipeline : IDisposable
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var vaeParameter = Vae.parameters().First();
-        var scaled = latents.to(vaeParameter.dtype, vaeParameter.device) / Vae.Config.ScalingFactor;
-        var images = (Vae.Decode(scaled) / 2 + 0.5).clamp(0, 1);
+        var scaled = latents.to(vaeParameter.dtype, vaeParameter.device).Div(Vae.Config.ScalingFactor);
+        var images = Vae.Decode(scaled).Div(2).Add(0.5).Clamp(0, 1);
         return images.to(ScalarType.Float32).cpu().MoveToOuterDisposeScope();
     }
 
@@ -291,7 +292,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         if (guidance)
         {
             var chunks = noisePred.chunk(2, 0);
-            noisePred = chunks[0] + options.GuidanceScale * (chunks[1] - chunks[0]);
+            noisePred = chunks[0].Add((chunks[1] - chunks[0]).Mul(options.GuidanceScale));
         }
         var step = Scheduler.Step(noisePred, t, latents, eta: options.Eta, generator: options.Generator);
         return step.PrevSample.MoveToOuterDisposeScope();
@@ -314,7 +315,7 @@ public sealed class StableDiffusionPipeline : IDisposable
                 ? randn(shape, dtype: DType, device: Device)
                 : randn(shape, dtype: DType, generator: options.Generator).to(Device);
         }
-        return noise * Scheduler.InitNoiseSigma;
+        return noise.Mul(Scheduler.InitNoiseSigma);
     }
 
     /// <summary>SDXL's <c>add_time_ids</c>: original size, crop top-left, target size, [1, 6].</summary>

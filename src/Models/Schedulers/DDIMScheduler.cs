@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Schedulers;
 
@@ -48,31 +49,31 @@ public sealed class DDIMScheduler : DiffusionScheduler
         var previous = timestep - Config.NumTrainTimesteps / steps;
         var alphaProdT = AlphaCumprodAt(timestep);
         var alphaProdTPrev = previous >= 0 ? AlphaCumprodAt(previous) : FinalAlphaCumprod;
-        var betaProdT = 1 - alphaProdT;
+        var betaProdT = alphaProdT.RSub(1);
 
         // 3. predicted x0 and ε.
         var predOriginalSample = PredictOriginalSample(modelOutput, sample, alphaProdT, betaProdT);
         var predEpsilon = Config.PredictionType == PredictionType.VPrediction
-            ? alphaProdT.pow(0.5) * modelOutput + betaProdT.pow(0.5) * sample
+            ? (alphaProdT.Pow(0.5) * modelOutput).Add(betaProdT.Pow(0.5) * sample)
             : modelOutput;
 
         // 4. clip x0.
-        if (Config.ClipSample) predOriginalSample = predOriginalSample.clamp(-Config.ClipSampleRange, Config.ClipSampleRange);
+        if (Config.ClipSample) predOriginalSample = predOriginalSample.Clamp(-Config.ClipSampleRange, Config.ClipSampleRange);
 
         // 5. σ_t(η) = η·sqrt((1−ā_prev)/(1−ā_t))·sqrt(1−ā_t/ā_prev)
-        var betaProdTPrev = 1 - alphaProdTPrev;
-        var variance = betaProdTPrev / betaProdT * (1 - alphaProdT / alphaProdTPrev);
-        var stdDevT = eta * variance.pow(0.5);
-        if (useClippedModelOutput) predEpsilon = (sample - alphaProdT.pow(0.5) * predOriginalSample) / betaProdT.pow(0.5);
+        var betaProdTPrev = alphaProdTPrev.RSub(1);
+        var variance = betaProdTPrev / betaProdT * (alphaProdT / alphaProdTPrev).RSub(1);
+        var stdDevT = variance.Pow(0.5).Mul(eta);
+        if (useClippedModelOutput) predEpsilon = (sample - alphaProdT.Pow(0.5) * predOriginalSample) / betaProdT.Pow(0.5);
 
         // 6-7. direction pointing to x_t, then x_{t-1} without noise.
-        var predSampleDirection = (1 - alphaProdTPrev - stdDevT.pow(2)).pow(0.5) * predEpsilon;
-        var prevSample = alphaProdTPrev.pow(0.5) * predOriginalSample + predSampleDirection;
+        var predSampleDirection = (alphaProdTPrev.RSub(1) - stdDevT.Pow(2)).Pow(0.5) * predEpsilon;
+        var prevSample = (alphaProdTPrev.Pow(0.5) * predOriginalSample).Add(predSampleDirection);
 
         if (eta > 0)
         {
             var noise = varianceNoise ?? RandomNoise(modelOutput, generator);
-            prevSample = prevSample + stdDevT * noise;
+            prevSample = prevSample.Add(stdDevT * noise);
         }
         return new SchedulerStepOutput(prevSample.MoveToOuterDisposeScope(), predOriginalSample.MoveToOuterDisposeScope());
     }

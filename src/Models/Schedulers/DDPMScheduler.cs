@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Schedulers;
 
@@ -39,26 +40,26 @@ public sealed class DDPMScheduler : DiffusionScheduler
         // 1. ā_t, ā_prev (1.0 before the first training step) and the step's own α_t, β_t.
         var alphaProdT = AlphaCumprodAt(timestep);
         var alphaProdTPrev = previous >= 0 ? AlphaCumprodAt(previous) : tensor(1.0f);
-        var betaProdT = 1 - alphaProdT;
-        var betaProdTPrev = 1 - alphaProdTPrev;
+        var betaProdT = alphaProdT.RSub(1);
+        var betaProdTPrev = alphaProdTPrev.RSub(1);
         var currentAlphaT = alphaProdT / alphaProdTPrev;
-        var currentBetaT = 1 - currentAlphaT;
+        var currentBetaT = currentAlphaT.RSub(1);
 
         // 2-3. predicted x0, clipped.
         var predOriginalSample = PredictOriginalSample(modelOutput, sample, alphaProdT, betaProdT);
-        if (Config.ClipSample) predOriginalSample = predOriginalSample.clamp(-Config.ClipSampleRange, Config.ClipSampleRange);
+        if (Config.ClipSample) predOriginalSample = predOriginalSample.Clamp(-Config.ClipSampleRange, Config.ClipSampleRange);
 
         // 4-5. posterior mean μ_t (DDPM paper eq. 7).
-        var predOriginalSampleCoeff = alphaProdTPrev.pow(0.5) * currentBetaT / betaProdT;
-        var currentSampleCoeff = currentAlphaT.pow(0.5) * betaProdTPrev / betaProdT;
-        var prevSample = predOriginalSampleCoeff * predOriginalSample + currentSampleCoeff * sample;
+        var predOriginalSampleCoeff = alphaProdTPrev.Pow(0.5) * currentBetaT / betaProdT;
+        var currentSampleCoeff = currentAlphaT.Pow(0.5) * betaProdTPrev / betaProdT;
+        var prevSample = (predOriginalSampleCoeff * predOriginalSample).Add(currentSampleCoeff * sample);
 
         // 6. noise, except at the last step; β_t here is 1 − ā_t/ā_prev, not betas[t].
         if (timestep > 0)
         {
             var noise = varianceNoise ?? RandomNoise(modelOutput, generator);
-            var variance = ((1 - alphaProdTPrev) / (1 - alphaProdT) * currentBetaT).clamp_min(1e-20);
-            prevSample = prevSample + variance.pow(0.5) * noise;
+            var variance = (alphaProdTPrev.RSub(1) / alphaProdT.RSub(1) * currentBetaT).ClampMin(1e-20);
+            prevSample = prevSample.Add(variance.Pow(0.5) * noise);
         }
         return new SchedulerStepOutput(prevSample.MoveToOuterDisposeScope(), predOriginalSample.MoveToOuterDisposeScope());
     }

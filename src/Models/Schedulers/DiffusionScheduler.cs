@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Schedulers;
 
@@ -21,13 +22,13 @@ public abstract class DiffusionScheduler : IDisposable
 
         using var scope = NewDisposeScope();
         var betas = CreateBetas(config);
-        var alphas = 1.0 - betas;
+        var alphas = betas.RSub(1.0);
         // float32 cumprod, as diffusers: a float64 cumprod cast to float32 differs by up to 4.8e-7.
         var alphasCumprod = alphas.cumprod(0);
         Betas = betas.DetachFromDisposeScope();
         Alphas = alphas.DetachFromDisposeScope();
         AlphasCumprod = alphasCumprod.DetachFromDisposeScope();
-        Timesteps = arange(config.NumTrainTimesteps - 1, -1, -1, dtype: ScalarType.Int64).DetachFromDisposeScope();
+        Timesteps = TensorArithmetic.Arange(config.NumTrainTimesteps - 1, -1, -1, dtype: ScalarType.Int64).DetachFromDisposeScope();
     }
 
     /// <summary>The configuration this scheduler was built from.</summary>
@@ -62,7 +63,7 @@ public abstract class DiffusionScheduler : IDisposable
     {
         using var scope = NewDisposeScope();
         var (sqrtAlpha, sqrtOneMinusAlpha) = ForwardCoefficients(originalSamples, timesteps);
-        return (sqrtAlpha * originalSamples + sqrtOneMinusAlpha * noise).MoveToOuterDisposeScope();
+        return (sqrtAlpha * originalSamples).Add(sqrtOneMinusAlpha * noise).MoveToOuterDisposeScope();
     }
 
     /// <summary>The v-prediction target <c>sqrt(ā_t)·noise − sqrt(1−ā_t)·sample</c> (diffusers' <c>get_velocity</c>).</summary>
@@ -104,8 +105,8 @@ public abstract class DiffusionScheduler : IDisposable
     protected Tensor PredictOriginalSample(Tensor modelOutput, Tensor sample, Tensor alphaProdT, Tensor betaProdT) =>
         Config.PredictionType switch
         {
-            PredictionType.Epsilon => (sample - betaProdT.pow(0.5) * modelOutput) / alphaProdT.pow(0.5),
-            PredictionType.VPrediction => alphaProdT.pow(0.5) * sample - betaProdT.pow(0.5) * modelOutput,
+            PredictionType.Epsilon => (sample - betaProdT.Pow(0.5) * modelOutput) / alphaProdT.Pow(0.5),
+            PredictionType.VPrediction => alphaProdT.Pow(0.5) * sample - betaProdT.Pow(0.5) * modelOutput,
             _ => throw new InvalidOperationException($"prediction_type {Config.PredictionType} is not supported."),
         };
 
@@ -131,8 +132,8 @@ public abstract class DiffusionScheduler : IDisposable
         var alphasCumprod = AlphasCumprod.to(samples.dtype, samples.device);
         var index = timesteps.to(samples.device).flatten();
         var selected = alphasCumprod.index_select(0, index);
-        var sqrtAlpha = selected.pow(0.5);
-        var sqrtOneMinusAlpha = (1 - selected).pow(0.5);
+        var sqrtAlpha = selected.Pow(0.5);
+        var sqrtOneMinusAlpha = selected.RSub(1).Pow(0.5);
         // [B] -> [B, 1, 1, 1] so each batch item gets its own coefficient.
         while (sqrtAlpha.dim() < samples.dim())
         {
@@ -150,7 +151,7 @@ public abstract class DiffusionScheduler : IDisposable
         {
             BetaSchedule.Linear => linspace(config.BetaStart, config.BetaEnd, n, dtype: ScalarType.Float32),
             // Python's beta_start**0.5 (libm pow), then a float32 linspace squared in float32.
-            BetaSchedule.ScaledLinear => linspace(Math.Pow(config.BetaStart, 0.5), Math.Pow(config.BetaEnd, 0.5), n, dtype: ScalarType.Float32).pow(2),
+            BetaSchedule.ScaledLinear => linspace(Math.Pow(config.BetaStart, 0.5), Math.Pow(config.BetaEnd, 0.5), n, dtype: ScalarType.Float32).Pow(2),
             BetaSchedule.SquaredCosCapV2 => tensor(CosineBetas(n), dtype: ScalarType.Float32),
             _ => throw new InvalidOperationException($"beta_schedule {config.BetaSchedule} is not supported."),
         };

@@ -5,6 +5,7 @@ using Peft.Typed.Models.Layers;
 using Peft.Typed.Models.Loading;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Unet;
 
@@ -86,9 +87,9 @@ public sealed class UNet2DConditionModel : nn.Module<UNet2DConditionInput, Tenso
     public override Tensor forward(UNet2DConditionInput input)
     {
         using var scope = NewDisposeScope();
-        var sample = Config.CenterInputSample ? input.Sample * 2 - 1 : input.Sample;
+        var sample = Config.CenterInputSample ? input.Sample.Mul(2).Sub(1) : input.Sample;
         var emb = time_embedding.call(time_proj.call(BroadcastTimestep(input.Timestep, sample)).to_type(sample.dtype));
-        if (add_embedding is not null) emb = emb + AddedEmbedding(input, emb.dtype);
+        if (add_embedding is not null) emb = emb.Add(AddedEmbedding(input, emb.dtype));
 
         // The upsamplers double the size; when H or W is not a multiple of their total factor, each one is told to
         // produce exactly the size of the skip tensor it will be concatenated with.

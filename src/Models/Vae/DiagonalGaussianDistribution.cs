@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Vae;
 
@@ -14,8 +15,8 @@ public sealed class DiagonalGaussianDistribution
         using var scope = NewDisposeScope();
         var moments = parameters.chunk(2, dim: 1);
         Mean = moments[0].MoveToOuterDisposeScope();
-        LogVar = moments[1].clamp(-30.0, 20.0).MoveToOuterDisposeScope();
-        Std = (LogVar * 0.5).exp().MoveToOuterDisposeScope();
+        LogVar = moments[1].Clamp(-30.0, 20.0).MoveToOuterDisposeScope();
+        Std = LogVar.Mul(0.5).exp().MoveToOuterDisposeScope();
         Var = LogVar.exp().MoveToOuterDisposeScope();
     }
 
@@ -32,7 +33,7 @@ public sealed class DiagonalGaussianDistribution
     {
         if (!noise.shape.SequenceEqual(Mean.shape))
             throw new ArgumentException($"noise must have the posterior's shape [{string.Join(", ", Mean.shape)}], got [{string.Join(", ", noise.shape)}].", nameof(noise));
-        return Mean + Std * noise.to(Mean.device).to_type(Mean.dtype);
+        return Mean.Add(Std * noise.to(Mean.device).to_type(Mean.dtype));
     }
 
     /// <summary>A sample drawn with <paramref name="generator"/> (or the global generator).</summary>

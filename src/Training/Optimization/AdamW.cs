@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Training.Optimization;
 
@@ -50,11 +51,11 @@ public sealed class AdamW : IDisposable
                 state = (zeros_like(p).DetachFromDisposeScope(), zeros_like(p).DetachFromDisposeScope());
                 _state[name] = state;
             }
-            p.mul_(1 - learningRate * WeightDecay);
-            state.ExpAvg.mul_(Beta1).add_(grad, alpha: 1 - Beta1);
-            state.ExpAvgSq.mul_(Beta2).addcmul_(grad, grad, value: 1 - Beta2);
-            var denominator = (state.ExpAvgSq.sqrt() / Math.Sqrt(bias2)).add_(Epsilon);
-            p.addcdiv_(state.ExpAvg, denominator, value: -learningRate / bias1);
+            p.MulInPlace(1 - learningRate * WeightDecay);
+            state.ExpAvg.MulInPlace(Beta1).AddInPlace(grad, alpha: 1 - Beta1);
+            state.ExpAvgSq.MulInPlace(Beta2).AddcmulInPlace(grad, grad, value: 1 - Beta2);
+            var denominator = state.ExpAvgSq.sqrt().Div(Math.Sqrt(bias2)).AddInPlace(Epsilon);
+            p.AddcdivInPlace(state.ExpAvg, denominator, value: -learningRate / bias1);
         }
     }
 

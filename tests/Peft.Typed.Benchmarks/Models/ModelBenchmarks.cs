@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Benchmarks.Models;
@@ -38,7 +39,7 @@ public class ModelBenchmarks
     public void UnetForwardBackward()
     {
         using var scope = NewDisposeScope();
-        _workloads.UnetForward().square().mean().backward();
+        _workloads.UnetForward().Pow(2).mean().backward();
         _workloads.Unet.zero_grad();
     }
 

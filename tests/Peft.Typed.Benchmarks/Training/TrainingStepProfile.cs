@@ -206,7 +206,7 @@ public static class TrainingStepProfile
         var tokenizer = ClipTokenizer.FromFolder(Path.Combine(folder, "tokenizer"));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var image = rand(1, 3, 2 * Latent, 2 * Latent) * 2 - 1;
+        var image = rand(1, 3, 2 * Latent, 2 * Latent).Mul(2).Sub(1);
         var ids = tensor(tokenizer.EncodeForModel("a photo of sks toy").Ids.Select(i => (long)i).ToArray(), [1, ClipTokenizer.ModelMaxLength]);
         return (Median(() => vae.Encode(image).Sample()), Median(() => text.call(ids).LastHiddenState));
     }

@@ -4,6 +4,7 @@ using Peft.Typed.Models.Adapters.LoHa;
 using Peft.Typed.Models.Adapters.LoKr;
 using Peft.Typed.Models.Adapters.Lora;
 using TorchSharp.Modules;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Adapters;
@@ -42,13 +43,13 @@ public sealed class AdapterLayerTests
         var delta = layer.GetDeltaWeight("default");
         Assert.Equal(layer.BaseWeight.shape, delta.shape);
         Assert.True(delta.abs().max().item<float>() > 1e-4, "a random adapter should change the weight");
-        var withDelta = Functional(layer, input, layer.BaseWeight + delta);
+        var withDelta = Functional(layer, input, layer.BaseWeight.Add(delta));
         var adapted = holder.Run(input);
         TensorAssert.Close(withDelta, adapted, 1e-5, 1e-4, "adapted output");
 
         var original = layer.BaseWeight.clone();
         peft.MergeAdapter();
-        TensorAssert.Close(original + delta, layer.BaseWeight, 0, 0, "merged weight");
+        TensorAssert.Close(original.Add(delta), layer.BaseWeight, 0, 0, "merged weight");
         TensorAssert.Close(adapted, holder.Run(input), 1e-5, 1e-4, "merged output");
         peft.UnmergeAdapter();
         TensorAssert.Close(original, layer.BaseWeight, 1e-6, 0, "unmerged weight");
@@ -66,7 +67,7 @@ public sealed class AdapterLayerTests
             manual_seed(3);
             using var holder = new Holder(BaseLayer(geometry));
             var peft = PeftModel.Create(holder, Config(kind));
-            holder.Run(Input(geometry)).pow(2).sum().backward();
+            holder.Run(Input(geometry)).Pow(2).sum().backward();
             foreach (var (key, tensor) in peft.GetAdapterStateDict())
             {
                 Assert.True(tensor.grad is not null && tensor.grad.abs().max().item<float>() > 0, $"{kind}: no gradient for {key}");
@@ -87,7 +88,7 @@ public sealed class AdapterLayerTests
         using var noGrad = no_grad();
         var baseOutput = layer.BaseLayer.call(input);
         holder.eval();
-        var expected = baseOutput + input.matmul(layer.WeightA("default").t()).matmul(layer.WeightB("default").t()) * layer.Scaling("default");
+        var expected = baseOutput.Add(input.matmul(layer.WeightA("default").t()).matmul(layer.WeightB("default").t()).Mul(layer.Scaling("default")));
         TensorAssert.Close(expected, holder.Run(input), 1e-5, 1e-4, "eval: dropout off");
         holder.train();
         TensorAssert.Close(baseOutput, holder.Run(input), 0, 0, "train: p = 1 drops the whole branch");
@@ -108,10 +109,10 @@ public sealed class AdapterLayerTests
         var delta = layer.GetDeltaWeight("default");
         var original = layer.BaseWeight.clone();
         peft.MergeAdapter();
-        TensorAssert.Close(original + delta, layer.BaseWeight, 0, 0, "a merge in training mode adds the deterministic delta");
+        TensorAssert.Close(original.Add(delta), layer.BaseWeight, 0, 0, "a merge in training mode adds the deterministic delta");
         peft.UnmergeAdapter();
         holder.eval();
-        TensorAssert.Close(baseOutput + nn.functional.linear(input, delta), holder.Run(input), 1e-5, 1e-4, "eval: adapter applies");
+        TensorAssert.Close(baseOutput.Add(nn.functional.linear(input, delta)), holder.Run(input), 1e-5, 1e-4, "eval: adapter applies");
     }
 
     [Fact]
@@ -127,8 +128,8 @@ public sealed class AdapterLayerTests
         holder.train();
         var trained = holder.Run(input) - layer.BaseLayer.call(input);
         // Each output feature is either dropped (0) or kept unscaled (rank_dropout_scale = false).
-        var kept = (trained - adapterPath).abs().amax(0) < 1e-5;
-        var dropped = trained.abs().amax(0) < 1e-7;
+        var kept = (trained - adapterPath).abs().amax(0).Lt(1e-5);
+        var dropped = trained.abs().amax(0).Lt(1e-7);
         Assert.True((kept | dropped).all().item<bool>());
         Assert.True(dropped.any().item<bool>() && kept.any().item<bool>());
     }
@@ -185,7 +186,7 @@ public sealed class AdapterLayerTests
         var upstream = randn(actual.shape);
         var actualGrads = autograd.grad([actual], [input, a, b], [upstream]);
         var expected = nn.functional.linear(input, layer.BaseWeight, layer.BaseBias)
-            + nn.functional.linear(nn.functional.linear(input, a), b) * layer.Scaling("default");
+            .Add(nn.functional.linear(nn.functional.linear(input, a), b).Mul(layer.Scaling("default")));
         var expectedGrads = autograd.grad([expected], [input, a, b], [upstream]);
 
         Assert.Equal(expected.shape, actual.shape);
@@ -275,8 +276,11 @@ public sealed class AdapterLayerTests
         _ => randn(2, 6, 7, 6),
     };
 
-    private static Tensor Functional(AdapterLayer layer, Tensor input, Tensor weight) =>
-        layer.Geometry.Apply(input, weight) + (layer.BaseBias is { } bias ? (layer.Geometry.IsConv ? bias.reshape(1, -1, 1, 1) : bias) : 0);
+    private static Tensor Functional(AdapterLayer layer, Tensor input, Tensor weight)
+    {
+        var output = layer.Geometry.Apply(input, weight);
+        return layer.BaseBias is { } bias ? output.Add(layer.Geometry.IsConv ? bias.reshape(1, -1, 1, 1) : bias) : output;
+    }
 
     /// <summary>A parent that calls its only child through a <c>Module&lt;Tensor, Tensor&gt;</c> field named <c>layer</c>.</summary>
     private sealed class Holder : nn.Module

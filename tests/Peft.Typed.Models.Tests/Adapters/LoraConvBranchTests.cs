@@ -1,5 +1,6 @@
 using Peft.Typed.Models.Adapters;
 using Peft.Typed.Models.Adapters.Lora;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Adapters;
@@ -25,7 +26,7 @@ public class LoraConvBranchTests
         var x = randn([2, channels, h, w], generator: generator).requires_grad_();
         var a = randn([rank, channels, kh, kw], generator: generator).requires_grad_();
         var b = randn([outChannels, rank, 1, 1], generator: generator).requires_grad_();
-        var expected = nn.functional.conv2d(nn.functional.conv2d(x, a, null, [sh, sw], [ph, pw]), b) * scaling;
+        var expected = nn.functional.conv2d(nn.functional.conv2d(x, a, null, [sh, sw], [ph, pw]), b).Mul(scaling);
         var upstream = randn(expected.shape, generator: generator);
         var expectedGrads = autograd.grad([expected], [x, a, b], [upstream]);
         var actual = LoraConvBranch.Forward(x, geometry, a, b, scaling);

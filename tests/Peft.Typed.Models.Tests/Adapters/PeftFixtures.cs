@@ -2,6 +2,7 @@ using System.Text.Json;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Models.Tests.Adapters.TinySd;
 using Peft.Typed.Testing;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Adapters;
@@ -47,5 +48,5 @@ internal static class PeftFixtures
 
     /// <summary><c>mean((unet - target_unet)²) + mean((text - target_text)²)</c>.</summary>
     public static Tensor Loss((Tensor Unet, Tensor Text) output, IReadOnlyDictionary<string, Tensor> inputs) =>
-        (output.Unet - inputs["target_unet"]).pow(2).mean() + (output.Text - inputs["target_text"]).pow(2).mean();
+        (output.Unet - inputs["target_unet"]).Pow(2).mean().Add((output.Text - inputs["target_text"]).Pow(2).mean());
 }

@@ -4,6 +4,7 @@ using Peft.Typed.Models.Adapters;
 using Peft.Typed.Models.Adapters.LoHa;
 using Peft.Typed.Models.Adapters.Lora;
 using Peft.Typed.Models.SafeTensors;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Adapters;
@@ -202,7 +203,7 @@ public sealed class PeftModelTests
         var peft = PeftModel.FromPretrained(model, PeftFixtures.CaseDirectory("lora_bias_lora_only"), isTrainable: true);
         var fc1 = peft.GetAdapterLayer("text_encoder.layers.0.mlp.fc1");
         Assert.True(fc1.BaseBias!.requires_grad);
-        using (no_grad()) fc1.BaseBias.add_(1);
+        using (no_grad()) fc1.BaseBias.AddInPlace(1);
         var output = Directory.CreateTempSubdirectory("peft-bias-").FullName;
         try
         {
@@ -279,7 +280,7 @@ public sealed class PeftModelTests
 
         using var noGrad = no_grad();
         var copy = (TorchSharp.Modules.LayerNorm)wrapper.CopyOf("default");
-        copy.bias!.add_(0.5);
+        copy.bias!.AddInPlace(0.5);
         var shifted = PeftFixtures.Forward(model, inputs).Text;
         using (peft.DisableAdapter())
         {

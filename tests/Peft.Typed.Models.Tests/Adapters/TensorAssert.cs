@@ -1,3 +1,4 @@
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Adapters;
@@ -12,7 +13,7 @@ internal static class TensorAssert
         using var scope = NewDisposeScope();
         var e = expected.detach().to_type(ScalarType.Float64);
         var a = actual.detach().to_type(ScalarType.Float64);
-        var excess = (a - e).abs() - (atol + rtol * e.abs());
+        var excess = (a - e).abs() - e.abs().Mul(rtol).Add(atol);
         double worst = excess.max().item<double>();
         if (worst > 0)
         {

@@ -1,4 +1,5 @@
 using Peft.Typed.Models.Autograd;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Autograd;
@@ -24,7 +25,7 @@ public class GradientCheckpointTests
             manual_seed(5);
             var h = input;
             foreach (var b in blocks) h = checkpoint ? GradientCheckpoint.Run(x => b.call(x[0]), h) : b.call(h);
-            h.pow(2).mean().backward();
+            h.Pow(2).mean().backward();
             return (input.grad!.clone(), blocks.SelectMany(b => b.parameters()).Select(p => p.grad!.clone()).ToList());
         }
 
@@ -42,7 +43,7 @@ public class GradientCheckpointTests
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var x = ones(2);
-        var y = GradientCheckpoint.Run(t => t[0] * 3, x);
+        var y = GradientCheckpoint.Run(t => t[0].Mul(3), x);
         Assert.False(y.requires_grad);
         Assert.Equal(new[] { 3f, 3f }, y.data<float>().ToArray());
     }

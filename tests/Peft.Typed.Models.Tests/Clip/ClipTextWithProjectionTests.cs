@@ -3,6 +3,7 @@ using Peft.Typed.Models.Clip;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Models.Tests.Support;
 using Peft.Typed.Testing;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Clip;
@@ -28,7 +29,7 @@ public class ClipTextWithProjectionTests
             File.WriteAllText(Path.Combine(folder.FullName, "config.json"), Regex.Replace(config, "\"CLIPTextModel\"", "\"CLIPTextModelWithProjection\""));
             var tensors = SafetensorsFile.LoadAll(Fixtures.PathOf("clip-text-tiny", "model.safetensors"));
             tensors["text_projection.weight"] = eye(32);
-            tensors["text_model.embeddings.position_ids"] = arange(77L).unsqueeze(0);
+            tensors["text_model.embeddings.position_ids"] = TensorArithmetic.Arange(77L).unsqueeze(0);
             SafetensorsWriter.Save(Path.Combine(folder.FullName, "model.safetensors"), tensors);
 
             using var model = CLIPTextModelWithProjection.FromPretrained(folder.FullName);

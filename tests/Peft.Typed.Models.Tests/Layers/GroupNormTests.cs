@@ -1,6 +1,7 @@
 using Peft.Typed.Models.Layers;
 using Peft.Typed.Models.Tests.Support;
 using TorchSharp;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Layers;
@@ -18,7 +19,7 @@ public class GroupNormTests
             norm.Bias!.copy_(linspace(-0.2, 0.3, 12));
         }
         var generator = new Generator(7);
-        var input = (randn([2, 12, 9, 11], generator: generator) * 2 + 0.5).to_type(dtype);
+        var input = randn([2, 12, 9, 11], generator: generator).Mul(2).Add(0.5).to_type(dtype);
         return (norm, input);
     }
 

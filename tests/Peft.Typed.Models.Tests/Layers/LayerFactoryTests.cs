@@ -1,6 +1,7 @@
 using Peft.Typed.Models.Layers;
 using Peft.Typed.Models.Tests.Support;
 using TorchSharp;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Layers;
@@ -14,8 +15,8 @@ public class LayerFactoryTests
     {
         // torch starts GroupNorm's weight and bias at 1 and 0 (TorchSharp 0.107's own nn.GroupNorm leaves them uninitialised).
         using var norm = LayerFactory.Default.GroupNorm(Unet.Tree.Find("conv_norm_out"));
-        Assert.True(norm.Weight!.eq(1).all().item<bool>());
-        Assert.True(norm.Bias!.eq(0).all().item<bool>());
+        Assert.True(norm.Weight!.Eq(1).all().item<bool>());
+        Assert.True(norm.Bias!.Eq(0).all().item<bool>());
     }
 
     [Fact]

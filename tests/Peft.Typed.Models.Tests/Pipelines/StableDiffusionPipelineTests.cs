@@ -7,6 +7,7 @@ using Peft.Typed.Testing;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using TorchSharp;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Pipelines;
@@ -130,11 +131,11 @@ public class StableDiffusionPipelineTests(TinyPipelineFixture fixture) : IClassF
             if (guidance > 1)
             {
                 var uncond = Pipeline.Unet.call(new UNet2DConditionInput(latents, tensor(t), unconditional));
-                eps = uncond + guidance * (eps - uncond);
+                eps = uncond.Add((eps - uncond).Mul(guidance));
             }
             latents = ddim.Step(eps, t, latents).PrevSample;
         }
-        var expected = (Pipeline.Vae.Decode(latents / 0.18215) / 2 + 0.5).clamp(0, 1);
+        var expected = Pipeline.Vae.Decode(latents.Div(0.18215)).Div(2).Add(0.5).Clamp(0, 1);
 
         Compare.Close(expected, images, 1e-4, what: $"guidance {guidance}");
     }

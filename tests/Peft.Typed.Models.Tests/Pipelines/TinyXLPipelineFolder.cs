@@ -3,6 +3,7 @@ using Peft.Typed.Models.Clip;
 using Peft.Typed.Models.Loading;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Models.Unet;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Pipelines;
@@ -128,11 +129,11 @@ public sealed class TinyXLPipelineFolder : IDisposable
         {
             using var scope = NewDisposeScope();
             if (parameter.dim() >= 2)
-                parameter.copy_(randn(parameter.shape, generator: generator) / Math.Sqrt(parameter.numel() / parameter.shape[0]));
+                parameter.copy_(randn(parameter.shape, generator: generator).Div(Math.Sqrt(parameter.numel() / parameter.shape[0])));
             else if (name.EndsWith("bias", StringComparison.Ordinal))
                 parameter.zero_();
             else
-                parameter.fill_(1);
+                parameter.FillInPlace(1);
         }
     }
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Testing;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.SafeTensors;
@@ -99,8 +100,8 @@ public sealed partial class SafetensorsFuzzTests(Xunit.Abstractions.ITestOutputH
         SafetensorsWriter.Save(every, new Dictionary<string, Tensor>
         {
             ["f32"] = randn(3, 2), ["f64"] = randn(2, dtype: ScalarType.Float64), ["f16"] = randn(3, dtype: ScalarType.Float16),
-            ["bf16"] = randn(1, 3, dtype: ScalarType.BFloat16), ["i64"] = arange(3, dtype: ScalarType.Int64), ["i32"] = arange(2, dtype: ScalarType.Int32),
-            ["i16"] = arange(3, dtype: ScalarType.Int16), ["i8"] = arange(5, dtype: ScalarType.Int8), ["u8"] = arange(4, dtype: ScalarType.Byte),
+            ["bf16"] = randn(1, 3, dtype: ScalarType.BFloat16), ["i64"] = TensorArithmetic.Arange(3, ScalarType.Int64), ["i32"] = TensorArithmetic.Arange(2, ScalarType.Int32),
+            ["i16"] = TensorArithmetic.Arange(3, ScalarType.Int16), ["i8"] = TensorArithmetic.Arange(5, ScalarType.Int8), ["u8"] = TensorArithmetic.Arange(4, ScalarType.Byte),
             ["bool"] = tensor(new[] { true, false }), ["scalar"] = tensor(2.5f), ["empty"] = zeros(0, 3),
         }, new Dictionary<string, string> { ["format"] = "pt", ["note"] = "every dtype" });
         seeds.Add(("every-dtype", File.ReadAllBytes(every)));

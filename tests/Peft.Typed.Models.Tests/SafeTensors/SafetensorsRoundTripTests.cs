@@ -1,4 +1,5 @@
 using Peft.Typed.Models.SafeTensors;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.SafeTensors;
@@ -19,11 +20,11 @@ public sealed class SafetensorsRoundTripTests : IDisposable
             ["f64"] = randn(2, 2, dtype: ScalarType.Float64),
             ["f16"] = randn(4, dtype: ScalarType.Float16),
             ["bf16"] = randn(2, 3, dtype: ScalarType.BFloat16),
-            ["i64"] = arange(7, dtype: ScalarType.Int64),
-            ["i32"] = arange(6, dtype: ScalarType.Int32).reshape(2, 3),
-            ["i16"] = arange(5, dtype: ScalarType.Int16),
-            ["i8"] = arange(-3, 3, dtype: ScalarType.Int8),
-            ["u8"] = arange(250, 256, dtype: ScalarType.Byte),
+            ["i64"] = TensorArithmetic.Arange(7, ScalarType.Int64),
+            ["i32"] = TensorArithmetic.Arange(6, ScalarType.Int32).reshape(2, 3),
+            ["i16"] = TensorArithmetic.Arange(5, ScalarType.Int16),
+            ["i8"] = TensorArithmetic.Arange(-3, 3, dtype: ScalarType.Int8),
+            ["u8"] = TensorArithmetic.Arange(250, 256, dtype: ScalarType.Byte),
             ["bool"] = tensor(new[] { true, false, true }),
             ["scalar"] = tensor(3.5f),
             ["empty"] = zeros(0, 4),
@@ -106,7 +107,7 @@ public sealed class SafetensorsRoundTripTests : IDisposable
     {
         using var scope = NewDisposeScope();
         var path = Path.Combine(_dir, "transposed.safetensors");
-        var transposed = arange(6, dtype: ScalarType.Int32).reshape(2, 3).t();
+        var transposed = TensorArithmetic.Arange(6, ScalarType.Int32).reshape(2, 3).t();
         SafetensorsWriter.Save(path, new Dictionary<string, Tensor> { ["t"] = transposed });
         using var file = SafetensorsFile.Open(path);
         Assert.Equal(new[] { 0, 3, 1, 4, 2, 5 }, file.Load("t").data<int>().ToArray());

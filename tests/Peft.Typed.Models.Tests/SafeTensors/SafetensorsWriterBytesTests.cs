@@ -1,6 +1,7 @@
 using System.Text;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Testing;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.SafeTensors;
@@ -51,7 +52,7 @@ public sealed class SafetensorsWriterBytesTests : IDisposable
     {
         // huggingface/safetensors tensor.rs test_serialization: a 64-byte header and floats 0..5.
         using var scope = NewDisposeScope();
-        var bytes = Save(new Dictionary<string, Tensor> { ["attn.0"] = arange(6, dtype: ScalarType.Float32).reshape(1, 2, 3) });
+        var bytes = Save(new Dictionary<string, Tensor> { ["attn.0"] = TensorArithmetic.Arange(6, ScalarType.Float32).reshape(1, 2, 3) });
         byte[] expected =
         [
             64, 0, 0, 0, 0, 0, 0, 0,
@@ -66,7 +67,7 @@ public sealed class SafetensorsWriterBytesTests : IDisposable
     {
         // tensor.rs test_serialization_forced_alignement: 65 header bytes plus 7 spaces.
         using var scope = NewDisposeScope();
-        var bytes = Save(new Dictionary<string, Tensor> { ["attn0"] = arange(6, dtype: ScalarType.Float32).reshape(1, 1, 2, 3) });
+        var bytes = Save(new Dictionary<string, Tensor> { ["attn0"] = TensorArithmetic.Arange(6, ScalarType.Float32).reshape(1, 1, 2, 3) });
         byte[] expected =
         [
             72, 0, 0, 0, 0, 0, 0, 0,

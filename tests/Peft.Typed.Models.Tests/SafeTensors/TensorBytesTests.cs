@@ -1,4 +1,5 @@
 using Peft.Typed.Models.SafeTensors;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.SafeTensors;
@@ -14,7 +15,7 @@ public sealed class TensorBytesTests
     public unsafe void CopyInto_and_WriteTo_in_chunks_match_the_bytes(long chunkBytes)
     {
         using var scope = NewDisposeScope();
-        var expected = arange(10, dtype: ScalarType.Float32).reshape(2, 5) * 1.5f;
+        var expected = TensorArithmetic.Arange(10, ScalarType.Float32).reshape(2, 5).Mul(1.5);
         var source = expected.bytes.ToArray();
 
         var destination = empty(2, 5);

@@ -1,6 +1,7 @@
 using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Testing;
 using TorchSharp;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Schedulers;
@@ -79,7 +80,7 @@ public class SchedulerBehaviourTests
         using var scheduler = new DDIMScheduler(Sd with { ClipSample = true, ClipSampleRange = 0.5 });
         scheduler.SetTimesteps(10);
         using var scope = NewDisposeScope();
-        var output = scheduler.Step(full(1, 4, 2, 2, -3f), 901, full(1, 4, 2, 2, 2f));
+        var output = scheduler.Step(TensorArithmetic.Full([1, 4, 2, 2], -3), 901, TensorArithmetic.Full([1, 4, 2, 2], 2));
         Assert.Equal(0.5f, output.PredOriginalSample.max().item<float>());
         Assert.Equal(0.5f, output.PredOriginalSample.min().item<float>());
     }

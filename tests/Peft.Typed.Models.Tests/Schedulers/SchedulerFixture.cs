@@ -1,6 +1,7 @@
 using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Testing;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Schedulers;
@@ -36,7 +37,7 @@ internal sealed class SchedulerFixture : IDisposable
     {
         using var scope = NewDisposeScope();
         Assert.Equal(expected.shape, actual.shape);
-        var error = ((actual.to(ScalarType.Float64) - expected.to(ScalarType.Float64)).abs() / expected.to(ScalarType.Float64).abs().clamp_min(1.0)).max().item<double>();
+        var error = ((actual.to(ScalarType.Float64) - expected.to(ScalarType.Float64)).abs() / expected.to(ScalarType.Float64).abs().ClampMin(1.0)).max().item<double>();
         Assert.True(error <= Tolerance, $"{what}: relative error {error:E3} > {Tolerance:E0}");
     }
 

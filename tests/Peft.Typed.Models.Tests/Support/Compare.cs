@@ -1,3 +1,4 @@
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Support;
@@ -13,7 +14,7 @@ public static class Compare
         using var scope = NewDisposeScope();
         var e = expected.to_type(ScalarType.Float64).cpu();
         var a = actual.to_type(ScalarType.Float64).cpu();
-        var excess = ((a - e).abs() - (atol + rtol * e.abs())).max().item<double>();
+        var excess = ((a - e).abs() - e.abs().Mul(rtol).Add(atol)).max().item<double>();
         var maxDiff = (a - e).abs().max().item<double>();
         Assert.True(excess <= 0 && !double.IsNaN(maxDiff), $"{what}: max abs diff {maxDiff:E2} exceeds atol {atol:E0} + rtol {rtol:E0}·|expected|");
     }

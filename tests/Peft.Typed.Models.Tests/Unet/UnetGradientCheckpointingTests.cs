@@ -2,6 +2,7 @@ using Peft.Typed.Models.Unet;
 using Peft.Typed.Testing;
 using TorchSharp;
 using Xunit.Abstractions;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Unet;
@@ -36,7 +37,7 @@ public class UnetGradientCheckpointingTests(ITestOutputHelper output)
         long liveBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         using (var scope = NewDisposeScope())
         {
-            var loss = model.call(input).pow(2).mean();
+            var loss = model.call(input).Pow(2).mean();
             held = NativeHeap.InUseBytes() - before;
             loss.backward();
         }

@@ -1,5 +1,6 @@
 using Peft.Typed.Architecture.Configs;
 using Peft.Typed.Models.Unet;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Unet;
@@ -68,8 +69,8 @@ public class UnetSdxlConditioningTests
         UNet2DConditionInput Input(Tensor embeds, Tensor ids) => new(sample, tensor(500L), context) { TextEmbeds = embeds, TimeIds = ids };
 
         var reference = Model.Value.call(Input(textEmbeds, timeIds));
-        var otherTime = Model.Value.call(Input(textEmbeds, timeIds * 0.5));
-        var otherText = Model.Value.call(Input(textEmbeds + 1, timeIds));
+        var otherTime = Model.Value.call(Input(textEmbeds, timeIds.Mul(0.5)));
+        var otherText = Model.Value.call(Input(textEmbeds.Add(1), timeIds));
         Assert.True((reference - otherTime).abs().max().item<float>() > 1e-3);
         Assert.True((reference - otherText).abs().max().item<float>() > 1e-3);
     }

@@ -1,6 +1,7 @@
 using Peft.Typed.Training.Optimization;
 using Parameter = TorchSharp.Modules.Parameter;
 using AdamW = Peft.Typed.Training.Optimization.AdamW;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Training.Tests.Optimization;
@@ -21,7 +22,7 @@ public class AdamWTests
         for (int step = 0; step < 5; step++)
         {
             var target = randn(3, 4);
-            foreach (var p in new[] { ours, reference }) ((p - target).pow(2).sum() * (step + 1)).backward();
+            foreach (var p in new[] { ours, reference }) (p - target).Pow(2).sum().Mul(step + 1).backward();
             optimizer.Step(0.01);
             libtorch.step();
             optimizer.ZeroGrad();
@@ -44,7 +45,7 @@ public class AdamWTests
 
         void Train(AdamW optimizer, Parameter p, Tensor target)
         {
-            (p - target).pow(2).sum().backward();
+            (p - target).Pow(2).sum().backward();
             optimizer.Step(1e-2);
             optimizer.ZeroGrad();
         }

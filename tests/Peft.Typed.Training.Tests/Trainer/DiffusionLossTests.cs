@@ -1,5 +1,6 @@
 using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Training;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Training.Tests.Trainer;
@@ -11,7 +12,7 @@ public class DiffusionLossTests
     {
         using var scope = NewDisposeScope();
         // Two instance examples with squared errors 1 and 4 (per element), two class examples with 9 and 16.
-        var prediction = cat([full(1, 4, 2, 2, 1f), full(1, 4, 2, 2, 2f), full(1, 4, 2, 2, 3f), full(1, 4, 2, 2, 4f)], 0);
+        var prediction = cat([TensorArithmetic.Full([1, 4, 2, 2], 1), TensorArithmetic.Full([1, 4, 2, 2], 2), TensorArithmetic.Full([1, 4, 2, 2], 3), TensorArithmetic.Full([1, 4, 2, 2], 4)], 0);
         var target = zeros(4, 4, 2, 2);
         var timesteps = tensor(new long[] { 1, 2, 3, 4 });
         var alphas = linspace(0.99, 0.01, 1000);

@@ -1,5 +1,6 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Adapters.LoHa;
 
@@ -81,7 +82,7 @@ public sealed class LoHaLayer : LycorisLayer
             w1 = hada_w1_a[adapterName].matmul(hada_w1_b[adapterName]);
             w2 = hada_w2_a[adapterName].matmul(hada_w2_b[adapterName]);
         }
-        var delta = (w1 * w2 * Scaling(adapterName)).reshape(Geometry.WeightShape);
+        var delta = (w1 * w2).Mul(Scaling(adapterName)).reshape(Geometry.WeightShape);
         return delta.MoveToOuterDisposeScope();
     }
 

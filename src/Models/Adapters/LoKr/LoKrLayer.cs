@@ -1,5 +1,6 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Adapters.LoKr;
 
@@ -96,7 +97,7 @@ public sealed class LoKrLayer : LycorisLayer
             : lokr_t2.Contains(adapterName) ? einsum("ijkl,ip,jr->prkl", lokr_t2[adapterName], lokr_w2_a[adapterName], lokr_w2_b[adapterName])
             : lokr_w2_a[adapterName].matmul(lokr_w2_b[adapterName]);
         if (w2.dim() == 4) w1 = w1.unsqueeze(2).unsqueeze(2);
-        var delta = (kron(w1, w2.contiguous()) * Scaling(adapterName)).reshape(Geometry.WeightShape);
+        var delta = kron(w1, w2.contiguous()).Mul(Scaling(adapterName)).reshape(Geometry.WeightShape);
         return delta.MoveToOuterDisposeScope();
     }
 

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Adapters.Lora;
 
@@ -40,11 +41,11 @@ internal static class LoraConvBranch
             for (long j = 0; j < kw; j++)
             {
                 var tap = z.select(1, i * kw + j).slice(2, i, i + (ho - 1) * sh + 1, sh).slice(3, j, j + (wo - 1) * sw + 1, sw);
-                low = low is null ? tap : low + tap;
+                low = low is null ? tap : low.Add(tap);
             }
         }
         // lora_B: [out, r, 1, 1]; the scaling goes on the small weight, not on the full-size output.
-        var up = (weightB.reshape(weightB.shape[0], r) * scaling).matmul(low!.reshape(n, r, ho * wo));
+        var up = weightB.reshape(weightB.shape[0], r).Mul(scaling).matmul(low!.reshape(n, r, ho * wo));
         return up.view(n, weightB.shape[0], ho, wo).MoveToOuterDisposeScope();
     }
 }

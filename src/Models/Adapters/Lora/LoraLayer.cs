@@ -1,5 +1,6 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Adapters.Lora;
 
@@ -83,7 +84,7 @@ public sealed class LoraLayer : AdapterLayer
         using var scope = NewDisposeScope();
         var a = WeightA(adapterName);
         var b = WeightB(adapterName);
-        var delta = b.reshape(b.shape[0], b.shape[1]).matmul(a.reshape(a.shape[0], -1)).reshape(g.WeightShape) * Scaling(adapterName);
+        var delta = b.reshape(b.shape[0], b.shape[1]).matmul(a.reshape(a.shape[0], -1)).reshape(g.WeightShape).Mul(Scaling(adapterName));
         return delta.MoveToOuterDisposeScope();
     }
 
@@ -103,8 +104,8 @@ public sealed class LoraLayer : AdapterLayer
             var low = lora_A[adapter].call(BranchInput(adapter, rows));
             // Row-major, so addmm_'s backward forms lora_B's gradient as lowᵀ·g ([r, out]) rather than (gᵀ·low)ᵀ, whose
             // tall [out, r] product MKL computes several times slower.
-            var up = (WeightB(adapter) * Scaling(adapter)).t().contiguous();
-            result = low.dtype == result.dtype ? result.addmm_(low, up) : result.add_(low.matmul(up).to_type(result.dtype));
+            var up = WeightB(adapter).Mul(Scaling(adapter)).t().contiguous();
+            result = low.dtype == result.dtype ? result.addmm_(low, up) : result.AddInPlace(low.matmul(up).to_type(result.dtype));
         }
         return result.view([.. x.shape[..^1], Geometry.OutFeatures]);
     }
@@ -115,7 +116,7 @@ public sealed class LoraLayer : AdapterLayer
         x = BranchInput(adapterName, x);
         if (LoraConvBranch.Handles(Geometry, x))
             return LoraConvBranch.Forward(x, Geometry, WeightA(adapterName), WeightB(adapterName), Scaling(adapterName));
-        return lora_B[adapterName].call(lora_A[adapterName].call(x)) * Scaling(adapterName);
+        return lora_B[adapterName].call(lora_A[adapterName].call(x)).Mul(Scaling(adapterName));
     }
 
     /// <summary>What enters <c>lora_A</c>: the input in the adapter's dtype, through the adapter's dropout.</summary>

@@ -1,4 +1,5 @@
 using TorchSharp.Modules;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Adapters.TinySd;
@@ -26,7 +27,7 @@ internal sealed class TinyClipLayer : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var t = input + self_attn.call(layer_norm1.call(input));
-        return (t + mlp.call(layer_norm2.call(t))).MoveToOuterDisposeScope();
+        var t = input.Add(self_attn.call(layer_norm1.call(input)));
+        return t.Add(mlp.call(layer_norm2.call(t))).MoveToOuterDisposeScope();
     }
 }

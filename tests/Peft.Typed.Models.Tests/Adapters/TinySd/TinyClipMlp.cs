@@ -1,3 +1,4 @@
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Adapters.TinySd;
@@ -19,6 +20,6 @@ internal sealed class TinyClipMlp : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = fc1.call(input);
-        return fc2.call(h * sigmoid(h * 1.702)).MoveToOuterDisposeScope();
+        return fc2.call(h * sigmoid(h.Mul(1.702))).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using TorchSharp.Modules;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Adapters.TinySd;
@@ -28,8 +29,8 @@ internal sealed class TinyResnet : nn.Module
     {
         using var scope = NewDisposeScope();
         var r = conv1.call(nn.functional.silu(norm1.call(h)));
-        r = r + time_emb_proj.call(nn.functional.silu(temb)).unsqueeze(-1).unsqueeze(-1);
+        r = r.Add(time_emb_proj.call(nn.functional.silu(temb)).unsqueeze(-1).unsqueeze(-1));
         r = conv2.call(nn.functional.silu(norm2.call(r)));
-        return (conv_shortcut.call(h) + r).MoveToOuterDisposeScope();
+        return conv_shortcut.call(h).Add(r).MoveToOuterDisposeScope();
     }
 }

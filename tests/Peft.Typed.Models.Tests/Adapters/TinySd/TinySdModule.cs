@@ -1,3 +1,4 @@
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Adapters.TinySd;
@@ -35,11 +36,11 @@ internal sealed class TinySdModule : nn.Module
         var qh = q.view(batch, queries, heads, headDim).transpose(1, 2);
         var kh = k.view(batch, keys, heads, headDim).transpose(1, 2);
         var vh = v.view(batch, keys, heads, headDim).transpose(1, 2);
-        var scores = qh.matmul(kh.transpose(-1, -2)) / Math.Sqrt(headDim);
+        var scores = qh.matmul(kh.transpose(-1, -2)).Div(Math.Sqrt(headDim));
         if (causal)
         {
             var mask = ones(queries, keys, dtype: ScalarType.Bool, device: q.device).triu(1);
-            scores = scores.masked_fill(mask, double.NegativeInfinity);
+            scores = scores.MaskedFill(mask, double.NegativeInfinity);
         }
         var output = scores.softmax(-1).matmul(vh).transpose(1, 2).reshape(batch, queries, dim);
         return output.MoveToOuterDisposeScope();
@@ -55,8 +56,8 @@ internal sealed class TinySdModule : nn.Module
     {
         var norm = nn.GroupNorm(groups, channels, eps: 1e-5);
         using var noGrad = no_grad();
-        norm.weight!.fill_(1);
-        norm.bias!.fill_(0);
+        norm.weight!.FillInPlace(1);
+        norm.bias!.FillInPlace(0);
         return norm;
     }
 }

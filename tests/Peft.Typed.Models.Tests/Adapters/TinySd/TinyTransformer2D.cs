@@ -1,4 +1,5 @@
 using TorchSharp.Modules;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Adapters.TinySd;
@@ -29,6 +30,6 @@ internal sealed class TinyTransformer2D : nn.Module
         x = x.permute(0, 2, 3, 1).reshape(batch, height * width, channels);
         x = transformer_blocks[0].forward(x, context);
         x = x.reshape(batch, height, width, channels).permute(0, 3, 1, 2);
-        return (proj_out.call(x) + h).MoveToOuterDisposeScope();
+        return proj_out.call(x).Add(h).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using TorchSharp.Modules;
+using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Adapters.TinySd;
@@ -28,9 +29,9 @@ internal sealed class TinyTransformerBlock : nn.Module
     {
         using var scope = NewDisposeScope();
         var n1 = norm1.call(x);
-        x = x + attn1.forward(n1, n1);
-        x = x + attn2.forward(norm2.call(x), context);
-        x = x + ff.call(norm3.call(x));
+        x = x.Add(attn1.forward(n1, n1));
+        x = x.Add(attn2.forward(norm2.call(x), context));
+        x = x.Add(ff.call(norm3.call(x)));
         return x.MoveToOuterDisposeScope();
     }
 }
