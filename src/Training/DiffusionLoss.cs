@@ -1,6 +1,6 @@
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.Schedulers;
 using static TorchSharp.torch;
-using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Training;
 

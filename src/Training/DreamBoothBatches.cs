@@ -1,8 +1,8 @@
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Models.Unet;
 using Peft.Typed.Training.Data;
 using static TorchSharp.torch;
-using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Training;
 

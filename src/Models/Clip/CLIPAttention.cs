@@ -1,7 +1,7 @@
 using Peft.Typed.Architecture.Tree;
 using Peft.Typed.Models.Layers;
-using static TorchSharp.torch;
 using Peft.Typed.Models.Runtime;
+using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Clip;
 

@@ -1,7 +1,7 @@
 using Peft.Typed.Architecture.Tree;
+using Peft.Typed.Models.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Layers;
 

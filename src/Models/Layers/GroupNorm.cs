@@ -1,6 +1,6 @@
+using Peft.Typed.Models.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Layers;
 

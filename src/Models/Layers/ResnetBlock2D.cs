@@ -1,6 +1,6 @@
 using Peft.Typed.Architecture.Tree;
-using static TorchSharp.torch;
 using Peft.Typed.Models.Runtime;
+using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Layers;
 

@@ -1,12 +1,12 @@
 using Peft.Typed.Architecture.Configs;
 using Peft.Typed.Models.Clip;
 using Peft.Typed.Models.Loading;
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Models.Tokenizers;
 using Peft.Typed.Models.Unet;
 using Peft.Typed.Models.Vae;
 using static TorchSharp.torch;
-using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Pipelines;
 

@@ -31,11 +31,7 @@ public static class TensorArithmetic
     }
 
     /// <summary><c>x + value</c>.</summary>
-    public static Tensor Add(this Tensor x, double value)
-    {
-        using var v = Create(value);
-        return x.add(v, One);
-    }
+    public static Tensor Add(this Tensor x, double value) => With(x, value, static (t, v) => t.add(v, One));
 
     /// <summary><c>x += other</c> (in place; returns <paramref name="x"/>).</summary>
     public static Tensor AddInPlace(this Tensor x, Tensor other) => x.add_(other, One);
@@ -48,54 +44,29 @@ public static class TensorArithmetic
     }
 
     /// <summary><c>x += value</c> (in place; returns <paramref name="x"/>).</summary>
-    public static Tensor AddInPlace(this Tensor x, double value)
-    {
-        using var v = Create(value);
-        return x.add_(v, One);
-    }
+    public static Tensor AddInPlace(this Tensor x, double value) => With(x, value, static (t, v) => t.add_(v, One));
 
     /// <summary><c>x - value</c>.</summary>
-    public static Tensor Sub(this Tensor x, double value)
-    {
-        using var v = Create(value);
-        return x.sub(v);
-    }
+    public static Tensor Sub(this Tensor x, double value) => With(x, value, static (t, v) => t.sub(v));
 
-    /// <summary><c>value - x</c>.</summary>
+    /// <summary><c>value - x</c>, computed as TorchSharp does: <c>(-x) + value</c>.</summary>
     public static Tensor RSub(this Tensor x, double value)
     {
-        using var v = Create(value);
         using var negated = x.negative();
-        return negated.add(v, One);
+        return negated.Add(value);
     }
 
     /// <summary><c>x * value</c>.</summary>
-    public static Tensor Mul(this Tensor x, double value)
-    {
-        using var v = Create(value);
-        return x.mul(v);
-    }
+    public static Tensor Mul(this Tensor x, double value) => With(x, value, static (t, v) => t.mul(v));
 
     /// <summary><c>x *= value</c> (in place; returns <paramref name="x"/>).</summary>
-    public static Tensor MulInPlace(this Tensor x, double value)
-    {
-        using var v = Create(value);
-        return x.mul_(v);
-    }
+    public static Tensor MulInPlace(this Tensor x, double value) => With(x, value, static (t, v) => t.mul_(v));
 
     /// <summary><c>x / value</c>.</summary>
-    public static Tensor Div(this Tensor x, double value)
-    {
-        using var v = Create(value);
-        return x.div(v);
-    }
+    public static Tensor Div(this Tensor x, double value) => With(x, value, static (t, v) => t.div(v));
 
     /// <summary><c>x ** exponent</c>.</summary>
-    public static Tensor Pow(this Tensor x, double exponent)
-    {
-        using var e = Create(exponent);
-        return x.pow(e);
-    }
+    public static Tensor Pow(this Tensor x, double exponent) => With(x, exponent, static (t, e) => t.pow(e));
 
     /// <summary><c>x.clamp(min, max)</c>.</summary>
     public static Tensor Clamp(this Tensor x, double min, double max)
@@ -106,32 +77,16 @@ public static class TensorArithmetic
     }
 
     /// <summary><c>x.clamp_min(min)</c>.</summary>
-    public static Tensor ClampMin(this Tensor x, double min)
-    {
-        using var lo = Create(min);
-        return x.clamp_min(lo);
-    }
+    public static Tensor ClampMin(this Tensor x, double min) => With(x, min, static (t, m) => t.clamp_min(m));
 
     /// <summary><c>x == value</c>, element-wise.</summary>
-    public static Tensor Eq(this Tensor x, double value)
-    {
-        using var v = Create(value);
-        return x.eq(v);
-    }
+    public static Tensor Eq(this Tensor x, double value) => With(x, value, static (t, v) => t.eq(v));
 
     /// <summary><c>x &gt; value</c>, element-wise.</summary>
-    public static Tensor Gt(this Tensor x, double value)
-    {
-        using var v = Create(value);
-        return x.gt(v);
-    }
+    public static Tensor Gt(this Tensor x, double value) => With(x, value, static (t, v) => t.gt(v));
 
     /// <summary><c>x &lt; value</c>, element-wise.</summary>
-    public static Tensor Lt(this Tensor x, double value)
-    {
-        using var v = Create(value);
-        return x.lt(v);
-    }
+    public static Tensor Lt(this Tensor x, double value) => With(x, value, static (t, v) => t.lt(v));
 
     /// <summary><c>x.masked_fill(mask, value)</c>.</summary>
     public static Tensor MaskedFill(this Tensor x, Tensor mask, double value)
@@ -141,11 +96,7 @@ public static class TensorArithmetic
     }
 
     /// <summary><c>x.fill_(value)</c> (in place; returns <paramref name="x"/>).</summary>
-    public static Tensor FillInPlace(this Tensor x, double value)
-    {
-        using var v = Create(value);
-        return x.fill_(v);
-    }
+    public static Tensor FillInPlace(this Tensor x, double value) => With(x, value, static (t, v) => t.fill_(v));
 
     /// <summary><c>x += value * t1 * t2</c> (in place; returns <paramref name="x"/>).</summary>
     public static Tensor AddcmulInPlace(this Tensor x, Tensor t1, Tensor t2, double value)
@@ -169,11 +120,7 @@ public static class TensorArithmetic
     }
 
     /// <summary>A tensor shaped like <paramref name="like"/> filled with <paramref name="value"/> (<c>torch.full_like</c>).</summary>
-    public static Tensor FullLike(Tensor like, double value)
-    {
-        using var v = Create(value);
-        return full_like(like, v);
-    }
+    public static Tensor FullLike(Tensor like, double value) => With(like, value, static (t, v) => full_like(t, v));
 
     /// <summary><c>torch.arange(start, stop, step)</c>.</summary>
     public static Tensor Arange(long start, long stop, long step = 1, ScalarType? dtype = null, Device? device = null)
@@ -186,6 +133,13 @@ public static class TensorArithmetic
 
     /// <summary><c>torch.arange(stop)</c>: 0, 1, …, stop − 1.</summary>
     public static Tensor Arange(long stop, ScalarType? dtype = null, Device? device = null) => Arange(0, stop, 1, dtype, device);
+
+    // The scalar is disposed only after op returns, so it stays reachable for the whole native call.
+    private static Tensor With(Tensor x, double value, Func<Tensor, Scalar, Tensor> op)
+    {
+        using var scalar = Create(value);
+        return op(x, scalar);
+    }
 
 #pragma warning disable RS0030 // The one place that makes scalars; every caller keeps them alive with `using`.
     private static Scalar Create(double value) => value.ToScalar();

@@ -1,6 +1,6 @@
+using Peft.Typed.Models.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
-using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Schedulers;
 

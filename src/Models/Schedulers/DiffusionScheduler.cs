@@ -1,5 +1,5 @@
-using static TorchSharp.torch;
 using Peft.Typed.Models.Runtime;
+using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Schedulers;
 

@@ -3,9 +3,9 @@ using Peft.Typed.Architecture.Diffusers;
 using Peft.Typed.Architecture.Tree;
 using Peft.Typed.Models.Layers;
 using Peft.Typed.Models.Loading;
+using Peft.Typed.Models.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using Peft.Typed.Models.Runtime;
 
 namespace Peft.Typed.Models.Unet;
 

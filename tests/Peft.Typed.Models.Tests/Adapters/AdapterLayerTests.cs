@@ -3,8 +3,8 @@ using Peft.Typed.Models.Adapters;
 using Peft.Typed.Models.Adapters.LoHa;
 using Peft.Typed.Models.Adapters.LoKr;
 using Peft.Typed.Models.Adapters.Lora;
-using TorchSharp.Modules;
 using Peft.Typed.Models.Runtime;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Adapters;

@@ -1,8 +1,8 @@
 using System.Text.Json;
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Models.Tests.Adapters.TinySd;
 using Peft.Typed.Testing;
-using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Adapters;

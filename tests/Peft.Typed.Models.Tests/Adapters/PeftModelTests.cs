@@ -3,8 +3,8 @@ using Peft.Typed.Architecture.Targeting;
 using Peft.Typed.Models.Adapters;
 using Peft.Typed.Models.Adapters.LoHa;
 using Peft.Typed.Models.Adapters.Lora;
-using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Models.Runtime;
+using Peft.Typed.Models.SafeTensors;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Adapters;

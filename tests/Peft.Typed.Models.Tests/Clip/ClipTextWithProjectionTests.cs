@@ -1,9 +1,9 @@
 using System.Text.RegularExpressions;
 using Peft.Typed.Models.Clip;
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Models.Tests.Support;
 using Peft.Typed.Testing;
-using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Clip;

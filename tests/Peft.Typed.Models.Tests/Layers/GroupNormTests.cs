@@ -1,7 +1,7 @@
 using Peft.Typed.Models.Layers;
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.Tests.Support;
 using TorchSharp;
-using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Layers;

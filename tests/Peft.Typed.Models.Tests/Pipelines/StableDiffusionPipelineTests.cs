@@ -1,5 +1,6 @@
 using Peft.Typed.Models.Imaging;
 using Peft.Typed.Models.Pipelines;
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Models.Tests.Support;
 using Peft.Typed.Models.Unet;
@@ -7,7 +8,6 @@ using Peft.Typed.Testing;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using TorchSharp;
-using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Pipelines;

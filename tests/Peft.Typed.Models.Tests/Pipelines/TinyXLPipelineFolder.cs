@@ -1,9 +1,9 @@
 using Peft.Typed.Architecture.Configs;
 using Peft.Typed.Models.Clip;
 using Peft.Typed.Models.Loading;
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Models.Unet;
-using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Pipelines;

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.RegularExpressions;
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Testing;
-using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.SafeTensors;

@@ -1,7 +1,7 @@
 using System.Text;
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Testing;
-using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.SafeTensors;

@@ -1,5 +1,5 @@
-using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Models.Runtime;
+using Peft.Typed.Models.SafeTensors;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.SafeTensors;

@@ -1,7 +1,7 @@
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Testing;
-using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Schedulers;

@@ -1,8 +1,8 @@
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.Unet;
 using Peft.Typed.Testing;
 using TorchSharp;
 using Xunit.Abstractions;
-using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Unet;

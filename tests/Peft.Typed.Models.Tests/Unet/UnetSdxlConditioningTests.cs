@@ -1,6 +1,6 @@
 using Peft.Typed.Architecture.Configs;
-using Peft.Typed.Models.Unet;
 using Peft.Typed.Models.Runtime;
+using Peft.Typed.Models.Unet;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Unet;

@@ -1,7 +1,7 @@
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Training.Optimization;
 using Parameter = TorchSharp.Modules.Parameter;
 using AdamW = Peft.Typed.Training.Optimization.AdamW;
-using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Training.Tests.Optimization;

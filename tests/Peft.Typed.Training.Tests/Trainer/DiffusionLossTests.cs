@@ -1,6 +1,6 @@
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Training;
-using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Training.Tests.Trainer;

@@ -1,5 +1,5 @@
-using TorchSharp.Modules;
 using Peft.Typed.Models.Runtime;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Adapters.TinySd;
