@@ -23,13 +23,6 @@ public static class TensorArithmetic
     /// <summary><c>x + other</c>.</summary>
     public static Tensor Add(this Tensor x, Tensor other) => x.add(other, One);
 
-    /// <summary><c>x + alpha * other</c>.</summary>
-    public static Tensor Add(this Tensor x, Tensor other, double alpha)
-    {
-        using var a = Create(alpha);
-        return x.add(other, a);
-    }
-
     /// <summary><c>x + value</c>.</summary>
     public static Tensor Add(this Tensor x, double value) => With(x, value, static (t, v) => t.add(v, One));
 

@@ -20,7 +20,6 @@ public class TensorArithmeticTests
     private static readonly Dictionary<string, (Func<Tensor> Helper, Func<Tensor> Reference)> Cases = new()
     {
         ["x + y"] = (() => X.Add(Y), () => X + Y),
-        ["x + 0.3 y"] = (() => X.Add(Y, 0.3), () => X.add(Y, 0.3)),
         ["x + 0.7"] = (() => X.Add(0.7), () => X + 0.7),
         ["x += y"] = (() => X.clone().AddInPlace(Y), () => X.clone().add_(Y)),
         ["x += 0.3 y"] = (() => X.clone().AddInPlace(Y, 0.3), () => X.clone().add_(Y, 0.3)),
