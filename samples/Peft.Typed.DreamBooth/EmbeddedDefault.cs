@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Peft.Typed.Training;
+using Peft.Typed.Training.Optimization;
 
 namespace Peft.Typed.DreamBooth;
 
@@ -30,7 +31,7 @@ internal static class EmbeddedDefault
         ("--max_train_steps", o => o with { MaxTrainSteps = 120 }),
         ("--learning_rate", o => o with { LearningRate = 1e-3 }),
         ("--lr_warmup_steps", o => o with { LrWarmupSteps = 10 }),
-        ("--lr_scheduler", o => o with { LrScheduler = "constant_with_warmup" }),
+        ("--lr_scheduler", o => o with { LrScheduler = LearningRateScheduler.ConstantWithWarmup }),
         ("--with_prior_preservation", o => o with { WithPriorPreservation = true }),
         ("--class_prompt", o => o with { ClassPrompt = ClassPrompt }),
         ("--class_data_dir", o => o with { ClassDataDir = Path.Combine(o.OutputDir, "class_images") }),

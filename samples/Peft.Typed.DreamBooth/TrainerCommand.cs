@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Training;
+using Peft.Typed.Training.Optimization;
 
 namespace Peft.Typed.DreamBooth;
 
@@ -12,7 +14,7 @@ namespace Peft.Typed.DreamBooth;
 internal sealed class TrainerCommand
 {
     private static readonly DreamBoothOptions ScriptDefaults = new() { PretrainedModel = "", InstanceDataDir = "", InstancePrompt = "" };
-    private static readonly AdapterOptions AdapterDefaults = new();
+    private static readonly AdapterArguments AdapterDefaults = new();
 
     private readonly List<Action<ParseResult, Builder>> _binders = [];
 
@@ -43,7 +45,7 @@ internal sealed class TrainerCommand
         Add("--resolution", "Training image size (shorter side resized, then cropped square).", ScriptDefaults.Resolution, (b, v) => b.Options = b.Options with { Resolution = v });
         Flag("--center_crop", "Centre crop instead of a random crop.", (b, v) => b.Options = b.Options with { CenterCrop = v });
         Flag("--random_flip", "Randomly flip images horizontally.", (b, v) => b.Options = b.Options with { RandomFlip = v });
-        Flag("--train_text_encoder", "Train an adapter on the text encoder too.", (b, v) => b.Options = b.Options with { TrainTextEncoder = v });
+        Flag("--train_text_encoder", "Train an adapter on the text encoder too.", (b, v) => b.TrainTextEncoder = v);
         Add("--train_batch_size", "Batch size.", ScriptDefaults.TrainBatchSize, (b, v) => b.Options = b.Options with { TrainBatchSize = v });
         Add("--num_train_epochs", "Epochs (ignored when --max_train_steps is set).", ScriptDefaults.NumTrainEpochs, (b, v) => b.Options = b.Options with { NumTrainEpochs = v });
         Add<int?>("--max_train_steps", "Total optimizer steps; overrides --num_train_epochs.", null, (b, v) => b.Options = b.Options with { MaxTrainSteps = v });
@@ -54,7 +56,7 @@ internal sealed class TrainerCommand
         Flag("--gradient_checkpointing", "Recompute UNet activations in backward to save memory.", (b, v) => b.Options = b.Options with { GradientCheckpointing = v });
         Add("--learning_rate", "Learning rate after warm-up.", ScriptDefaults.LearningRate, (b, v) => b.Options = b.Options with { LearningRate = v });
         Flag("--scale_lr", "Multiply the learning rate by accumulation steps × batch size.", (b, v) => b.Options = b.Options with { ScaleLr = v });
-        Add("--lr_scheduler", "constant, constant_with_warmup, linear, cosine, cosine_with_restarts or polynomial.", ScriptDefaults.LrScheduler, (b, v) => b.Options = b.Options with { LrScheduler = v });
+        Add("--lr_scheduler", $"{string.Join(", ", Enum.GetValues<LearningRateScheduler>().Select(CommandLineNames.Of))}.", CommandLineNames.Of(ScriptDefaults.LrScheduler), (b, v) => b.Options = b.Options with { LrScheduler = CommandLineNames.Parse<LearningRateScheduler>("lr_scheduler", v) });
         Add("--lr_warmup_steps", "Warm-up steps of the schedule.", ScriptDefaults.LrWarmupSteps, (b, v) => b.Options = b.Options with { LrWarmupSteps = v });
         Add("--lr_num_cycles", "Hard restarts of cosine_with_restarts.", ScriptDefaults.LrNumCycles, (b, v) => b.Options = b.Options with { LrNumCycles = v });
         Add("--lr_power", "Power of the polynomial schedule.", ScriptDefaults.LrPower, (b, v) => b.Options = b.Options with { LrPower = v });
@@ -64,17 +66,17 @@ internal sealed class TrainerCommand
         Add("--adam_epsilon", "Adam epsilon.", ScriptDefaults.AdamEpsilon, (b, v) => b.Options = b.Options with { AdamEpsilon = v });
         Add("--max_grad_norm", "Gradient clipping norm.", ScriptDefaults.MaxGradNorm, (b, v) => b.Options = b.Options with { MaxGradNorm = v });
         Add("--logging_dir", "TensorBoard folder (relative to --output_dir).", ScriptDefaults.LoggingDir, (b, v) => b.Options = b.Options with { LoggingDir = v });
-        Add("--mixed_precision", "no, fp16 or bf16: frozen weights in half precision, adapters in fp32.", "no", (b, v) => b.Options = b.Options with { MixedPrecision = ParseEnum<MixedPrecision>("mixed_precision", v) });
+        Add("--mixed_precision", "no, fp16 or bf16: frozen weights in half precision, adapters in fp32.", "no", (b, v) => b.Options = b.Options with { MixedPrecision = CommandLineNames.Parse<MixedPrecision>("mixed_precision", v) });
         Add("--device", "cpu, cuda or cuda:N (CUDA needs the -p:TorchBackend=cuda build).", ScriptDefaults.Device, (b, v) => b.Options = b.Options with { Device = v });
         Add("--noise_offset", "Noise offset (0 disables it).", ScriptDefaults.NoiseOffset, (b, v) => b.Options = b.Options with { NoiseOffset = v });
         Add<double?>("--snr_gamma", "Min-SNR loss weighting gamma (5 is recommended); off when unset.", null, (b, v) => b.Options = b.Options with { SnrGamma = v });
-        Add<string?>("--prediction_type", "Override the scheduler's prediction type: epsilon or v_prediction.", null, (b, v) => b.Options = b.Options with { PredictionType = v });
+        Add<string?>("--prediction_type", "Override the scheduler's prediction type: epsilon or v_prediction.", null, (b, v) => b.Options = b.Options with { PredictionType = v is null ? null : CommandLineNames.Parse<PredictionType>("prediction_type", v) });
         Flag("--pre_compute_text_embeddings", "Encode the prompts once and free the text encoder (frozen text encoder only).", (b, v) => b.Options = b.Options with { PreComputeTextEmbeddings = v });
         Flag("--cache_latents", "Encode every image with the VAE once, before training.", (b, v) => b.Options = b.Options with { CacheLatents = v });
         Flag("--save_merged_unet", "Also write the UNet with the adapter merged (diffusers safetensors).", (b, v) => b.Options = b.Options with { SaveMergedUnet = v });
-        Add("--adapter", "lora, loha or lokr.", "lora", (b, v) => b.Options = b.Options with { Adapter = ParseEnum<AdapterKind>("adapter", v) });
-        AddAdapterOptions("unet", (o, a) => o with { UnetAdapter = a }, o => o.UnetAdapter);
-        AddAdapterOptions("te", (o, a) => o with { TextEncoderAdapter = a }, o => o.TextEncoderAdapter);
+        Add("--adapter", "lora, loha or lokr.", "lora", (b, v) => b.Adapter = v);
+        AddAdapterOptions("unet", (b, a) => b.Unet = a, b => b.Unet);
+        AddAdapterOptions("te", (b, a) => b.TextEncoder = a, b => b.TextEncoder);
     }
 
     public RootCommand Root { get; }
@@ -87,6 +89,10 @@ internal sealed class TrainerCommand
         bool embedded = builder.Model is null;
         var options = builder.Options with
         {
+            UnetAdapter = builder.Unet.ToConfig(builder.Adapter, "unet", (SeedTargets.UnetMinimal, SeedTargets.UnetComprehensive), hasConvolutions: true),
+            TextEncoderAdapter = builder.TrainTextEncoder
+                ? builder.TextEncoder.ToConfig(builder.Adapter, "te", (SeedTargets.TextEncoderMinimal, SeedTargets.TextEncoderComprehensive), hasConvolutions: false)
+                : null,
             PretrainedModel = builder.Model ?? EmbeddedDefault.ModelFolder,
             InstanceDataDir = builder.InstanceDataDir ?? (embedded ? EmbeddedDefault.InstanceImages : throw Missing("instance_data_dir")),
             InstancePrompt = builder.InstancePrompt ?? (embedded ? EmbeddedDefault.InstancePrompt : throw Missing("instance_prompt")),
@@ -100,14 +106,10 @@ internal sealed class TrainerCommand
 
     private static DreamBoothOptionException Missing(string option) => new(option, $"--{option} is required with --pretrained_model_name_or_path.");
 
-    private static T ParseEnum<T>(string option, string value) where T : struct, Enum =>
-        Enum.TryParse<T>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
-            ? parsed
-            : throw new DreamBoothOptionException(option, $"--{option} {value}: must be one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
-
-    private void Add<T>(string name, string description, T defaultValue, Action<Builder, T> apply)
+    private void Add<T>(string name, string description, T defaultValue, Action<Builder, T> apply, string? alias = null)
     {
         var option = new Option<T>(name) { Description = description };
+        if (alias is not null) option.Aliases.Add(alias);
         if (defaultValue is not null) option.DefaultValueFactory = _ => defaultValue;
         Root.Options.Add(option);
         _binders.Add((result, builder) => apply(builder, result.GetValue(option)!));
@@ -115,10 +117,10 @@ internal sealed class TrainerCommand
 
     private void Flag(string name, string description, Action<Builder, bool> apply) => Add(name, description, false, apply);
 
-    private void AddAdapterOptions(string prefix, Func<DreamBoothOptions, AdapterOptions, DreamBoothOptions> set, Func<DreamBoothOptions, AdapterOptions> get)
+    private void AddAdapterOptions(string prefix, Action<Builder, AdapterArguments> set, Func<Builder, AdapterArguments> get)
     {
         string model = prefix == "unet" ? "UNet" : "text-encoder";
-        void Update(Builder b, Func<AdapterOptions, AdapterOptions> change) => b.Options = set(b.Options, change(get(b.Options)));
+        void Update(Builder b, Func<AdapterArguments, AdapterArguments> change) => set(b, change(get(b)));
         Add($"--{prefix}_r", $"Adapter rank of the {model}.", AdapterDefaults.Rank, (b, v) => Update(b, a => a with { Rank = v }));
         Add($"--{prefix}_alpha", $"Adapter alpha of the {model}.", AdapterDefaults.Alpha, (b, v) => Update(b, a => a with { Alpha = v }));
         Add($"--{prefix}_dropout", $"LoRA dropout of the {model}.", AdapterDefaults.Dropout, (b, v) => Update(b, a => a with { Dropout = v }));
@@ -128,7 +130,11 @@ internal sealed class TrainerCommand
         Flag($"--{prefix}_use_effective_conv2d", $"LoHa/LoKr effective conv2d for k×k convolutions of the {model}.", (b, v) => Update(b, a => a with { UseEffectiveConv2d = v }));
         Flag($"--{prefix}_decompose_both", $"LoKr: decompose both Kronecker factors of the {model}.", (b, v) => Update(b, a => a with { DecomposeBoth = v }));
         Add($"--{prefix}_decompose_factor", $"LoKr decomposition factor of the {model} (-1: automatic).", AdapterDefaults.DecomposeFactor, (b, v) => Update(b, a => a with { DecomposeFactor = v }));
-        Add($"--{prefix}_targets", $"Target modules of the {model}: comprehensive or minimal (the seed scripts' lists).", "comprehensive", (b, v) => Update(b, a => a with { Targets = ParseEnum<TargetPreset>($"{prefix}_targets", v) }));
+        Add($"--{prefix}_target_modules",
+            $"Target modules of the {model}, checked against the model at start-up: comprehensive or minimal (the seed scripts' lists), all-linear, " +
+            "a comma-separated list of module names or name suffixes (to_q,to_v), or a regex matching whole module names (as PEFT reads a single string).",
+            AdapterDefaults.TargetModules, (b, v) => Update(b, a => a with { TargetModules = v }), alias: $"--{prefix}_targets");
+        Add<string?>($"--{prefix}_exclude_modules", $"Modules of the {model} never adapted, in the same forms (no presets).", null, (b, v) => Update(b, a => a with { ExcludeModules = v }));
     }
 
     /// <summary>Values collected while binding.</summary>
@@ -139,5 +145,9 @@ internal sealed class TrainerCommand
         public string? InstanceDataDir { get; set; }
         public string? InstancePrompt { get; set; }
         public string? OutputDir { get; set; }
+        public string Adapter { get; set; } = "lora";
+        public bool TrainTextEncoder { get; set; }
+        public AdapterArguments Unet { get; set; } = AdapterDefaults;
+        public AdapterArguments TextEncoder { get; set; } = AdapterDefaults;
     }
 }

@@ -1,6 +1,4 @@
 using Peft.Typed.Models.Runtime;
-using Peft.Typed.Models.Schedulers;
-using Peft.Typed.Models.Unet;
 using Peft.Typed.Training.Data;
 using static TorchSharp.torch;
 
@@ -16,7 +14,7 @@ internal sealed class DreamBoothBatches : IDisposable
     private readonly ImageTransform _transform;
     private readonly Tensor _instanceIds;
     private readonly Tensor? _classIds;
-    private readonly PredictionType _predictionType;
+    private readonly DiffusionTrainingStep _step;
     private Tensor? _instanceEmbedding;
     private Tensor? _classEmbedding;
     private readonly ScalarType _vaeDType;
@@ -33,12 +31,13 @@ internal sealed class DreamBoothBatches : IDisposable
         _vaeDType = models.Vae.parameters().First().dtype;
         _instanceIds = PromptIds(options.InstancePrompt);
         _classIds = options.WithPriorPreservation ? PromptIds(options.ClassPrompt!) : null;
-        _predictionType = options.PredictionType switch
+        _step = models.TrainingStep(new DiffusionObjective
         {
-            "epsilon" => PredictionType.Epsilon,
-            "v_prediction" => PredictionType.VPrediction,
-            _ => models.NoiseScheduler.Config.PredictionType,
-        };
+            PredictionType = options.PredictionType,
+            SnrGamma = options.SnrGamma,
+            PriorLossWeight = options.PriorLossWeight,
+            NoiseOffset = options.NoiseOffset,
+        });
         if (options.PreComputeTextEmbeddings)
         {
             using var noGrad = no_grad();
@@ -57,36 +56,26 @@ internal sealed class DreamBoothBatches : IDisposable
     {
         using var scope = NewDisposeScope();
         var o = _options;
-        var device = _models.Device;
         var instance = examples.Select(e => (Image: _instanceImages[e.InstanceImage], e.Seed, Latents: _instanceLatents?[e.InstanceImage], Class: false));
         var prior = o.WithPriorPreservation
             ? examples.Select(e => (Image: _classImages[e.ClassImage!.Value], e.Seed, Latents: _classLatents?[e.ClassImage!.Value], Class: true))
             : [];
         var items = instance.Concat(prior).ToList();
 
-        Tensor latents;
-        using (no_grad())
-        {
-            latents = cat(items.Select(i => Latent(i.Image, i.Seed, i.Class, i.Latents)).ToList(), 0).Mul(_models.Vae.Config.ScalingFactor);
-        }
-
+        // Each example draws its latent sample and its noise from generators of its own seed, so a batch's numbers do
+        // not depend on how the examples are grouped into micro-batches.
+        var latents = cat(items.Select(i => Latent(i.Image, i.Seed, i.Class, i.Latents)).ToList(), 0);
         var noise = new List<Tensor>();
-        var timesteps = new List<long>();
-        foreach (var item in items)
+        var timesteps = new List<Tensor>();
+        foreach (var (item, index) in items.Select((item, index) => (item, index)))
         {
             using var generator = new Generator((ulong)(item.Seed * 2 + 1));
-            var n = randn(latents.shape[1..], generator: generator);
-            // Offset noise (diffusers' --noise_offset): a per-channel constant shifts the image mean.
-            if (o.NoiseOffset > 0) n = n.Add(randn([latents.shape[1], 1, 1], generator: generator).Mul(o.NoiseOffset));
+            var (n, t) = _step.SampleNoise(latents.narrow(0, index, 1), generator);
             noise.Add(n);
-            timesteps.Add(randint(0, _models.NoiseScheduler.Config.NumTrainTimesteps, [1], generator: generator).item<long>());
+            timesteps.Add(t);
         }
-        var noiseBatch = stack(noise).to(device);
-        var t = tensor(timesteps.ToArray(), device: device);
-        var noisy = _models.NoiseScheduler.AddNoise(latents, noiseBatch, t);
 
         int instances = examples.Count;
-        var ids = _classIds is null ? _instanceIds.expand(instances, -1) : cat([_instanceIds.expand(instances, -1), _classIds.expand(instances, -1)], 0);
         Tensor hiddenStates;
         if (_instanceEmbedding is not null)
         {
@@ -94,31 +83,24 @@ internal sealed class DreamBoothBatches : IDisposable
                 ? _instanceEmbedding.expand(instances, -1, -1)
                 : cat([_instanceEmbedding.expand(instances, -1, -1), _classEmbedding.expand(instances, -1, -1)], 0);
         }
-        else if (_models.TextEncoderPeft is not null)
-        {
-            hiddenStates = _models.TextEncoder.call(ids).LastHiddenState;
-        }
         else
         {
-            using var noGrad = no_grad();
-            hiddenStates = _models.TextEncoder.call(ids).LastHiddenState;
+            var ids = _classIds is null ? _instanceIds.expand(instances, -1) : cat([_instanceIds.expand(instances, -1), _classIds.expand(instances, -1)], 0);
+            hiddenStates = _step.EncodePrompts(ids);
         }
 
-        var prediction = _models.Unet.call(new UNet2DConditionInput(noisy.to_type(_models.WeightDType), t, hiddenStates.to_type(_models.WeightDType)));
-        var target = _predictionType == PredictionType.VPrediction ? _models.NoiseScheduler.GetVelocity(latents, noiseBatch, t) : noiseBatch;
-        var (loss, _) = DiffusionLoss.Compute(prediction, target, t, _models.NoiseScheduler.AlphasCumprod, _predictionType, o.SnrGamma,
-            o.WithPriorPreservation ? instances : 0, o.PriorLossWeight);
+        var loss = _step.Loss(latents, hiddenStates, cat(noise, 0), cat(timesteps, 0), o.WithPriorPreservation ? instances : 0).Loss;
         loss.Mul(lossScale).backward();
         return loss.item<float>();
     }
 
-    /// <summary>A sample of the image's latent distribution, mean + std · ε with ε drawn from the example's seed.</summary>
+    /// <summary>Scaled latents sampled from the image's posterior, ε drawn from the example's seed.</summary>
     private Tensor Latent(string image, long seed, bool isClass, (Tensor Mean, Tensor Std)? cached)
     {
+        using var noGrad = no_grad();
         var (mean, std) = cached ?? Posterior(image, new Random(unchecked((int)seed ^ (isClass ? 0x5bd1e995 : 0))));
         using var generator = new Generator((ulong)(seed * 2));
-        var epsilon = randn(mean.shape, generator: generator).to(mean.device);
-        return mean.Add(std * epsilon).unsqueeze(0);
+        return _step.SampleLatents(mean.unsqueeze(0), std.unsqueeze(0), generator);
     }
 
     private (Tensor Mean, Tensor Std) Posterior(string image, Random random)

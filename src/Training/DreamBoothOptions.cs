@@ -1,3 +1,6 @@
+using Peft.Typed.Models.Adapters;
+using Peft.Typed.Models.Adapters.Lora;
+using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Training.Optimization;
 
 namespace Peft.Typed.Training;
@@ -27,10 +30,18 @@ public sealed record DreamBoothOptions
     public bool CenterCrop { get; init; }
     public bool RandomFlip { get; init; }
 
-    public AdapterKind Adapter { get; init; } = AdapterKind.Lora;
-    public AdapterOptions UnetAdapter { get; init; } = new();
-    public bool TrainTextEncoder { get; init; }
-    public AdapterOptions TextEncoderAdapter { get; init; } = new();
+    /// <summary>
+    /// The adapter trained on the UNet: any PEFT config (<see cref="LoraConfig"/>, LoHa, LoKr), typically with typed
+    /// targets (<c>Sd15Unet.Targets.ToQ | Sd15Unet.Targets.ToV</c>). Default: the PEFT script's LoRA, r = alpha = 8 on
+    /// <see cref="SeedTargets.UnetComprehensive"/>. Its targets are checked against the loaded UNet before training.
+    /// </summary>
+    public AdapterConfig UnetAdapter { get; init; } = new LoraConfig { R = 8, LoraAlpha = 8, TargetModules = SeedTargets.UnetComprehensive };
+
+    /// <summary>The adapter trained on the text encoder (<c>--train_text_encoder</c>), or null to keep it frozen.</summary>
+    public AdapterConfig? TextEncoderAdapter { get; init; }
+
+    /// <summary>True when <see cref="TextEncoderAdapter"/> is set.</summary>
+    public bool TrainTextEncoder => TextEncoderAdapter is not null;
 
     public int TrainBatchSize { get; init; } = 4;
     public int NumTrainEpochs { get; init; } = 1;
@@ -40,7 +51,7 @@ public sealed record DreamBoothOptions
 
     public double LearningRate { get; init; } = 5e-6;
     public bool ScaleLr { get; init; }
-    public string LrScheduler { get; init; } = "constant";
+    public LearningRateScheduler LrScheduler { get; init; } = LearningRateScheduler.Constant;
     public int LrWarmupSteps { get; init; } = 500;
     public int LrNumCycles { get; init; } = 1;
     public double LrPower { get; init; } = 1.0;
@@ -59,8 +70,8 @@ public sealed record DreamBoothOptions
     public double NoiseOffset { get; init; }
     /// <summary>Min-SNR loss weighting gamma (null disables it); diffusers recommends 5.</summary>
     public double? SnrGamma { get; init; }
-    /// <summary>Overrides the scheduler's prediction type ("epsilon" or "v_prediction").</summary>
-    public string? PredictionType { get; init; }
+    /// <summary>Overrides the scheduler's prediction type (null: the scheduler config's).</summary>
+    public PredictionType? PredictionType { get; init; }
     /// <summary>Encode the prompts once up front and free the text encoder (only when it is not trained).</summary>
     public bool PreComputeTextEmbeddings { get; init; }
     /// <summary>Encode every image with the VAE once and keep the latent distributions.</summary>
@@ -96,7 +107,6 @@ public sealed record DreamBoothOptions
         Require(MaxTrainSteps is null or > 0, "max_train_steps", MaxTrainSteps, "must be > 0");
         Require(GradientAccumulationSteps > 0, "gradient_accumulation_steps", GradientAccumulationSteps, "must be > 0");
         Require(LearningRate > 0, "learning_rate", LearningRate, "must be > 0");
-        Require(LearningRateSchedule.Names.Contains(LrScheduler), "lr_scheduler", LrScheduler, $"must be one of {string.Join(", ", LearningRateSchedule.Names)}");
         Require(LrWarmupSteps >= 0, "lr_warmup_steps", LrWarmupSteps, "must be >= 0");
         Require(LrNumCycles > 0, "lr_num_cycles", LrNumCycles, "must be > 0");
         Require(AdamBeta1 is >= 0 and < 1, "adam_beta1", AdamBeta1, "must be in [0, 1)");
@@ -111,7 +121,6 @@ public sealed record DreamBoothOptions
         Require(InferenceSteps > 0, "inference_steps", InferenceSteps, "must be > 0");
         Require(NoiseOffset >= 0, "noise_offset", NoiseOffset, "must be >= 0");
         Require(SnrGamma is null or > 0, "snr_gamma", SnrGamma, "must be > 0");
-        Require(PredictionType is null or "epsilon" or "v_prediction", "prediction_type", PredictionType, "must be epsilon or v_prediction");
         Require(PriorLossWeight >= 0, "prior_loss_weight", PriorLossWeight, "must be >= 0");
         Require(Device == "cpu" || Device == "cuda" || Device.StartsWith("cuda:", StringComparison.Ordinal), "device", Device, "must be cpu, cuda or cuda:N");
         if (WithPriorPreservation)
@@ -121,18 +130,5 @@ public sealed record DreamBoothOptions
             Require(NumClassImages > 0, "num_class_images", NumClassImages, "must be > 0");
         }
         Require(!(PreComputeTextEmbeddings && TrainTextEncoder), "pre_compute_text_embeddings", true, "cannot be combined with --train_text_encoder");
-        ValidateAdapter("unet_", UnetAdapter);
-        if (TrainTextEncoder) ValidateAdapter("te_", TextEncoderAdapter);
-
-        void ValidateAdapter(string prefix, AdapterOptions a)
-        {
-            Require(a.Rank > 0, prefix + "r", a.Rank, "must be > 0");
-            Require(a.Alpha > 0, prefix + "alpha", a.Alpha, "must be > 0");
-            Require(a.Dropout is >= 0 and < 1, prefix + "dropout", a.Dropout, "must be in [0, 1)");
-            Require(a.Bias is "none" or "all" or "lora_only", prefix + "bias", a.Bias, "must be none, all or lora_only");
-            Require(a.RankDropout is >= 0 and < 1, prefix + "rank_dropout", a.RankDropout, "must be in [0, 1)");
-            Require(a.ModuleDropout is >= 0 and < 1, prefix + "module_dropout", a.ModuleDropout, "must be in [0, 1)");
-            Require(a.DecomposeFactor == -1 || a.DecomposeFactor > 0, prefix + "decompose_factor", a.DecomposeFactor, "must be -1 or > 0");
-        }
     }
 }

@@ -28,10 +28,12 @@ public sealed class DreamBoothTrainer
     private readonly DreamBoothOptions _options;
     private readonly ITrainingObserver _observer;
 
-    public DreamBoothTrainer(DreamBoothOptions options, ITrainingObserver observer)
+    /// <param name="options">The run; its adapter configs may use typed targets (<c>DefaultUnet.Targets.ToQ</c>).</param>
+    /// <param name="observer">Receives messages and progress; default: <see cref="ConsoleTrainingObserver"/>.</param>
+    public DreamBoothTrainer(DreamBoothOptions options, ITrainingObserver? observer = null)
     {
-        _options = options;
-        _observer = observer;
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _observer = observer ?? new ConsoleTrainingObserver();
     }
 
     /// <summary>Runs the whole job; returns what was written.</summary>
@@ -42,14 +44,15 @@ public sealed class DreamBoothTrainer
         // Every step allocates and frees the same activations: keep their pages instead of faulting them in anew.
         TorchRuntime.RetainFreedMemory();
         var device = ResolveDevice(o.Device);
-        var checkpoints = new CheckpointManager(o.OutputDir, o.CheckpointsTotalLimit);
-        var resumeFrom = PrepareOutputDirectory(checkpoints);
         int seed = o.Seed ?? Random.Shared.Next();
 
         var instanceImages = ImageFolder.Load(o.InstanceDataDir, "--instance_data_dir", _observer.Warning);
         // Adapter initialisation draws from the global generator: seed it so a run (and its resume) is reproducible.
         manual_seed(seed);
-        using var models = TrainingModels.Load(o, device);
+        // Models and adapter targets are checked before the output folder is touched, so a bad option loses no earlier run.
+        using var models = TrainingModels.Load(o, device, _observer.Warning);
+        var checkpoints = new CheckpointManager(o.OutputDir, o.CheckpointsTotalLimit);
+        var resumeFrom = PrepareOutputDirectory(checkpoints);
         _observer.Info($"UNet: {models.UnetPeft.TrainableParametersSummary()}");
         if (models.TextEncoderPeft is { } te) _observer.Info($"Text encoder: {te.TrainableParametersSummary()}");
 

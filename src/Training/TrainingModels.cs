@@ -39,7 +39,11 @@ public sealed class TrainingModels : IDisposable
     /// <summary>The dtype of the frozen weights (float32 unless mixed precision is on).</summary>
     public ScalarType WeightDType { get; }
 
-    public static TrainingModels Load(DreamBoothOptions options, Device device)
+    /// <summary>
+    /// Loads the pipeline, checks each adapter config's targets against its model (errors throw
+    /// <see cref="DreamBoothOptionException"/>, warnings go to <paramref name="warning"/>) and applies the adapters.
+    /// </summary>
+    public static TrainingModels Load(DreamBoothOptions options, Device device, Action<string>? warning = null)
     {
         var folder = options.PretrainedModel;
         if (!Directory.Exists(folder))
@@ -50,13 +54,25 @@ public sealed class TrainingModels : IDisposable
             pipeline.Dispose();
             throw new DreamBoothOptionException("pretrained_model_name_or_path", $"--pretrained_model_name_or_path: '{folder}' is an SDXL pipeline; DreamBooth training supports SD 1.x/2.x pipelines.");
         }
+        PeftModel unetPeft;
+        PeftModel? textEncoderPeft = null;
+        try
+        {
+            foreach (var message in AdapterTargetCheck.Check(options.UnetAdapter, pipeline.Unet, "the UNet", "unet")) warning?.Invoke(message);
+            if (options.TextEncoderAdapter is { } te)
+                foreach (var message in AdapterTargetCheck.Check(te, pipeline.TextEncoder, "the text encoder", "te")) warning?.Invoke(message);
+            Freeze(pipeline.Vae);
+            Freeze(pipeline.TextEncoder);
+            Freeze(pipeline.Unet);
+            unetPeft = PeftModel.Create(pipeline.Unet, options.UnetAdapter);
+            if (options.TextEncoderAdapter is { } teConfig) textEncoderPeft = PeftModel.Create(pipeline.TextEncoder, teConfig);
+        }
+        catch
+        {
+            pipeline.Dispose();
+            throw;
+        }
         var weightDType = MixedPrecisionCaster.WeightDType(options.MixedPrecision) ?? ScalarType.Float32;
-        Freeze(pipeline.Vae);
-        Freeze(pipeline.TextEncoder);
-        Freeze(pipeline.Unet);
-
-        var unetPeft = PeftModel.Create(pipeline.Unet, DreamBoothAdapters.UnetConfig(options));
-        var textEncoderPeft = options.TrainTextEncoder ? PeftModel.Create(pipeline.TextEncoder, DreamBoothAdapters.TextEncoderConfig(options)) : null;
         if (weightDType != ScalarType.Float32)
         {
             pipeline.Vae.to(weightDType);
@@ -77,6 +93,9 @@ public sealed class TrainingModels : IDisposable
             result.AddRange(TextEncoder.named_parameters().Where(p => p.parameter.requires_grad).Select(p => ("text_encoder." + p.name, p.parameter)));
         return result;
     }
+
+    /// <summary>The training step over these models (the trainer's; app code may drive it in its own loop).</summary>
+    public DiffusionTrainingStep TrainingStep(DiffusionObjective objective) => new(Vae, TextEncoder, Unet, NoiseScheduler, objective);
 
     /// <summary>Switches the trained models between training (dropouts active) and sampling.</summary>
     public void SetTraining(bool training)

@@ -105,9 +105,9 @@ public sealed class DreamBoothTrainerTests : IDisposable
     [Fact]
     public void A_bad_option_value_names_the_option()
     {
-        var ex = Assert.Throws<DreamBoothOptionException>(() => new DreamBoothTrainer(TrainerFixture.Options(Path.Combine(_dir, "bad")) with { LrScheduler = "cosin" }, new RecordingObserver()).Run());
-        Assert.Equal("lr_scheduler", ex.Option);
-        Assert.StartsWith("--lr_scheduler cosin: must be one of constant, constant_with_warmup", ex.Message);
+        var ex = Assert.Throws<DreamBoothOptionException>(() => new DreamBoothTrainer(TrainerFixture.Options(Path.Combine(_dir, "bad")) with { Resolution = 60 }, new RecordingObserver()).Run());
+        Assert.Equal("resolution", ex.Option);
+        Assert.Equal("--resolution 60: must be a positive multiple of 8", ex.Message);
     }
 
     private sealed class CancelAfterStep(int step, CancellationTokenSource source) : ITrainingObserver

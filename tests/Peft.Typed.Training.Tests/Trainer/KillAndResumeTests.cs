@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using Peft.Typed.Training.Checkpoints;
 using Xunit.Abstractions;
 
@@ -20,8 +19,7 @@ public sealed class KillAndResumeTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string TrainerDll => typeof(KillAndResumeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-        .Single(a => a.Key == "TrainerExecutable").Value!;
+    private static string TrainerDll => ChildProcess.Executable("TrainerExecutable");
 
     private static string[] Arguments(string outputDir) =>
     [
@@ -34,58 +32,6 @@ public sealed class KillAndResumeTests(ITestOutputHelper output) : IDisposable
         "--max_train_steps", Steps.ToString(), "--checkpointing_steps", CheckpointEvery.ToString(), "--seed", "7",
     ];
 
-    private sealed class Child : IDisposable
-    {
-        private readonly Process _process;
-        private readonly System.Text.StringBuilder _log = new();
-
-        public Child(IEnumerable<string> arguments)
-        {
-            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            start.ArgumentList.Add(TrainerDll);
-            foreach (var a in arguments) start.ArgumentList.Add(a);
-            _process = new Process { StartInfo = start };
-            _process.OutputDataReceived += (_, e) => Append(e.Data);
-            _process.ErrorDataReceived += (_, e) => Append(e.Data);
-            _process.Start();
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-        }
-
-        public bool HasExited => _process.HasExited;
-        public string Log { get { lock (_log) return _log.ToString(); } }
-
-        private void Append(string? line)
-        {
-            if (line is null) return;
-            lock (_log) _log.AppendLine(line);
-        }
-
-        public int WaitForExit(TimeSpan timeout)
-        {
-            if (!_process.WaitForExit(timeout))
-            {
-                _process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"the trainer did not finish within {timeout}:\n{Log}");
-            }
-            _process.WaitForExit();
-            return _process.ExitCode;
-        }
-
-        public void Kill()
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-
-        public void Dispose() => _process.Dispose();
-    }
-
     [Fact]
     public void A_killed_run_resumed_from_latest_ends_with_the_weights_of_an_uninterrupted_run()
     {
@@ -94,14 +40,14 @@ public sealed class KillAndResumeTests(ITestOutputHelper output) : IDisposable
 
         var fullDir = Path.Combine(_dir, "full");
         var clock = Stopwatch.StartNew();
-        using (var full = new Child(Arguments(fullDir)))
+        using (var full = new ChildProcess(TrainerDll, Arguments(fullDir)))
             Assert.True(full.WaitForExit(timeout) == 0, full.Log);
         var uninterrupted = clock.Elapsed;
 
         var killedDir = Path.Combine(_dir, "killed");
         var firstCheckpoint = Path.Combine(killedDir, $"checkpoint-{CheckpointEvery}");
         clock.Restart();
-        using (var victim = new Child(Arguments(killedDir)))
+        using (var victim = new ChildProcess(TrainerDll, Arguments(killedDir)))
         {
             while (!Directory.Exists(firstCheckpoint))
             {
@@ -121,7 +67,7 @@ public sealed class KillAndResumeTests(ITestOutputHelper output) : IDisposable
         var checkpoints = new CheckpointManager(killedDir).List().Select(c => c.Step);
         output.WriteLine($"checkpoints left by the killed run: steps {string.Join(", ", checkpoints)}");
 
-        using (var resumed = new Child([.. Arguments(killedDir), "--resume_from_checkpoint", "latest"]))
+        using (var resumed = new ChildProcess(TrainerDll, [.. Arguments(killedDir), "--resume_from_checkpoint", "latest"]))
         {
             Assert.True(resumed.WaitForExit(timeout) == 0, resumed.Log);
             Assert.Contains("Resumed from ", resumed.Log);

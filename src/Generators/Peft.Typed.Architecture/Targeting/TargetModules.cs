@@ -17,11 +17,12 @@ public sealed class TargetModules : IEquatable<TargetModules>
 
     private readonly Regex? _regex;
 
-    private TargetModules(TargetModulesKind kind, IReadOnlyList<string> names, string? pattern)
+    private TargetModules(TargetModulesKind kind, IReadOnlyList<string> names, string? pattern, ModuleCatalog? model = null)
     {
         Kind = kind;
         Names = names;
         Pattern = pattern;
+        Model = model;
         if (kind == TargetModulesKind.Regex) _regex = FullMatchRegex(pattern!);
     }
 
@@ -32,6 +33,15 @@ public sealed class TargetModules : IEquatable<TargetModules>
 
     /// <summary>The regex (or the all-linear shorthand as written); null for a list.</summary>
     public string? Pattern { get; }
+
+    /// <summary>
+    /// The model a typed <see cref="TargetSet"/> selected these modules in (<c>Sd15Unet.Targets.ToQ</c>), so a consumer can
+    /// check it applies them to that architecture; null for names or a regex given as text. Not part of equality.
+    /// </summary>
+    public ModuleCatalog? Model { get; }
+
+    /// <summary>The same targets, recorded as selected in <paramref name="model"/>.</summary>
+    internal TargetModules SelectedIn(ModuleCatalog model) => new TargetModules(Kind, Names, Pattern, model);
 
     /// <summary>A list of module names or name suffixes (<c>["to_q", "attn1.to_v"]</c>).</summary>
     public static TargetModules FromNames(IEnumerable<string> names)

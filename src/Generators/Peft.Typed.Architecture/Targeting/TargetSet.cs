@@ -85,10 +85,10 @@ public sealed class TargetSet : IReadOnlyCollection<ModuleEntry>, IEquatable<Tar
         if (IsEmpty) throw new InvalidOperationException($"The target set selects no module of {Catalog.ModelName}; an adapter needs at least one target.");
         var leafNames = _indices.Select(i => Catalog.LeafNameOf(Catalog.Modules[i].Name) ?? Catalog.Modules[i].Name).Distinct(StringComparer.Ordinal).ToArray();
         var byLeaf = TargetModules.FromNames(leafNames);
-        if (SelectsExactly(byLeaf)) return byLeaf;
+        if (SelectsExactly(byLeaf)) return byLeaf.SelectedIn(Catalog);
         var byName = TargetModules.FromNames(Names);
-        if (SelectsExactly(byName)) return byName;
-        return TargetModules.FromRegex(string.Join("|", Names.Select(Regex.Escape)));
+        if (SelectsExactly(byName)) return byName.SelectedIn(Catalog);
+        return TargetModules.FromRegex(string.Join("|", Names.Select(Regex.Escape))).SelectedIn(Catalog);
     }
 
     public static implicit operator TargetModules(TargetSet set) => set.ToTargetModules();

@@ -1,0 +1,65 @@
+namespace Peft.Typed.Training.Tests.Trainer;
+
+/// <summary>
+/// The trainer executable's start-up checks, run as a user runs them (a child process on the embedded default): a bad
+/// target or option value ends the run before anything is written, with one line naming the option, exit code 2.
+/// </summary>
+[Collection(TrainerCollection.Name)]
+public sealed class TrainerCommandLineTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
+    private readonly string _dir = Directory.CreateTempSubdirectory("peft-typed-cli-").FullName;
+    private string OutputDir => Path.Combine(_dir, "run");
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private (int ExitCode, string Log, IReadOnlyList<string> Errors) Train(params string[] arguments) =>
+        ChildProcess.Run(ChildProcess.Executable("TrainerExecutable"), ["--output_dir", OutputDir, "--max_train_steps", "1", .. arguments], Timeout);
+
+    private void AssertRefused(string expectedLine, params string[] arguments)
+    {
+        var (code, log, errors) = Train(arguments);
+        Assert.True(code == 2, $"exit code {code}:\n{log}");
+        Assert.Equal(expectedLine, Assert.Single(errors));
+        Assert.False(Directory.Exists(OutputDir), "a refused run must not create its output folder");
+    }
+
+    [Fact]
+    public void A_misspelled_target_names_the_closest_module() =>
+        AssertRefused("error: --unet_target_modules: 'to_qq' matches no module of the UNet; did you mean 'to_q'?", "--unet_target_modules", "to_qq");
+
+    [Fact]
+    public void A_text_encoder_target_is_checked_against_the_text_encoder()
+    {
+        var (code, log, errors) = Train("--train_text_encoder", "--te_target_modules", "to_q,v_proj");
+        Assert.True(code == 2, $"exit code {code}:\n{log}");
+        Assert.StartsWith("error: --te_target_modules: 'to_q' matches no module of the text encoder", Assert.Single(errors));
+    }
+
+    [Fact]
+    public void A_regex_that_matches_nothing_is_an_error() =>
+        AssertRefused("error: --unet_target_modules: The regex '.*attn3\\.to_q' matches no module of the UNet.", "--unet_target_modules", ".*attn3\\.to_q");
+
+    [Fact]
+    public void An_exclude_entry_naming_no_module_is_an_error() =>
+        AssertRefused("error: --unet_exclude_modules: 'to_vv' matches no module of the UNet; did you mean 'to_v'?", "--unet_exclude_modules", "to_vv");
+
+    [Fact]
+    public void A_target_the_adapter_cannot_wrap_is_an_error()
+    {
+        var (code, log, errors) = Train("--unet_target_modules", "norm1");
+        Assert.True(code == 2, $"exit code {code}:\n{log}");
+        var line = Assert.Single(errors);
+        Assert.StartsWith("error: --unet_target_modules: 'norm1' selects ", line);
+        Assert.EndsWith(" of the UNet, which LoRA cannot wrap; adapters wrap Linear and Conv2d layers.", line);
+    }
+
+    [Theory]
+    [InlineData("--lr_scheduler", "cosin", "constant, constant_with_warmup, linear, cosine, cosine_with_restarts, polynomial")]
+    [InlineData("--prediction_type", "x0", "epsilon, v_prediction")]
+    [InlineData("--mixed_precision", "fp8", "no, fp16, bf16")]
+    [InlineData("--unet_bias", "some", "none, all, lora_only")]
+    [InlineData("--adapter", "dora", "lora, loha, lokr")]
+    public void A_value_outside_a_closed_set_lists_the_valid_spellings(string option, string value, string valid) =>
+        AssertRefused($"error: {option} {value}: must be one of {valid}", option, value);
+}
