@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
@@ -89,11 +90,17 @@ internal sealed class TargetChecks
             "use_effective_conv2d", evaluated.Model.Catalog.ModelName, Describe(evaluated.Set)));
     }
 
+    /// <summary>
+    /// Each constant entry on its own: one that matches nothing is PT0001 (an error), unless it is an old diffusers
+    /// attention name and another entry matches, which is PT0013 (a warning, as PEFT would adapt the others); a list
+    /// where no entry matches is PT0005 on the call as well.
+    /// </summary>
     private void CheckNames(OperationAnalysisContext context, AnalyzedModel model, IInvocationOperation invocation, string adapter)
     {
         var items = ConstantStrings.Of(invocation);
         if (items is null) return;
         bool allConstant = true, anyMatch = false;
+        var dead = new List<(UnmatchedTarget Entry, Location Location)>();
         foreach (var (value, location) in items)
         {
             if (string.IsNullOrEmpty(value))
@@ -104,13 +111,24 @@ internal sealed class TargetChecks
             var set = model.Catalog.Select(TargetModules.FromNames(value!));
             if (set.IsEmpty)
             {
-                var suggestion = set.Unmatched.FirstOrDefault()?.Suggestion;
-                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnknownTargetName, location,
-                    value, model.Catalog.ModelName, suggestion is null ? "" : $"; did you mean '{suggestion}'?"));
+                dead.Add((set.Unmatched.FirstOrDefault() ?? new UnmatchedTarget(value!, null), location));
                 continue;
             }
             anyMatch = true;
             ReportUnwrappable(context, set, value!, location, adapter);
+        }
+        foreach (var (entry, location) in dead)
+        {
+            if (entry.RenamedTo is { } renamed)
+            {
+                var explanation = LegacyAttentionNames.Explain(entry.Entry, renamed);
+                context.ReportDiagnostic(anyMatch
+                    ? Diagnostic.Create(DiagnosticDescriptors.RenamedAttentionName, location, entry.Entry, model.Catalog.ModelName, explanation)
+                    : Diagnostic.Create(DiagnosticDescriptors.UnknownTargetName, location, entry.Entry, model.Catalog.ModelName, ": " + explanation));
+                continue;
+            }
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnknownTargetName, location,
+                entry.Entry, model.Catalog.ModelName, entry.Suggestion is null ? "" : $"; did you mean '{entry.Suggestion}'?"));
         }
         if (allConstant && !anyMatch)
         {
