@@ -32,24 +32,32 @@ public sealed partial class TinyClipText : global::Peft.Typed.Models.Typed.Typed
   ""vocab_size"": 49408
 }";
 
-    /// <summary>The config this class was generated from, read from <see cref="ConfigJson"/> anew on each call (configs are mutable).</summary>
-    public static global::Peft.Typed.Architecture.Configs.ClipTextConfig Config => global::Peft.Typed.Architecture.ArchitectureDescription.Parse<global::Peft.Typed.Architecture.Configs.ClipTextConfig>(ConfigJson, "TinyClipText.ConfigJson");
+    /// <summary>The config this class was generated from, parsed from <see cref="ConfigJson"/> once; each call returns a copy of it (configs are mutable).</summary>
+    public static global::Peft.Typed.Architecture.Configs.ClipTextConfig Config => (global::Peft.Typed.Architecture.Configs.ClipTextConfig)ParsedConfig.Clone();
 
-    /// <summary>Wraps a model built from the same config; throws <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> naming every key that differs.</summary>
-    public TinyClipText(global::Peft.Typed.Models.Clip.CLIPTextModel model)
-        : base(model, model.Config, Config, Targets.Catalog)
+    private static readonly global::Peft.Typed.Architecture.Configs.ClipTextConfig ParsedConfig = global::Peft.Typed.Architecture.ArchitectureDescription.Parse<global::Peft.Typed.Architecture.Configs.ClipTextConfig>(ConfigJson, "TinyClipText.ConfigJson");
+
+    private TinyClipText(global::Peft.Typed.Models.Clip.CLIPTextModel model, bool ownsModel)
+        : base(model, model.Config, ParsedConfig, Targets.Catalog, ownsModel)
     {
     }
 
-    /// <summary>A new model of this architecture with freshly initialised weights (<c>LayerFactory.Meta</c> allocates none).</summary>
-    public static TinyClipText Create(global::Peft.Typed.Models.Layers.LayerFactory? layers = null) =>
-        new TinyClipText(new global::Peft.Typed.Models.Clip.CLIPTextModel(Config, layers));
+    /// <summary>A typed view of <paramref name="model"/>, a model built from the same config, which the caller keeps owning: disposing the typed model leaves it alone. Throws <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> naming every key that differs.</summary>
+    public static TinyClipText Wrap(global::Peft.Typed.Models.Clip.CLIPTextModel model)
+    {
+        global::System.ArgumentNullException.ThrowIfNull(model);
+        return new TinyClipText(model, ownsModel: false);
+    }
 
-    /// <summary><c>from_pretrained(folder)</c>: the folder's config.json must equal this class's config (a <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> names each differing key), then the weights are loaded strictly.</summary>
+    /// <summary>A new model of this architecture with freshly initialised weights (<c>LayerFactory.Meta</c> allocates none), owned by the typed model: disposing it disposes the model.</summary>
+    public static TinyClipText Create(global::Peft.Typed.Models.Layers.LayerFactory? layers = null) =>
+        new TinyClipText(new global::Peft.Typed.Models.Clip.CLIPTextModel(Config, layers), ownsModel: true);
+
+    /// <summary><c>from_pretrained(folder)</c>: the folder's config.json must equal this class's config (a <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> names each differing key), then the weights are loaded strictly. The typed model owns the loaded model.</summary>
     public static TinyClipText FromPretrained(string folder, global::TorchSharp.torch.ScalarType? dtype = null, global::TorchSharp.torch.Device? device = null)
     {
-        CheckPretrainedConfig(folder, Config, "TinyClipText");
-        return new TinyClipText(global::Peft.Typed.Models.Clip.CLIPTextModel.FromPretrained(folder, dtype, device));
+        CheckPretrainedConfig(folder, ParsedConfig, "TinyClipText");
+        return new TinyClipText(global::Peft.Typed.Models.Clip.CLIPTextModel.FromPretrained(folder, dtype, device), ownsModel: true);
     }
 
     /// <summary><c>text_model</c>: CLIPTextTransformer.</summary>
@@ -231,7 +239,7 @@ text_model.final_layer_norm LayerNorm
         /// <summary>PEFT's stable_diffusion/train_dreambooth.py's list [<c>fc1</c>, <c>fc2</c>, <c>q_proj</c>, <c>k_proj</c>, <c>v_proj</c>, <c>out_proj</c>]: 12 Linear modules.</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Comprehensive { get; } = Catalog.Preset(global::Peft.Typed.Architecture.Targeting.SeedTargetLists.TextEncoderComprehensive);
 
-        /// <summary>PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005); at run time a list matching nothing throws.</summary>
+        /// <summary>PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005, PT0013); at run time a list matching nothing throws.</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Named(params string[] names) => Catalog.Named(names);
 
         /// <summary>PEFT's string <c>target_modules="pattern"</c>: a regex matching whole qualified names, or "all-linear". Constant patterns are checked at compile time (PT0002, PT0011).</summary>

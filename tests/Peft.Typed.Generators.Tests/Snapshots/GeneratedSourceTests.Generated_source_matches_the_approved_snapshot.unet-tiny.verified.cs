@@ -70,24 +70,32 @@ public sealed partial class TinyUnet : global::Peft.Typed.Models.Typed.TypedMode
   ""use_linear_projection"": false
 }";
 
-    /// <summary>The config this class was generated from, read from <see cref="ConfigJson"/> anew on each call (configs are mutable).</summary>
-    public static global::Peft.Typed.Architecture.Configs.UNet2DConditionConfig Config => global::Peft.Typed.Architecture.ArchitectureDescription.Parse<global::Peft.Typed.Architecture.Configs.UNet2DConditionConfig>(ConfigJson, "TinyUnet.ConfigJson");
+    /// <summary>The config this class was generated from, parsed from <see cref="ConfigJson"/> once; each call returns a copy of it (configs are mutable).</summary>
+    public static global::Peft.Typed.Architecture.Configs.UNet2DConditionConfig Config => (global::Peft.Typed.Architecture.Configs.UNet2DConditionConfig)ParsedConfig.Clone();
 
-    /// <summary>Wraps a model built from the same config; throws <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> naming every key that differs.</summary>
-    public TinyUnet(global::Peft.Typed.Models.Unet.UNet2DConditionModel model)
-        : base(model, model.Config, Config, Targets.Catalog)
+    private static readonly global::Peft.Typed.Architecture.Configs.UNet2DConditionConfig ParsedConfig = global::Peft.Typed.Architecture.ArchitectureDescription.Parse<global::Peft.Typed.Architecture.Configs.UNet2DConditionConfig>(ConfigJson, "TinyUnet.ConfigJson");
+
+    private TinyUnet(global::Peft.Typed.Models.Unet.UNet2DConditionModel model, bool ownsModel)
+        : base(model, model.Config, ParsedConfig, Targets.Catalog, ownsModel)
     {
     }
 
-    /// <summary>A new model of this architecture with freshly initialised weights (<c>LayerFactory.Meta</c> allocates none).</summary>
-    public static TinyUnet Create(global::Peft.Typed.Models.Layers.LayerFactory? layers = null) =>
-        new TinyUnet(new global::Peft.Typed.Models.Unet.UNet2DConditionModel(Config, layers));
+    /// <summary>A typed view of <paramref name="model"/>, a model built from the same config, which the caller keeps owning: disposing the typed model leaves it alone. Throws <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> naming every key that differs.</summary>
+    public static TinyUnet Wrap(global::Peft.Typed.Models.Unet.UNet2DConditionModel model)
+    {
+        global::System.ArgumentNullException.ThrowIfNull(model);
+        return new TinyUnet(model, ownsModel: false);
+    }
 
-    /// <summary><c>from_pretrained(folder)</c>: the folder's config.json must equal this class's config (a <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> names each differing key), then the weights are loaded strictly.</summary>
+    /// <summary>A new model of this architecture with freshly initialised weights (<c>LayerFactory.Meta</c> allocates none), owned by the typed model: disposing it disposes the model.</summary>
+    public static TinyUnet Create(global::Peft.Typed.Models.Layers.LayerFactory? layers = null) =>
+        new TinyUnet(new global::Peft.Typed.Models.Unet.UNet2DConditionModel(Config, layers), ownsModel: true);
+
+    /// <summary><c>from_pretrained(folder)</c>: the folder's config.json must equal this class's config (a <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> names each differing key), then the weights are loaded strictly. The typed model owns the loaded model.</summary>
     public static TinyUnet FromPretrained(string folder, global::TorchSharp.torch.ScalarType? dtype = null, global::TorchSharp.torch.Device? device = null)
     {
-        CheckPretrainedConfig(folder, Config, "TinyUnet");
-        return new TinyUnet(global::Peft.Typed.Models.Unet.UNet2DConditionModel.FromPretrained(folder, dtype, device));
+        CheckPretrainedConfig(folder, ParsedConfig, "TinyUnet");
+        return new TinyUnet(global::Peft.Typed.Models.Unet.UNet2DConditionModel.FromPretrained(folder, dtype, device), ownsModel: true);
     }
 
     /// <summary><c>conv_in</c>: Conv2d.</summary>
@@ -731,7 +739,7 @@ conv_out Conv2d
         /// <summary>PEFT's stable_diffusion/train_dreambooth.py's list [<c>to_q</c>, <c>to_k</c>, <c>to_v</c>, <c>proj</c>, <c>proj_in</c>, <c>proj_out</c>, <c>conv</c>, <c>conv1</c>, <c>conv2</c>, <c>conv_shortcut</c>, <c>to_out.0</c>, <c>time_emb_proj</c>, <c>ff.net.2</c>]: 117 modules (45 Conv2d, 72 Linear).</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Comprehensive { get; } = Catalog.Preset(global::Peft.Typed.Architecture.Targeting.SeedTargetLists.UnetComprehensive);
 
-        /// <summary>PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005); at run time a list matching nothing throws.</summary>
+        /// <summary>PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005, PT0013); at run time a list matching nothing throws.</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Named(params string[] names) => Catalog.Named(names);
 
         /// <summary>PEFT's string <c>target_modules="pattern"</c>: a regex matching whole qualified names, or "all-linear". Constant patterns are checked at compile time (PT0002, PT0011).</summary>

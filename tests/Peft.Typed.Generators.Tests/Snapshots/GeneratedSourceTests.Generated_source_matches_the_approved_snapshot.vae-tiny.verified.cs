@@ -36,24 +36,32 @@ public sealed partial class TinyVae : global::Peft.Typed.Models.Typed.TypedModel
   ]
 }";
 
-    /// <summary>The config this class was generated from, read from <see cref="ConfigJson"/> anew on each call (configs are mutable).</summary>
-    public static global::Peft.Typed.Architecture.Configs.AutoencoderKLConfig Config => global::Peft.Typed.Architecture.ArchitectureDescription.Parse<global::Peft.Typed.Architecture.Configs.AutoencoderKLConfig>(ConfigJson, "TinyVae.ConfigJson");
+    /// <summary>The config this class was generated from, parsed from <see cref="ConfigJson"/> once; each call returns a copy of it (configs are mutable).</summary>
+    public static global::Peft.Typed.Architecture.Configs.AutoencoderKLConfig Config => (global::Peft.Typed.Architecture.Configs.AutoencoderKLConfig)ParsedConfig.Clone();
 
-    /// <summary>Wraps a model built from the same config; throws <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> naming every key that differs.</summary>
-    public TinyVae(global::Peft.Typed.Models.Vae.AutoencoderKL model)
-        : base(model, model.Config, Config, Targets.Catalog)
+    private static readonly global::Peft.Typed.Architecture.Configs.AutoencoderKLConfig ParsedConfig = global::Peft.Typed.Architecture.ArchitectureDescription.Parse<global::Peft.Typed.Architecture.Configs.AutoencoderKLConfig>(ConfigJson, "TinyVae.ConfigJson");
+
+    private TinyVae(global::Peft.Typed.Models.Vae.AutoencoderKL model, bool ownsModel)
+        : base(model, model.Config, ParsedConfig, Targets.Catalog, ownsModel)
     {
     }
 
-    /// <summary>A new model of this architecture with freshly initialised weights (<c>LayerFactory.Meta</c> allocates none).</summary>
-    public static TinyVae Create(global::Peft.Typed.Models.Layers.LayerFactory? layers = null) =>
-        new TinyVae(new global::Peft.Typed.Models.Vae.AutoencoderKL(Config, layers));
+    /// <summary>A typed view of <paramref name="model"/>, a model built from the same config, which the caller keeps owning: disposing the typed model leaves it alone. Throws <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> naming every key that differs.</summary>
+    public static TinyVae Wrap(global::Peft.Typed.Models.Vae.AutoencoderKL model)
+    {
+        global::System.ArgumentNullException.ThrowIfNull(model);
+        return new TinyVae(model, ownsModel: false);
+    }
 
-    /// <summary><c>from_pretrained(folder)</c>: the folder's config.json must equal this class's config (a <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> names each differing key), then the weights are loaded strictly.</summary>
+    /// <summary>A new model of this architecture with freshly initialised weights (<c>LayerFactory.Meta</c> allocates none), owned by the typed model: disposing it disposes the model.</summary>
+    public static TinyVae Create(global::Peft.Typed.Models.Layers.LayerFactory? layers = null) =>
+        new TinyVae(new global::Peft.Typed.Models.Vae.AutoencoderKL(Config, layers), ownsModel: true);
+
+    /// <summary><c>from_pretrained(folder)</c>: the folder's config.json must equal this class's config (a <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> names each differing key), then the weights are loaded strictly. The typed model owns the loaded model.</summary>
     public static TinyVae FromPretrained(string folder, global::TorchSharp.torch.ScalarType? dtype = null, global::TorchSharp.torch.Device? device = null)
     {
-        CheckPretrainedConfig(folder, Config, "TinyVae");
-        return new TinyVae(global::Peft.Typed.Models.Vae.AutoencoderKL.FromPretrained(folder, dtype, device));
+        CheckPretrainedConfig(folder, ParsedConfig, "TinyVae");
+        return new TinyVae(global::Peft.Typed.Models.Vae.AutoencoderKL.FromPretrained(folder, dtype, device), ownsModel: true);
     }
 
     /// <summary><c>encoder</c>: Encoder.</summary>
@@ -456,7 +464,7 @@ post_quant_conv Conv2d
         /// <summary><c>post_quant_conv</c>: 1 Conv2d module, as <c>target_modules=["post_quant_conv"]</c> (first: <c>post_quant_conv</c>).</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet PostQuantConv { get; } = Catalog.Leaf("post_quant_conv");
 
-        /// <summary>PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005); at run time a list matching nothing throws.</summary>
+        /// <summary>PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005, PT0013); at run time a list matching nothing throws.</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Named(params string[] names) => Catalog.Named(names);
 
         /// <summary>PEFT's string <c>target_modules="pattern"</c>: a regex matching whole qualified names, or "all-linear". Constant patterns are checked at compile time (PT0002, PT0011).</summary>

@@ -67,26 +67,35 @@ internal static class TypedModelEmitter
         w.Summary($"The text of <c>{Identifiers.Xml(source)}</c>, the architecture this class was generated from.");
         w.Line($"public const string ConfigJson = {Identifiers.VerbatimLiteral(spec.ConfigJson.TrimEnd('\n'))};");
         w.Line();
-        w.Summary("The config this class was generated from, read from <see cref=\"ConfigJson\"/> anew on each call (configs are mutable).");
-        w.Line($"public static {configType} Config => global::Peft.Typed.Architecture.ArchitectureDescription.Parse<{configType}>(ConfigJson, \"{name}.ConfigJson\");");
+        w.Summary("The config this class was generated from, parsed from <see cref=\"ConfigJson\"/> once; each call returns a copy of it (configs are mutable).");
+        w.Line($"public static {configType} Config => ({configType})ParsedConfig.Clone();");
         w.Line();
-        w.Summary($"Wraps a model built from the same config; throws <see cref=\"global::Peft.Typed.Models.Typed.TypedModelConfigException\"/> naming every key that differs.");
-        w.Line($"public {name}({modelType} model)");
-        w.Line("    : base(model, model.Config, Config, Targets.Catalog)");
+        w.Line($"private static readonly {configType} ParsedConfig = global::Peft.Typed.Architecture.ArchitectureDescription.Parse<{configType}>(ConfigJson, \"{name}.ConfigJson\");");
+        w.Line();
+        w.Line($"private {name}({modelType} model, bool ownsModel)");
+        w.Line("    : base(model, model.Config, ParsedConfig, Targets.Catalog, ownsModel)");
         using (w.Block())
         {
         }
         w.Line();
-        w.Summary($"A new model of this architecture with freshly initialised weights (<c>LayerFactory.Meta</c> allocates none).");
-        w.Line($"public static {name} Create(global::Peft.Typed.Models.Layers.LayerFactory? layers = null) =>");
-        w.Line($"    new {name}(new {modelType}(Config, layers));");
+        w.Summary($"A typed view of <paramref name=\"model\"/>, a model built from the same config, which the caller keeps owning: disposing the typed model leaves it alone. Throws <see cref=\"global::Peft.Typed.Models.Typed.TypedModelConfigException\"/> naming every key that differs.");
+        w.Line($"public static {name} Wrap({modelType} model)");
+        using (w.Block())
+        {
+            w.Line("global::System.ArgumentNullException.ThrowIfNull(model);");
+            w.Line($"return new {name}(model, ownsModel: false);");
+        }
         w.Line();
-        w.Summary($"<c>from_pretrained(folder)</c>: the folder's config.json must equal this class's config (a <see cref=\"global::Peft.Typed.Models.Typed.TypedModelConfigException\"/> names each differing key), then the weights are loaded strictly.");
+        w.Summary($"A new model of this architecture with freshly initialised weights (<c>LayerFactory.Meta</c> allocates none), owned by the typed model: disposing it disposes the model.");
+        w.Line($"public static {name} Create(global::Peft.Typed.Models.Layers.LayerFactory? layers = null) =>");
+        w.Line($"    new {name}(new {modelType}(Config, layers), ownsModel: true);");
+        w.Line();
+        w.Summary($"<c>from_pretrained(folder)</c>: the folder's config.json must equal this class's config (a <see cref=\"global::Peft.Typed.Models.Typed.TypedModelConfigException\"/> names each differing key), then the weights are loaded strictly. The typed model owns the loaded model.");
         w.Line($"public static {name} FromPretrained(string folder, global::TorchSharp.torch.ScalarType? dtype = null, global::TorchSharp.torch.Device? device = null)");
         using (w.Block())
         {
-            w.Line($"CheckPretrainedConfig(folder, Config, \"{name}\");");
-            w.Line($"return new {name}({modelType}.FromPretrained(folder, dtype, device));");
+            w.Line($"CheckPretrainedConfig(folder, ParsedConfig, \"{name}\");");
+            w.Line($"return new {name}({modelType}.FromPretrained(folder, dtype, device), ownsModel: true);");
         }
     }
 
@@ -167,7 +176,7 @@ internal static class TypedModelEmitter
                 w.Line($"public static {set} {preset.PropertyName} {{ get; }} = Catalog.Preset({Targeting}.SeedTargetLists.{preset.ListField});");
             }
             w.Line();
-            w.Summary("PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005); at run time a list matching nothing throws.");
+            w.Summary("PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005, PT0013); at run time a list matching nothing throws.");
             w.Line($"public static {set} Named(params string[] names) => Catalog.Named(names);");
             w.Line();
             w.Summary("PEFT's string <c>target_modules=\"pattern\"</c>: a regex matching whole qualified names, or \"all-linear\". Constant patterns are checked at compile time (PT0002, PT0011).");

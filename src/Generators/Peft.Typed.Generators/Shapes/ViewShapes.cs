@@ -18,8 +18,8 @@ internal sealed class ViewShapes
 
     private static readonly string[] RootReserved =
     {
-        "Model", "RootModule", "Catalog", "Peft", "WithAdapter", "ModuleAt", "Dispose", "Config", "ConfigJson", "Targets", "Scopes", "Create",
-        "FromPretrained", "CheckPretrainedConfig", "ToString", "Equals", "GetHashCode", "GetType",
+        "Model", "RootModule", "OwnsModel", "Catalog", "Peft", "WithAdapter", "ModuleAt", "Dispose", "Config", "ConfigJson", "ParsedConfig",
+        "Targets", "ScopedTargets", "Scopes", "Create", "Wrap", "FromPretrained", "CheckPretrainedConfig", "ToString", "Equals", "GetHashCode", "GetType",
     };
 
     private readonly ModuleCatalog _catalog;
