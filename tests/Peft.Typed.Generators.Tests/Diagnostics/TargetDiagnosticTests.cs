@@ -259,6 +259,22 @@ public sealed class TargetDiagnosticTests
     }
 
     [Fact]
+    public async Task Names_given_to_a_views_targets_are_checked_against_the_model()
+    {
+        var source = Program("""
+            using var unet = TinyUnet.Create(Peft.Typed.Models.Layers.LayerFactory.Meta);
+                    var targets = unet.MidBlock.Targets.Named("to_q", "to_qq") | unet.DownBlocks[1].Targets.Matching("to_(q");
+            """);
+
+        var diagnostics = await Analyze(source);
+
+        Assert.Equal(2, diagnostics.Length);
+        AssertDiagnostic(diagnostics[0], "PT0001", DiagnosticSeverity.Error,
+            "'to_qq' matches no module of TinyUnet; did you mean 'to_q'?", At(source, "\"to_qq\""));
+        Assert.Equal(("PT0011", At(source, "\"to_(q\"")), (diagnostics[1].Id, GeneratorHarness.Position(diagnostics[1])));
+    }
+
+    [Fact]
     public async Task String_list_of_a_config_no_typed_model_receives_is_not_guessed_at()
     {
         var source = Program("""var config = new LoraConfig { TargetModules = TargetModules.FromNames("query", "value") };""");
@@ -285,6 +301,10 @@ public sealed class TargetDiagnosticTests
                     var all = TinyUnet.Targets.Comprehensive - TinyUnet.Targets.TimeEmbProj;
                     var named = TinyUnet.Targets.Named("to_out.0", "ff.net.2") | TinyUnet.Targets.Matching(@".*attn2\.to_[kv]");
                     var config = new LoraConfig { R = 4, TargetModules = down | all | named | TinyUnet.Targets.Minimal };
+                    using var unet = TinyUnet.Create(Peft.Typed.Models.Layers.LayerFactory.Meta);
+                    var views = TinyUnet.Targets.All.Within(unet.MidBlock) | unet.DownBlocks[1].Targets.ToQ | unet.UpBlocks[0].Targets.Named("to_k")
+                        | TinyUnet.Targets.Conv1.Except(unet.UpBlocks[0]);
+                    unet.WithAdapter(new LoraConfig { TargetModules = views });
             """);
 
         Assert.Empty(await Analyze(source));

@@ -75,6 +75,9 @@ public sealed partial class SdxlTextEncoder2 : global::Peft.Typed.Models.Typed.T
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>embeddings</c>: CLIPTextEmbeddings.</summary>
         public CLIPTextEmbeddingsView Embeddings => new CLIPTextEmbeddingsView(Owner, ChildPath("embeddings"));
 
@@ -93,6 +96,9 @@ public sealed partial class SdxlTextEncoder2 : global::Peft.Typed.Models.Typed.T
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>token_embedding</c>: Embedding.</summary>
         public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.Embedding> TokenEmbedding => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.Embedding>(Owner, ChildPath("token_embedding"));
 
@@ -108,6 +114,9 @@ public sealed partial class SdxlTextEncoder2 : global::Peft.Typed.Models.Typed.T
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>layers</c>: ModuleList of CLIPEncoderLayer.</summary>
         public global::Peft.Typed.Models.Typed.ModuleListView<CLIPEncoderLayerView> Layers => new global::Peft.Typed.Models.Typed.ModuleListView<CLIPEncoderLayerView>(Owner, ChildPath("layers"), static (owner, path) => new CLIPEncoderLayerView(owner, path));
     }
@@ -119,6 +128,9 @@ public sealed partial class SdxlTextEncoder2 : global::Peft.Typed.Models.Typed.T
             : base(owner, path)
         {
         }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
 
         /// <summary><c>self_attn</c>: CLIPAttention.</summary>
         public CLIPAttentionView SelfAttn => new CLIPAttentionView(Owner, ChildPath("self_attn"));
@@ -141,6 +153,9 @@ public sealed partial class SdxlTextEncoder2 : global::Peft.Typed.Models.Typed.T
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>k_proj</c>: Linear.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear> KProj => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear>(Owner, ChildPath("k_proj"));
 
@@ -162,6 +177,9 @@ public sealed partial class SdxlTextEncoder2 : global::Peft.Typed.Models.Typed.T
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>activation_fn</c>: GELUActivation.</summary>
         public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GELUActivation> ActivationFn => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GELUActivation>(Owner, ChildPath("activation_fn"));
 
@@ -172,7 +190,7 @@ public sealed partial class SdxlTextEncoder2 : global::Peft.Typed.Models.Typed.T
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear> Fc2 => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear>(Owner, ChildPath("fc2"));
     }
 
-    /// <summary>Adapter targets of <see cref="SdxlTextEncoder2"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(Scopes.X)</c>; a set converts to <c>TargetModules</c>.</summary>
+    /// <summary>Adapter targets of <see cref="SdxlTextEncoder2"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(scope)</c> (a view such as <c>unet.MidBlock</c>, or <c>Scopes.X</c>); a set converts to <c>TargetModules</c>.</summary>
     public static class Targets
     {
         /// <summary>The module catalog every target set and scope of this model refers to: the root's class, then every module (<c>qualified.name Class</c>) in registration order.</summary>
@@ -612,6 +630,62 @@ text_projection Linear
 
         /// <summary>PEFT's string <c>target_modules="pattern"</c>: a regex matching whole qualified names, or "all-linear". Constant patterns are checked at compile time (PT0002, PT0011).</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Matching(string pattern) => Catalog.Matching(pattern);
+    }
+
+    /// <summary>The targets of <see cref="Targets"/> inside one sub-tree of <see cref="SdxlTextEncoder2"/>: a view's <c>Targets</c> (<c>unet.MidBlock.Targets.ToQ</c>), or <c>new ScopedTargets(Scopes.X)</c>. Each member is the same member of <see cref="Targets"/>, <c>Within(Scope)</c>.</summary>
+    public sealed class ScopedTargets
+    {
+        /// <summary>The targets inside <paramref name="scope"/>, a scope of SdxlTextEncoder2 (a view converts to one).</summary>
+        public ScopedTargets(global::Peft.Typed.Architecture.Targeting.ModuleScope scope)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(scope);
+            if (!ReferenceEquals(scope.Catalog, Targets.Catalog)) throw new global::System.ArgumentException($"The scope belongs to {scope.Catalog.ModelName}, not SdxlTextEncoder2.", nameof(scope));
+            Scope = scope;
+        }
+
+        /// <summary>The sub-trees these targets are restricted to.</summary>
+        public global::Peft.Typed.Architecture.Targeting.ModuleScope Scope { get; }
+
+        /// <summary>Every Linear and Conv2d module inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet All => Targets.All.Within(Scope);
+
+        /// <summary>Every Linear module inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet AllLinear => Targets.AllLinear.Within(Scope);
+
+        /// <summary><c>k_proj</c> inside <see cref="Scope"/> (see <see cref="Targets.KProj"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet KProj => Targets.KProj.Within(Scope);
+
+        /// <summary><c>v_proj</c> inside <see cref="Scope"/> (see <see cref="Targets.VProj"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet VProj => Targets.VProj.Within(Scope);
+
+        /// <summary><c>q_proj</c> inside <see cref="Scope"/> (see <see cref="Targets.QProj"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet QProj => Targets.QProj.Within(Scope);
+
+        /// <summary><c>out_proj</c> inside <see cref="Scope"/> (see <see cref="Targets.OutProj"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet OutProj => Targets.OutProj.Within(Scope);
+
+        /// <summary><c>fc1</c> inside <see cref="Scope"/> (see <see cref="Targets.Fc1"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Fc1 => Targets.Fc1.Within(Scope);
+
+        /// <summary><c>fc2</c> inside <see cref="Scope"/> (see <see cref="Targets.Fc2"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Fc2 => Targets.Fc2.Within(Scope);
+
+        /// <summary><c>text_projection</c> inside <see cref="Scope"/> (see <see cref="Targets.TextProjection"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet TextProjection => Targets.TextProjection.Within(Scope);
+
+        /// <summary><see cref="Targets.Minimal"/> inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Minimal => Targets.Minimal.Within(Scope);
+
+        /// <summary><see cref="Targets.Comprehensive"/> inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Comprehensive => Targets.Comprehensive.Within(Scope);
+
+        /// <summary><see cref="Targets.Named"/> (checked at compile time like it) inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Named(params string[] names) => Targets.Named(names).Within(Scope);
+
+        /// <summary><see cref="Targets.Matching"/> (checked at compile time like it) inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Matching(string pattern) => Targets.Matching(pattern).Within(Scope);
+
+        public override string ToString() => $"targets within {Scope}";
     }
 
     /// <summary>Sub-trees of <see cref="SdxlTextEncoder2"/> to restrict targets to (<c>Targets.All.Within(Scopes.SelfAttn)</c>) or exclude from them; index a list scope for one element (<c>Scopes.Layers[0]</c>).</summary>

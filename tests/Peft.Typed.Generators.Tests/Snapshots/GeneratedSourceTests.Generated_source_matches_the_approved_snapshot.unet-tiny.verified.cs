@@ -133,6 +133,9 @@ public sealed partial class TinyUnet : global::Peft.Typed.Models.Typed.TypedMode
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>linear_1</c>: Linear.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear> Linear1 => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear>(Owner, ChildPath("linear_1"));
 
@@ -150,6 +153,9 @@ public sealed partial class TinyUnet : global::Peft.Typed.Models.Typed.TypedMode
             : base(owner, path)
         {
         }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
 
         /// <summary><c>resnets</c>: ModuleList of ResnetBlock2D.</summary>
         public global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView> Resnets => new global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView>(Owner, ChildPath("resnets"), static (owner, path) => new ResnetBlock2DView(owner, path));
@@ -169,6 +175,9 @@ public sealed partial class TinyUnet : global::Peft.Typed.Models.Typed.TypedMode
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>attentions</c>: ModuleList of Transformer2DModel; in 1 of 2 modules, null in the others.</summary>
         public global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView>? Attentions => HasChild("attentions") ? new global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView>(Owner, ChildPath("attentions"), static (owner, path) => new Transformer2DModelView(owner, path)) : null;
 
@@ -187,6 +196,9 @@ public sealed partial class TinyUnet : global::Peft.Typed.Models.Typed.TypedMode
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>attentions</c>: ModuleList of Transformer2DModel.</summary>
         public global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView> Attentions => new global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView>(Owner, ChildPath("attentions"), static (owner, path) => new Transformer2DModelView(owner, path));
 
@@ -201,6 +213,9 @@ public sealed partial class TinyUnet : global::Peft.Typed.Models.Typed.TypedMode
             : base(owner, path)
         {
         }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
 
         /// <summary><c>norm1</c>: GroupNorm.</summary>
         public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm> Norm1 => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm>(Owner, ChildPath("norm1"));
@@ -235,6 +250,9 @@ public sealed partial class TinyUnet : global::Peft.Typed.Models.Typed.TypedMode
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>conv</c>: Conv2d.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d> Conv => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d>(Owner, ChildPath("conv"));
     }
@@ -246,6 +264,9 @@ public sealed partial class TinyUnet : global::Peft.Typed.Models.Typed.TypedMode
             : base(owner, path)
         {
         }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
 
         /// <summary><c>norm</c>: GroupNorm.</summary>
         public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm> Norm => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm>(Owner, ChildPath("norm"));
@@ -268,6 +289,9 @@ public sealed partial class TinyUnet : global::Peft.Typed.Models.Typed.TypedMode
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>conv</c>: Conv2d.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d> Conv => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d>(Owner, ChildPath("conv"));
     }
@@ -279,6 +303,9 @@ public sealed partial class TinyUnet : global::Peft.Typed.Models.Typed.TypedMode
             : base(owner, path)
         {
         }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
 
         /// <summary><c>norm1</c>: LayerNorm.</summary>
         public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.LayerNorm> Norm1 => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.LayerNorm>(Owner, ChildPath("norm1"));
@@ -307,6 +334,9 @@ public sealed partial class TinyUnet : global::Peft.Typed.Models.Typed.TypedMode
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>to_q</c>: Linear.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear> ToQ => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear>(Owner, ChildPath("to_q"));
 
@@ -331,6 +361,9 @@ public sealed partial class TinyUnet : global::Peft.Typed.Models.Typed.TypedMode
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>net.0</c>: GEGLU.</summary>
         public GEGLUView Net0 => new GEGLUView(Owner, ChildPath("net.0"));
 
@@ -349,11 +382,14 @@ public sealed partial class TinyUnet : global::Peft.Typed.Models.Typed.TypedMode
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>proj</c>: Linear.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear> Proj => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear>(Owner, ChildPath("proj"));
     }
 
-    /// <summary>Adapter targets of <see cref="TinyUnet"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(Scopes.X)</c>; a set converts to <c>TargetModules</c>.</summary>
+    /// <summary>Adapter targets of <see cref="TinyUnet"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(scope)</c> (a view such as <c>unet.MidBlock</c>, or <c>Scopes.X</c>); a set converts to <c>TargetModules</c>.</summary>
     public static class Targets
     {
         /// <summary>The module catalog every target set and scope of this model refers to: the root's class, then every module (<c>qualified.name Class</c>) in registration order.</summary>
@@ -744,6 +780,98 @@ conv_out Conv2d
 
         /// <summary>PEFT's string <c>target_modules="pattern"</c>: a regex matching whole qualified names, or "all-linear". Constant patterns are checked at compile time (PT0002, PT0011).</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Matching(string pattern) => Catalog.Matching(pattern);
+    }
+
+    /// <summary>The targets of <see cref="Targets"/> inside one sub-tree of <see cref="TinyUnet"/>: a view's <c>Targets</c> (<c>unet.MidBlock.Targets.ToQ</c>), or <c>new ScopedTargets(Scopes.X)</c>. Each member is the same member of <see cref="Targets"/>, <c>Within(Scope)</c>.</summary>
+    public sealed class ScopedTargets
+    {
+        /// <summary>The targets inside <paramref name="scope"/>, a scope of TinyUnet (a view converts to one).</summary>
+        public ScopedTargets(global::Peft.Typed.Architecture.Targeting.ModuleScope scope)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(scope);
+            if (!ReferenceEquals(scope.Catalog, Targets.Catalog)) throw new global::System.ArgumentException($"The scope belongs to {scope.Catalog.ModelName}, not TinyUnet.", nameof(scope));
+            Scope = scope;
+        }
+
+        /// <summary>The sub-trees these targets are restricted to.</summary>
+        public global::Peft.Typed.Architecture.Targeting.ModuleScope Scope { get; }
+
+        /// <summary>Every Linear and Conv2d module inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet All => Targets.All.Within(Scope);
+
+        /// <summary>Every Linear module inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet AllLinear => Targets.AllLinear.Within(Scope);
+
+        /// <summary>Every Conv2d module inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet AllConv2d => Targets.AllConv2d.Within(Scope);
+
+        /// <summary><c>conv_in</c> inside <see cref="Scope"/> (see <see cref="Targets.ConvIn"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ConvIn => Targets.ConvIn.Within(Scope);
+
+        /// <summary><c>linear_1</c> inside <see cref="Scope"/> (see <see cref="Targets.Linear1"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Linear1 => Targets.Linear1.Within(Scope);
+
+        /// <summary><c>linear_2</c> inside <see cref="Scope"/> (see <see cref="Targets.Linear2"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Linear2 => Targets.Linear2.Within(Scope);
+
+        /// <summary><c>conv1</c> inside <see cref="Scope"/> (see <see cref="Targets.Conv1"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Conv1 => Targets.Conv1.Within(Scope);
+
+        /// <summary><c>time_emb_proj</c> inside <see cref="Scope"/> (see <see cref="Targets.TimeEmbProj"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet TimeEmbProj => Targets.TimeEmbProj.Within(Scope);
+
+        /// <summary><c>conv2</c> inside <see cref="Scope"/> (see <see cref="Targets.Conv2"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Conv2 => Targets.Conv2.Within(Scope);
+
+        /// <summary><c>downsamplers.0.conv</c> inside <see cref="Scope"/> (see <see cref="Targets.Downsamplers0Conv"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Downsamplers0Conv => Targets.Downsamplers0Conv.Within(Scope);
+
+        /// <summary><c>proj_in</c> inside <see cref="Scope"/> (see <see cref="Targets.ProjIn"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ProjIn => Targets.ProjIn.Within(Scope);
+
+        /// <summary><c>to_q</c> inside <see cref="Scope"/> (see <see cref="Targets.ToQ"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ToQ => Targets.ToQ.Within(Scope);
+
+        /// <summary><c>to_k</c> inside <see cref="Scope"/> (see <see cref="Targets.ToK"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ToK => Targets.ToK.Within(Scope);
+
+        /// <summary><c>to_v</c> inside <see cref="Scope"/> (see <see cref="Targets.ToV"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ToV => Targets.ToV.Within(Scope);
+
+        /// <summary><c>to_out.0</c> inside <see cref="Scope"/> (see <see cref="Targets.ToOut0"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ToOut0 => Targets.ToOut0.Within(Scope);
+
+        /// <summary><c>ff.net.0.proj</c> inside <see cref="Scope"/> (see <see cref="Targets.FfNet0Proj"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet FfNet0Proj => Targets.FfNet0Proj.Within(Scope);
+
+        /// <summary><c>ff.net.2</c> inside <see cref="Scope"/> (see <see cref="Targets.FfNet2"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet FfNet2 => Targets.FfNet2.Within(Scope);
+
+        /// <summary><c>proj_out</c> inside <see cref="Scope"/> (see <see cref="Targets.ProjOut"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ProjOut => Targets.ProjOut.Within(Scope);
+
+        /// <summary><c>conv_shortcut</c> inside <see cref="Scope"/> (see <see cref="Targets.ConvShortcut"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ConvShortcut => Targets.ConvShortcut.Within(Scope);
+
+        /// <summary><c>upsamplers.0.conv</c> inside <see cref="Scope"/> (see <see cref="Targets.Upsamplers0Conv"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Upsamplers0Conv => Targets.Upsamplers0Conv.Within(Scope);
+
+        /// <summary><c>conv_out</c> inside <see cref="Scope"/> (see <see cref="Targets.ConvOut"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ConvOut => Targets.ConvOut.Within(Scope);
+
+        /// <summary><see cref="Targets.Minimal"/> inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Minimal => Targets.Minimal.Within(Scope);
+
+        /// <summary><see cref="Targets.Comprehensive"/> inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Comprehensive => Targets.Comprehensive.Within(Scope);
+
+        /// <summary><see cref="Targets.Named"/> (checked at compile time like it) inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Named(params string[] names) => Targets.Named(names).Within(Scope);
+
+        /// <summary><see cref="Targets.Matching"/> (checked at compile time like it) inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Matching(string pattern) => Targets.Matching(pattern).Within(Scope);
+
+        public override string ToString() => $"targets within {Scope}";
     }
 
     /// <summary>Sub-trees of <see cref="TinyUnet"/> to restrict targets to (<c>Targets.All.Within(Scopes.Attn1)</c>) or exclude from them; index a list scope for one element (<c>Scopes.DownBlocks[0]</c>).</summary>

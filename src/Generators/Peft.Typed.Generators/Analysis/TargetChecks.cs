@@ -13,7 +13,8 @@ namespace Peft.Typed.Generators.Analysis;
 /// <summary>
 /// The target rules of <see cref="TargetAnalyzer"/>. Where target strings are checked:
 /// <list type="bullet">
-/// <item><c>X.Targets.Named("to_q", ...)</c> and <c>X.Targets.Matching("regex")</c> of a typed class X, anywhere;</item>
+/// <item><c>X.Targets.Named("to_q", ...)</c> and <c>X.Targets.Matching("regex")</c> of a typed class X, anywhere, and the same
+/// calls on a view's targets (<c>unet.MidBlock.Targets.Named(...)</c>, checked against the whole model);</item>
 /// <item><c>TargetModules.FromNames(...)</c>, <c>FromPattern(...)</c> and <c>FromRegex(...)</c> assigned to <c>TargetModules</c> in
 /// an adapter config that is passed to a typed model's <c>WithAdapter</c>, directly or through a local assigned once.</item>
 /// </list>
@@ -35,8 +36,8 @@ internal sealed class TargetChecks
     {
         var invocation = (IInvocationOperation)context.Operation;
         var method = invocation.TargetMethod;
-        if (!method.IsStatic) return;
-        var model = _symbols.ModelOfNested(method.ContainingType, "Targets");
+        // Targets.Named(...) of the typed class, or Named(...) of a view's targets (unet.MidBlock.Targets.Named(...)).
+        var model = _symbols.ModelOfNested(method.ContainingType, method.IsStatic ? "Targets" : "ScopedTargets");
         if (model is not null)
         {
             var adapter = TargetSymbols.AdapterName(EnclosingConfig(invocation)?.Type);
@@ -44,7 +45,7 @@ internal sealed class TargetChecks
             else if (method.Name == "Matching") CheckPattern(context, model, invocation, adapter, allowAllLinear: true);
             return;
         }
-        if (!_symbols.IsTargetModules(method.ContainingType)) return;
+        if (!method.IsStatic || !_symbols.IsTargetModules(method.ContainingType)) return;
         var config = ConfigAssignedFrom(invocation);
         var configModel = config is null ? null : ModelOfConfig(config);
         if (configModel is null) return;

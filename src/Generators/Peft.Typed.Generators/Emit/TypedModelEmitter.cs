@@ -9,7 +9,7 @@ namespace Peft.Typed.Generators.Emit;
 
 /// <summary>
 /// Writes the source of one typed class: the class over the runtime model with the config baked in, its typed
-/// hierarchy, <c>Targets</c> and <c>Scopes</c>. Output depends only on the spec, in a fixed order.
+/// hierarchy, <c>Targets</c>, <c>ScopedTargets</c> and <c>Scopes</c>. Output depends only on the spec, in a fixed order.
 /// </summary>
 internal static class TypedModelEmitter
 {
@@ -56,6 +56,8 @@ internal static class TypedModelEmitter
             }
             w.Line();
             WriteTargets(w, spec, targets);
+            w.Line();
+            WriteScopedTargets(w, spec, targets);
             w.Line();
             WriteScopes(w, name, targets);
         }
@@ -124,6 +126,9 @@ internal static class TypedModelEmitter
             using (w.Block())
             {
             }
+            w.Line();
+            w.Summary("The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.");
+            w.Line("public ScopedTargets Targets => new ScopedTargets(Scope);");
             foreach (var member in view.Members)
             {
                 w.Line();
@@ -136,7 +141,7 @@ internal static class TypedModelEmitter
     {
         var catalog = targets.Catalog;
         var set = Targeting + ".TargetSet";
-        w.Summary($"Adapter targets of <see cref=\"{spec.ClassName}\"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(Scopes.X)</c>; a set converts to <c>TargetModules</c>.");
+        w.Summary($"Adapter targets of <see cref=\"{spec.ClassName}\"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(scope)</c> (a view such as <c>unet.MidBlock</c>, or <c>Scopes.X</c>); a set converts to <c>TargetModules</c>.");
         w.Line("public static class Targets");
         using (w.Block())
         {
@@ -181,6 +186,63 @@ internal static class TypedModelEmitter
             w.Line();
             w.Summary("PEFT's string <c>target_modules=\"pattern\"</c>: a regex matching whole qualified names, or \"all-linear\". Constant patterns are checked at compile time (PT0002, PT0011).");
             w.Line($"public static {set} Matching(string pattern) => Catalog.Matching(pattern);");
+        }
+    }
+
+    /// <summary>
+    /// The members of <c>Targets</c> restricted to one sub-tree, as instances: what <c>unet.DownBlocks[1].Targets</c>
+    /// returns. One class per model, so views add a single property each.
+    /// </summary>
+    private static void WriteScopedTargets(SourceWriter w, TypedModelSpec spec, TargetShape targets)
+    {
+        var catalog = targets.Catalog;
+        var set = Targeting + ".TargetSet";
+        var scope = Targeting + ".ModuleScope";
+        w.Summary($"The targets of <see cref=\"Targets\"/> inside one sub-tree of <see cref=\"{spec.ClassName}\"/>: a view's <c>Targets</c> (<c>unet.MidBlock.Targets.ToQ</c>), or <c>new ScopedTargets(Scopes.X)</c>. Each member is the same member of <see cref=\"Targets\"/>, <c>Within(Scope)</c>.");
+        w.Line("public sealed class ScopedTargets");
+        using (w.Block())
+        {
+            w.Summary($"The targets inside <paramref name=\"scope\"/>, a scope of {spec.ClassName} (a view converts to one).");
+            w.Line($"public ScopedTargets({scope} scope)");
+            using (w.Block())
+            {
+                w.Line("global::System.ArgumentNullException.ThrowIfNull(scope);");
+                w.Line($"if (!ReferenceEquals(scope.Catalog, Targets.Catalog)) throw new global::System.ArgumentException($\"The scope belongs to {{scope.Catalog.ModelName}}, not {spec.ClassName}.\", nameof(scope));");
+                w.Line("Scope = scope;");
+            }
+            w.Line();
+            w.Summary("The sub-trees these targets are restricted to.");
+            w.Line($"public {scope} Scope {{ get; }}");
+            w.Line();
+            w.Summary("Every Linear and Conv2d module inside <see cref=\"Scope\"/>.");
+            w.Line($"public {set} All => Targets.All.Within(Scope);");
+            foreach (var kind in new[] { "Linear", "Conv2d" })
+            {
+                if (catalog.OfKind(kind).IsEmpty) continue;
+                w.Line();
+                w.Summary($"Every {kind} module inside <see cref=\"Scope\"/>.");
+                w.Line($"public {set} All{kind} => Targets.All{kind}.Within(Scope);");
+            }
+            foreach (var selector in targets.Selectors)
+            {
+                w.Line();
+                w.Summary($"<c>{selector.LeafName}</c> inside <see cref=\"Scope\"/> (see <see cref=\"Targets.{selector.PropertyName}\"/>).");
+                w.Line($"public {set} {selector.PropertyName} => Targets.{selector.PropertyName}.Within(Scope);");
+            }
+            foreach (var preset in targets.Presets)
+            {
+                w.Line();
+                w.Summary($"<see cref=\"Targets.{preset.PropertyName}\"/> inside <see cref=\"Scope\"/>.");
+                w.Line($"public {set} {preset.PropertyName} => Targets.{preset.PropertyName}.Within(Scope);");
+            }
+            w.Line();
+            w.Summary("<see cref=\"Targets.Named\"/> (checked at compile time like it) inside <see cref=\"Scope\"/>.");
+            w.Line($"public {set} Named(params string[] names) => Targets.Named(names).Within(Scope);");
+            w.Line();
+            w.Summary("<see cref=\"Targets.Matching\"/> (checked at compile time like it) inside <see cref=\"Scope\"/>.");
+            w.Line($"public {set} Matching(string pattern) => Targets.Matching(pattern).Within(Scope);");
+            w.Line();
+            w.Line("public override string ToString() => $\"targets within {Scope}\";");
         }
     }
 

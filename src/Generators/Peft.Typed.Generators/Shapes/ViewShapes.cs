@@ -14,7 +14,10 @@ namespace Peft.Typed.Generators.Shapes;
 /// </summary>
 internal sealed class ViewShapes
 {
-    private static readonly string[] ViewReserved = { "Owner", "Path", "ClassName", "Module", "ToString", "Equals", "GetHashCode", "GetType", "ChildPath", "HasChild" };
+    private static readonly string[] ViewReserved =
+    {
+        "Owner", "Path", "ClassName", "Module", "Scope", "Targets", "ToString", "Equals", "GetHashCode", "GetType", "ChildPath", "HasChild",
+    };
 
     private static readonly string[] RootReserved =
     {
@@ -32,7 +35,7 @@ internal sealed class ViewShapes
     private ViewShapes(ModuleCatalog catalog, string typedClassName)
     {
         _catalog = catalog;
-        _viewNames = new HashSet<string>(StringComparer.Ordinal) { typedClassName, "Targets", "Scopes" };
+        _viewNames = new HashSet<string>(StringComparer.Ordinal) { typedClassName, "Targets", "ScopedTargets", "Scopes" };
     }
 
     /// <summary>The typed class's own properties (the root's children).</summary>
