@@ -263,7 +263,7 @@ public sealed class TargetDiagnosticTests
     {
         var source = Program("""
             using var unet = TinyUnet.Create(Peft.Typed.Models.Layers.LayerFactory.Meta);
-                    var targets = unet.MidBlock.Targets.Named("to_q", "to_qq") | unet.DownBlocks[1].Targets.Matching("to_(q");
+                    var targets = unet.MidBlock.Targets.Named("to_q", "to_qq") | unet.DownBlocks.Block1.Targets.Matching("to_(q");
             """);
 
         var diagnostics = await Analyze(source);
@@ -302,8 +302,8 @@ public sealed class TargetDiagnosticTests
                     var named = TinyUnet.Targets.Named("to_out.0", "ff.net.2") | TinyUnet.Targets.Matching(@".*attn2\.to_[kv]");
                     var config = new LoraConfig { R = 4, TargetModules = down | all | named | TinyUnet.Targets.Minimal };
                     using var unet = TinyUnet.Create(Peft.Typed.Models.Layers.LayerFactory.Meta);
-                    var views = TinyUnet.Targets.All.Within(unet.MidBlock) | unet.DownBlocks[1].Targets.ToQ | unet.UpBlocks[0].Targets.Named("to_k")
-                        | TinyUnet.Targets.Conv1.Except(unet.UpBlocks[0]);
+                    var views = TinyUnet.Targets.All.Within(unet.MidBlock) | unet.DownBlocks.Block1.Targets.ToQ | unet.UpBlocks[0].Targets.Named("to_k")
+                        | TinyUnet.Targets.Conv1.Except(unet.UpBlocks.Block0);
                     unet.WithAdapter(new LoraConfig { TargetModules = views });
             """);
 

@@ -122,10 +122,10 @@ public sealed partial class SdxlUnet : global::Peft.Typed.Models.Typed.TypedMode
     public TimestepEmbeddingView AddEmbedding => new TimestepEmbeddingView(this, "add_embedding");
 
     /// <summary><c>down_blocks</c>: ModuleList of DownBlock2D, CrossAttnDownBlock2D.</summary>
-    public global::Peft.Typed.Models.Typed.ModuleListView<DownBlockView> DownBlocks => new global::Peft.Typed.Models.Typed.ModuleListView<DownBlockView>(this, "down_blocks", static (owner, path) => new DownBlockView(owner, path));
+    public DownBlocksList DownBlocks => new DownBlocksList(this, "down_blocks");
 
     /// <summary><c>up_blocks</c>: ModuleList of CrossAttnUpBlock2D, UpBlock2D.</summary>
-    public global::Peft.Typed.Models.Typed.ModuleListView<UpBlockView> UpBlocks => new global::Peft.Typed.Models.Typed.ModuleListView<UpBlockView>(this, "up_blocks", static (owner, path) => new UpBlockView(owner, path));
+    public UpBlocksList UpBlocks => new UpBlocksList(this, "up_blocks");
 
     /// <summary><c>mid_block</c>: UNetMidBlock2DCrossAttn.</summary>
     public UNetMidBlock2DCrossAttnView MidBlock => new UNetMidBlock2DCrossAttnView(this, "mid_block");
@@ -160,6 +160,24 @@ public sealed partial class SdxlUnet : global::Peft.Typed.Models.Typed.TypedMode
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear> Linear2 => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear>(Owner, ChildPath("linear_2"));
     }
 
+    /// <summary><c>down_blocks</c>, a list of <c>DownBlock2D</c>, <c>CrossAttnDownBlock2D</c> (1 in this model): <c>[i]</c> is the <see cref="DownBlockView"/> of any element, <c>Block0</c>, ... the view of exactly that element, whose members are never null.</summary>
+    public sealed class DownBlocksList : global::Peft.Typed.Models.Typed.ModuleListView<DownBlockView>
+    {
+        internal DownBlocksList(global::Peft.Typed.Models.Typed.TypedModel owner, string path)
+            : base(owner, path, static (o, p) => new DownBlockView(o, p))
+        {
+        }
+
+        /// <summary><c>0</c>: DownBlock2D.</summary>
+        public DownBlock2DView Block0 => new DownBlock2DView(Owner, ChildPath("0"));
+
+        /// <summary><c>1</c>: CrossAttnDownBlock2D.</summary>
+        public CrossAttnDownBlock2DWithDownsamplersView Block1 => new CrossAttnDownBlock2DWithDownsamplersView(Owner, ChildPath("1"));
+
+        /// <summary><c>2</c>: CrossAttnDownBlock2D.</summary>
+        public CrossAttnDownBlock2DWithoutDownsamplersView Block2 => new CrossAttnDownBlock2DWithoutDownsamplersView(Owner, ChildPath("2"));
+    }
+
     /// <summary>Elements of <c>down_blocks</c>: <c>DownBlock2D</c>, <c>CrossAttnDownBlock2D</c> (3 in this model). A member some of these elements lack is null for them.</summary>
     public sealed class DownBlockView : global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.torch.nn.Module>
     {
@@ -181,6 +199,81 @@ public sealed partial class SdxlUnet : global::Peft.Typed.Models.Typed.TypedMode
         public global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView>? Attentions => HasChild("attentions") ? new global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView>(Owner, ChildPath("attentions"), static (owner, path) => new Transformer2DModelView(owner, path)) : null;
     }
 
+    /// <summary><c>DownBlock2D</c> modules (1 in this model).</summary>
+    public sealed class DownBlock2DView : global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Unet.DownBlock2D>
+    {
+        internal DownBlock2DView(global::Peft.Typed.Models.Typed.TypedModel owner, string path)
+            : base(owner, path)
+        {
+        }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
+        /// <summary><c>resnets</c>: ModuleList of ResnetBlock2D.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView> Resnets => new global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView>(Owner, ChildPath("resnets"), static (owner, path) => new ResnetBlock2DView(owner, path));
+
+        /// <summary><c>downsamplers</c>: ModuleList of Downsample2D.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<Downsample2DView> Downsamplers => new global::Peft.Typed.Models.Typed.ModuleListView<Downsample2DView>(Owner, ChildPath("downsamplers"), static (owner, path) => new Downsample2DView(owner, path));
+    }
+
+    /// <summary><c>CrossAttnDownBlock2D</c> modules with <c>downsamplers</c> (1 in this model).</summary>
+    public sealed class CrossAttnDownBlock2DWithDownsamplersView : global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Unet.CrossAttnDownBlock2D>
+    {
+        internal CrossAttnDownBlock2DWithDownsamplersView(global::Peft.Typed.Models.Typed.TypedModel owner, string path)
+            : base(owner, path)
+        {
+        }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
+        /// <summary><c>attentions</c>: ModuleList of Transformer2DModel.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView> Attentions => new global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView>(Owner, ChildPath("attentions"), static (owner, path) => new Transformer2DModelView(owner, path));
+
+        /// <summary><c>resnets</c>: ModuleList of ResnetBlock2D.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView> Resnets => new global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView>(Owner, ChildPath("resnets"), static (owner, path) => new ResnetBlock2DView(owner, path));
+
+        /// <summary><c>downsamplers</c>: ModuleList of Downsample2D.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<Downsample2DView> Downsamplers => new global::Peft.Typed.Models.Typed.ModuleListView<Downsample2DView>(Owner, ChildPath("downsamplers"), static (owner, path) => new Downsample2DView(owner, path));
+    }
+
+    /// <summary><c>CrossAttnDownBlock2D</c> modules without <c>downsamplers</c> (1 in this model).</summary>
+    public sealed class CrossAttnDownBlock2DWithoutDownsamplersView : global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Unet.CrossAttnDownBlock2D>
+    {
+        internal CrossAttnDownBlock2DWithoutDownsamplersView(global::Peft.Typed.Models.Typed.TypedModel owner, string path)
+            : base(owner, path)
+        {
+        }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
+        /// <summary><c>attentions</c>: ModuleList of Transformer2DModel.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView> Attentions => new global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView>(Owner, ChildPath("attentions"), static (owner, path) => new Transformer2DModelView(owner, path));
+
+        /// <summary><c>resnets</c>: ModuleList of ResnetBlock2D.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView> Resnets => new global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView>(Owner, ChildPath("resnets"), static (owner, path) => new ResnetBlock2DView(owner, path));
+    }
+
+    /// <summary><c>up_blocks</c>, a list of <c>CrossAttnUpBlock2D</c>, <c>UpBlock2D</c> (1 in this model): <c>[i]</c> is the <see cref="UpBlockView"/> of any element, <c>Block0</c>, ... the view of exactly that element, whose members are never null.</summary>
+    public sealed class UpBlocksList : global::Peft.Typed.Models.Typed.ModuleListView<UpBlockView>
+    {
+        internal UpBlocksList(global::Peft.Typed.Models.Typed.TypedModel owner, string path)
+            : base(owner, path, static (o, p) => new UpBlockView(o, p))
+        {
+        }
+
+        /// <summary><c>0</c>: CrossAttnUpBlock2D.</summary>
+        public CrossAttnUpBlock2DView Block0 => new CrossAttnUpBlock2DView(Owner, ChildPath("0"));
+
+        /// <summary><c>1</c>: CrossAttnUpBlock2D.</summary>
+        public CrossAttnUpBlock2DView Block1 => new CrossAttnUpBlock2DView(Owner, ChildPath("1"));
+
+        /// <summary><c>2</c>: UpBlock2D.</summary>
+        public UpBlock2DView Block2 => new UpBlock2DView(Owner, ChildPath("2"));
+    }
+
     /// <summary>Elements of <c>up_blocks</c>: <c>CrossAttnUpBlock2D</c>, <c>UpBlock2D</c> (3 in this model). A member some of these elements lack is null for them.</summary>
     public sealed class UpBlockView : global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.torch.nn.Module>
     {
@@ -200,6 +293,42 @@ public sealed partial class SdxlUnet : global::Peft.Typed.Models.Typed.TypedMode
 
         /// <summary><c>upsamplers</c>: ModuleList of Upsample2D; in 2 of 3 modules, null in the others.</summary>
         public global::Peft.Typed.Models.Typed.ModuleListView<Upsample2DView>? Upsamplers => HasChild("upsamplers") ? new global::Peft.Typed.Models.Typed.ModuleListView<Upsample2DView>(Owner, ChildPath("upsamplers"), static (owner, path) => new Upsample2DView(owner, path)) : null;
+    }
+
+    /// <summary><c>CrossAttnUpBlock2D</c> modules (2 in this model).</summary>
+    public sealed class CrossAttnUpBlock2DView : global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Unet.CrossAttnUpBlock2D>
+    {
+        internal CrossAttnUpBlock2DView(global::Peft.Typed.Models.Typed.TypedModel owner, string path)
+            : base(owner, path)
+        {
+        }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
+        /// <summary><c>attentions</c>: ModuleList of Transformer2DModel.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView> Attentions => new global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView>(Owner, ChildPath("attentions"), static (owner, path) => new Transformer2DModelView(owner, path));
+
+        /// <summary><c>resnets</c>: ModuleList of ResnetBlock2D.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView> Resnets => new global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView>(Owner, ChildPath("resnets"), static (owner, path) => new ResnetBlock2DView(owner, path));
+
+        /// <summary><c>upsamplers</c>: ModuleList of Upsample2D.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<Upsample2DView> Upsamplers => new global::Peft.Typed.Models.Typed.ModuleListView<Upsample2DView>(Owner, ChildPath("upsamplers"), static (owner, path) => new Upsample2DView(owner, path));
+    }
+
+    /// <summary><c>UpBlock2D</c> modules (1 in this model).</summary>
+    public sealed class UpBlock2DView : global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Unet.UpBlock2D>
+    {
+        internal UpBlock2DView(global::Peft.Typed.Models.Typed.TypedModel owner, string path)
+            : base(owner, path)
+        {
+        }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
+        /// <summary><c>resnets</c>: ModuleList of ResnetBlock2D.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView> Resnets => new global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView>(Owner, ChildPath("resnets"), static (owner, path) => new ResnetBlock2DView(owner, path));
     }
 
     /// <summary><c>UNetMidBlock2DCrossAttn</c> modules (1 in this model).</summary>

@@ -116,6 +116,11 @@ internal static class TypedModelEmitter
 
     private static void WriteView(SourceWriter w, ViewClass view)
     {
+        if (view.ListElementView is not null)
+        {
+            WriteUnlikeList(w, view);
+            return;
+        }
         var union = view.IsUnion ? " A member some of these elements lack is null for them." : "";
         w.Summary($"{view.Description} ({Count(view.Instances)} in this model).{union}");
         w.Line($"public sealed class {view.Name} : global::Peft.Typed.Models.Typed.ModuleView<{view.RuntimeType}>");
@@ -129,6 +134,28 @@ internal static class TypedModelEmitter
             w.Line();
             w.Summary("The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.");
             w.Line("public ScopedTargets Targets => new ScopedTargets(Scope);");
+            foreach (var member in view.Members)
+            {
+                w.Line();
+                WriteMember(w, member, root: false);
+            }
+        }
+    }
+
+    /// <summary>A list of unlike blocks: the indexer gives the union view, one property per element its exact view.</summary>
+    private static void WriteUnlikeList(SourceWriter w, ViewClass view)
+    {
+        var element = view.ListElementView!;
+        w.Summary($"{view.Description} ({Count(view.Instances)} in this model): <c>[i]</c> is the <see cref=\"{element}\"/> of any element, "
+            + $"<c>{view.Members[0].PropertyName}</c>, ... the view of exactly that element, whose members are never null.");
+        w.Line($"public sealed class {view.Name} : global::Peft.Typed.Models.Typed.ModuleListView<{element}>");
+        using (w.Block())
+        {
+            w.Line($"internal {view.Name}(global::Peft.Typed.Models.Typed.TypedModel owner, string path)");
+            w.Line($"    : base(owner, path, static (o, p) => new {element}(o, p))");
+            using (w.Block())
+            {
+            }
             foreach (var member in view.Members)
             {
                 w.Line();
