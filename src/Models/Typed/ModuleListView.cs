@@ -2,8 +2,12 @@ using System.Collections;
 
 namespace Peft.Typed.Models.Typed;
 
-/// <summary>A <c>ModuleList</c> of like modules (<c>down_blocks</c>, <c>resnets</c>, <c>layers</c>), indexed as in PyTorch.</summary>
-public sealed class ModuleListView<TView> : ModuleView, IReadOnlyList<TView>
+/// <summary>
+/// A <c>ModuleList</c> (<c>down_blocks</c>, <c>resnets</c>, <c>layers</c>), indexed as in PyTorch. For a list of unlike
+/// blocks the generator derives a class from it with one property per element, typed to that element's own view
+/// (<c>unet.DownBlocks.Block1</c>), while the indexer returns the view common to all elements.
+/// </summary>
+public class ModuleListView<TView> : ModuleView, IReadOnlyList<TView>
     where TView : ModuleView
 {
     private readonly Func<TypedModel, string, TView> _element;

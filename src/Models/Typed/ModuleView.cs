@@ -1,3 +1,4 @@
+using Peft.Typed.Architecture.Targeting;
 using Peft.Typed.Models.Adapters;
 using static TorchSharp.torch;
 
@@ -5,7 +6,9 @@ namespace Peft.Typed.Models.Typed;
 
 /// <summary>
 /// A typed handle on one module of a <see cref="TypedModel"/>, by qualified path. Generated classes derive from it
-/// with a property per child; <see cref="Module"/> reads the live module, so it follows adapter wrapping.
+/// with a property per child; <see cref="Module"/> reads the live module, so it follows adapter wrapping. A view is
+/// also the sub-tree it roots: it converts to a <see cref="ModuleScope"/>, so <c>targets.Within(unet.MidBlock)</c>
+/// keeps the targets inside <c>mid_block</c>.
 /// </summary>
 public abstract class ModuleView
 {
@@ -26,6 +29,16 @@ public abstract class ModuleView
 
     /// <summary>The module at <see cref="Path"/> now.</summary>
     public nn.Module Module => Owner.ModuleAt(Path);
+
+    /// <summary>The sub-tree this module roots, to restrict target sets to (<c>targets.Within(view.Scope)</c>) or exclude from them.</summary>
+    public ModuleScope Scope => Owner.Catalog.ScopeAt(Path);
+
+    /// <summary>The sub-tree <paramref name="view"/> roots: <c>TinyUnet.Targets.All.Within(unet.DownBlocks[1])</c>.</summary>
+    public static implicit operator ModuleScope(ModuleView view)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        return view.Scope;
+    }
 
     public override string ToString() => $"{Path} ({ClassName})";
 

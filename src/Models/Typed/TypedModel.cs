@@ -10,13 +10,18 @@ namespace Peft.Typed.Models.Typed;
 /// Base of the classes the source generator writes for a config.json (<c>PeftTypedClass="Sd15Unet"</c>): the runtime
 /// model built from that config, its module catalog (for targets and typed views) and the adapters applied to it.
 /// Typed views read the live module at their path, so after <see cref="WithAdapter"/> they see the adapter layers.
+/// A typed model made by <c>Create</c> or <c>FromPretrained</c> owns its runtime model and disposes it; one made by
+/// <c>Wrap(model)</c> does not (<see cref="OwnsModel"/>), so the caller keeps disposing the model it built.
 /// </summary>
 public abstract class TypedModel : IDisposable
 {
     private bool _disposed;
 
-    /// <summary>Wraps <paramref name="model"/> after checking that its config is the one the class was generated from.</summary>
-    protected TypedModel(nn.Module model, ArchitectureConfig modelConfig, ArchitectureConfig generatedConfig, ModuleCatalog catalog)
+    /// <summary>
+    /// Wraps <paramref name="model"/> after checking that its config is the one the class was generated from;
+    /// <paramref name="ownsModel"/> says whether <see cref="Dispose"/> disposes it.
+    /// </summary>
+    protected TypedModel(nn.Module model, ArchitectureConfig modelConfig, ArchitectureConfig generatedConfig, ModuleCatalog catalog, bool ownsModel)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(modelConfig);
@@ -24,7 +29,14 @@ public abstract class TypedModel : IDisposable
         if (differences.Count > 0) throw new TypedModelConfigException(catalog.ModelName, $"The {model.GetType().Name} given", differences);
         RootModule = model;
         Catalog = catalog;
+        OwnsModel = ownsModel;
     }
+
+    /// <summary>
+    /// True when <see cref="Dispose"/> disposes the runtime model (a typed model from <c>Create</c> or
+    /// <c>FromPretrained</c>); false for <c>Wrap(model)</c>, whose caller owns the model.
+    /// </summary>
+    public bool OwnsModel { get; }
 
     /// <summary>Every module of the model (qualified name and class) with its targeting structure.</summary>
     public ModuleCatalog Catalog { get; }
@@ -54,11 +66,12 @@ public abstract class TypedModel : IDisposable
         return ModuleSurgery.Find(RootModule, path);
     }
 
+    /// <summary>Ends this typed handle; disposes the runtime model (and its adapters) only when <see cref="OwnsModel"/>.</summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        RootModule.Dispose();
+        if (OwnsModel) RootModule.Dispose();
         GC.SuppressFinalize(this);
     }
 

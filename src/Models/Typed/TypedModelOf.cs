@@ -8,8 +8,8 @@ namespace Peft.Typed.Models.Typed;
 public abstract class TypedModel<TModel> : TypedModel
     where TModel : nn.Module
 {
-    protected TypedModel(TModel model, ArchitectureConfig modelConfig, ArchitectureConfig generatedConfig, ModuleCatalog catalog)
-        : base(model, modelConfig, generatedConfig, catalog)
+    protected TypedModel(TModel model, ArchitectureConfig modelConfig, ArchitectureConfig generatedConfig, ModuleCatalog catalog, bool ownsModel)
+        : base(model, modelConfig, generatedConfig, catalog, ownsModel)
     {
         Model = model;
     }

@@ -69,8 +69,8 @@ public sealed class TargetingTests
     [Fact]
     public void Suggestions_come_from_adaptable_modules_only_and_prefer_short_names()
     {
-        var unmatched = TargetSelector.FindUnmatched(Modules, TargetModules.FromNames("norm", "attn1.to_g", "xyz"), LinearAndConv);
-        Assert.Equal([("norm", "conv"), ("attn1.to_g", "attn1.to_q"), ("xyz", "0")], unmatched.Select(u => (u.Entry, u.Suggestion!)));
+        var unmatched = TargetSelector.FindUnmatched(Modules, TargetModules.FromNames("norm", "attn1.to_g", "5", "xyz"), LinearAndConv);
+        Assert.Equal([("norm", "conv"), ("attn1.to_g", "attn1.to_q"), ("5", "fc1"), ("xyz", "fc1")], unmatched.Select(u => (u.Entry, u.Suggestion!)));
         Assert.Empty(TargetSelector.FindUnmatched(Modules, TargetModules.FromPattern("nothing"), LinearAndConv));
     }
 
@@ -85,6 +85,25 @@ public sealed class TargetingTests
     [Fact]
     public void Suffixes_start_after_each_dot() =>
         Assert.Equal(["to_q", "attn1.to_q"], ClosestName.Suffixes("attn1.to_q"));
+
+    [Fact]
+    public void Suffixes_never_start_with_a_list_index() =>
+        Assert.Equal(["to_out.0", "attn1.to_out.0", "blocks.0.attn1.to_out.0"], ClosestName.Suffixes("blocks.0.attn1.to_out.0"));
+
+    [Fact]
+    public void Old_attention_name_is_renamed_when_the_model_has_the_new_name()
+    {
+        var unmatched = TargetSelector.FindUnmatched(Modules, TargetModules.FromNames("query", "attn1.proj_attn", "key"), LinearAndConv);
+
+        Assert.Equal([("query", "to_q"), ("attn1.proj_attn", "attn1.to_out.0")], unmatched.Where(u => u.IsRenamed).Select(u => (u.Entry, u.RenamedTo!)));
+        Assert.Equal("target_modules entry 'query' matches no module: diffusers renamed the attention projection 'query' to 'to_q'.", unmatched[0].Message);
+        Assert.Equal("target_modules entry 'attn1.proj_attn' matches no module: diffusers renamed the attention projection 'proj_attn' to 'to_out.0'; write 'attn1.to_out.0'.",
+            unmatched[1].Message);
+        // 'to_k' is not in this model: 'key' is an ordinary unknown name, with an ordinary suggestion.
+        Assert.False(unmatched[2].IsRenamed);
+        Assert.Null(unmatched[2].RenamedTo);
+        Assert.StartsWith("target_modules entry 'key' matches no module; did you mean '", unmatched[2].Message);
+    }
 
     [Fact]
     public void Pattern_keys_resolve_by_first_match_with_regex_dots()

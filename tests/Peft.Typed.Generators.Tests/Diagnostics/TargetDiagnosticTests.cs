@@ -60,41 +60,72 @@ public sealed class TargetDiagnosticTests
     }
 
     [Fact]
-    public async Task Unknown_name_is_a_warning_at_its_literal_with_the_closest_valid_name()
+    public async Task Unknown_name_is_an_error_at_its_literal_with_the_closest_valid_name()
     {
         var source = Program("""var targets = TinyUnet.Targets.Named("to_q", "to_qq");""");
 
         var diagnostics = await Analyze(source);
 
-        AssertDiagnostic(Assert.Single(diagnostics), "PT0001", DiagnosticSeverity.Warning,
+        AssertDiagnostic(Assert.Single(diagnostics), "PT0001", DiagnosticSeverity.Error,
             "'to_qq' matches no module of TinyUnet; did you mean 'to_q'?", At(source, "\"to_qq\""));
     }
 
     [Fact]
-    public async Task Seed_minimal_list_warns_on_each_dead_name_and_accepts_the_list()
+    public async Task Seed_minimal_list_warns_that_each_old_attention_name_was_renamed_and_accepts_the_list()
     {
         var source = Program("""var targets = TinyUnet.Targets.Named("to_q", "to_v", "query", "value");""");
 
         var diagnostics = await Analyze(source);
 
         Assert.Equal(2, diagnostics.Length);
-        Assert.All(diagnostics, d => Assert.Equal(("PT0001", DiagnosticSeverity.Warning), (d.Id, d.Severity)));
-        Assert.Equal([At(source, "\"query\""), At(source, "\"value\"")], diagnostics.Select(GeneratorHarness.Position));
-        Assert.StartsWith("'query' matches no module of TinyUnet; did you mean '", diagnostics[0].GetMessage());
-        Assert.StartsWith("'value' matches no module of TinyUnet; did you mean '", diagnostics[1].GetMessage());
+        AssertDiagnostic(diagnostics[0], "PT0013", DiagnosticSeverity.Warning,
+            "'query' matches no module of TinyUnet: diffusers renamed the attention projection 'query' to 'to_q'", At(source, "\"query\""));
+        AssertDiagnostic(diagnostics[1], "PT0013", DiagnosticSeverity.Warning,
+            "'value' matches no module of TinyUnet: diffusers renamed the attention projection 'value' to 'to_v'", At(source, "\"value\""));
+    }
+
+    /// <summary>What a new app developer tried (issue #12): the typo fails the build, the old name is a warning, and no suggestion is a list index.</summary>
+    [Fact]
+    public async Task Typo_next_to_an_old_attention_name_is_an_error_and_the_old_name_a_warning_saying_its_new_name()
+    {
+        var source = Program("""var targets = TinyUnet.Targets.Named("to_q", "to_z", "query");""");
+
+        var diagnostics = await Analyze(source);
+
+        Assert.Equal(2, diagnostics.Length);
+        AssertDiagnostic(diagnostics[0], "PT0001", DiagnosticSeverity.Error,
+            "'to_z' matches no module of TinyUnet; did you mean 'to_k'?", At(source, "\"to_z\""));
+        AssertDiagnostic(diagnostics[1], "PT0013", DiagnosticSeverity.Warning,
+            "'query' matches no module of TinyUnet: diffusers renamed the attention projection 'query' to 'to_q'", At(source, "\"query\""));
+        Assert.All(diagnostics, d => Assert.DoesNotContain("'0'", d.GetMessage()));
     }
 
     [Fact]
-    public async Task List_matching_nothing_is_an_error_on_the_call_besides_each_dead_name()
+    public async Task Old_attention_name_written_with_its_parents_is_told_the_whole_new_entry()
+    {
+        var source = Program("""var targets = TinyUnet.Targets.Named("attn1.to_q", "attn1.proj_attn");""");
+
+        var diagnostics = await Analyze(source);
+
+        AssertDiagnostic(Assert.Single(diagnostics), "PT0013", DiagnosticSeverity.Warning,
+            "'attn1.proj_attn' matches no module of TinyUnet: diffusers renamed the attention projection 'proj_attn' to 'to_out.0'; write 'attn1.to_out.0'",
+            At(source, "\"attn1.proj_attn\""));
+    }
+
+    [Fact]
+    public async Task List_matching_nothing_is_an_error_on_the_call_besides_an_error_on_each_dead_name()
     {
         var source = Program("""var targets = TinyUnet.Targets.Named("query", "value");""");
 
         var diagnostics = await Analyze(source);
 
         Assert.Equal(3, diagnostics.Length);
-        AssertDiagnostic(diagnostics.Single(d => d.Id == "PT0005"), "PT0005", DiagnosticSeverity.Error,
+        AssertDiagnostic(diagnostics[0], "PT0005", DiagnosticSeverity.Error,
             "The target set selects no module of TinyUnet: no entry of the list matches", At(source, "TinyUnet.Targets.Named"));
-        Assert.Equal(2, diagnostics.Count(d => d.Id == "PT0001"));
+        AssertDiagnostic(diagnostics[1], "PT0001", DiagnosticSeverity.Error,
+            "'query' matches no module of TinyUnet: diffusers renamed the attention projection 'query' to 'to_q'", At(source, "\"query\""));
+        AssertDiagnostic(diagnostics[2], "PT0001", DiagnosticSeverity.Error,
+            "'value' matches no module of TinyUnet: diffusers renamed the attention projection 'value' to 'to_v'", At(source, "\"value\""));
     }
 
     [Fact]
@@ -205,7 +236,7 @@ public sealed class TargetDiagnosticTests
 
         var diagnostics = await Analyze(source);
 
-        AssertDiagnostic(Assert.Single(diagnostics), "PT0001", DiagnosticSeverity.Warning,
+        AssertDiagnostic(Assert.Single(diagnostics), "PT0001", DiagnosticSeverity.Error,
             "'to_qq' matches no module of TinyUnet; did you mean 'to_q'?", At(source, "\"to_qq\""));
     }
 
@@ -221,9 +252,26 @@ public sealed class TargetDiagnosticTests
         var diagnostics = await Analyze(source);
 
         Assert.Equal(["PT0005", "PT0001"], diagnostics.Select(d => d.Id));
-        Assert.Equal(At(source, "\"query\""), GeneratorHarness.Position(diagnostics[1]));
+        AssertDiagnostic(diagnostics[1], "PT0001", DiagnosticSeverity.Error,
+            "'query' matches no module of TinyUnet: diffusers renamed the attention projection 'query' to 'to_q'", At(source, "\"query\""));
         AssertDiagnostic(diagnostics[0], "PT0005", DiagnosticSeverity.Error,
             "The target set selects no module of TinyUnet: no entry of the list matches", At(source, "TargetModules.FromNames"));
+    }
+
+    [Fact]
+    public async Task Names_given_to_a_views_targets_are_checked_against_the_model()
+    {
+        var source = Program("""
+            using var unet = TinyUnet.Create(Peft.Typed.Models.Layers.LayerFactory.Meta);
+                    var targets = unet.MidBlock.Targets.Named("to_q", "to_qq") | unet.DownBlocks.Block1.Targets.Matching("to_(q");
+            """);
+
+        var diagnostics = await Analyze(source);
+
+        Assert.Equal(2, diagnostics.Length);
+        AssertDiagnostic(diagnostics[0], "PT0001", DiagnosticSeverity.Error,
+            "'to_qq' matches no module of TinyUnet; did you mean 'to_q'?", At(source, "\"to_qq\""));
+        Assert.Equal(("PT0011", At(source, "\"to_(q\"")), (diagnostics[1].Id, GeneratorHarness.Position(diagnostics[1])));
     }
 
     [Fact]
@@ -253,6 +301,10 @@ public sealed class TargetDiagnosticTests
                     var all = TinyUnet.Targets.Comprehensive - TinyUnet.Targets.TimeEmbProj;
                     var named = TinyUnet.Targets.Named("to_out.0", "ff.net.2") | TinyUnet.Targets.Matching(@".*attn2\.to_[kv]");
                     var config = new LoraConfig { R = 4, TargetModules = down | all | named | TinyUnet.Targets.Minimal };
+                    using var unet = TinyUnet.Create(Peft.Typed.Models.Layers.LayerFactory.Meta);
+                    var views = TinyUnet.Targets.All.Within(unet.MidBlock) | unet.DownBlocks.Block1.Targets.ToQ | unet.UpBlocks[0].Targets.Named("to_k")
+                        | TinyUnet.Targets.Conv1.Except(unet.UpBlocks.Block0);
+                    unet.WithAdapter(new LoraConfig { TargetModules = views });
             """);
 
         Assert.Empty(await Analyze(source));

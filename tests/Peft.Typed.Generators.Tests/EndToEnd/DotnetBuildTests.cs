@@ -9,8 +9,9 @@ namespace Peft.Typed.Generators.Tests.EndToEnd;
 /// <summary>
 /// A real <c>dotnet build</c> of a small app wired as docs/generator.md says (the generator as an analyzer, the props
 /// import, an AdditionalFile with PeftTypedClass): a wrong target name fails the build with PT0001 at its line,
-/// the corrected app builds and runs. The app lives under artifacts/ so the repository's build settings apply
-/// (warnings are errors, TorchSharp loader fix). And the package layout consumers get.
+/// the corrected app builds and runs. That app lives under artifacts/ so the repository's build settings apply
+/// (warnings are errors, TorchSharp loader fix); a second app lives outside the repository with warnings left as
+/// warnings, as a new app's are. And the package layout consumers get.
 /// </summary>
 public sealed class DotnetBuildTests
 {
@@ -25,7 +26,7 @@ public sealed class DotnetBuildTests
         try
         {
             File.Copy(Fixtures.PathOf("unet-tiny", "config.json"), Path.Combine(folder, "unet", "config.json"));
-            File.WriteAllText(Path.Combine(folder, "App.csproj"), Project());
+            File.WriteAllText(Path.Combine(folder, "App.csproj"), Project("E2E", "TinyUnet"));
             File.WriteAllText(Path.Combine(folder, "Program.cs"), Program(WrongLine));
 
             var failed = Dotnet(folder, "build", "App.csproj", "-nologo", "-v:minimal");
@@ -41,6 +42,45 @@ public sealed class DotnetBuildTests
             var ran = Dotnet(folder, Path.Combine(folder, "bin", "Debug", "net10.0", "App.dll"));
             Assert.True(ran.ExitCode == 0, ran.Output);
             Assert.Contains("adapted 24 modules; trainable params: ", ran.Output);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Issue #12 as a new app developer met it: outside the repository (none of its build props) and with
+    /// <c>TreatWarningsAsErrors</c> off, a typo still fails the build with PT0001 at its line and column, the old
+    /// attention name next to it is a PT0013 warning telling its new name, and no suggestion is a list index.
+    /// </summary>
+    [Fact]
+    public void Wrong_target_fails_a_build_that_keeps_warnings_as_warnings_and_an_old_attention_name_only_warns()
+    {
+        const string wrong = """var targets = MyUnet.Targets.Named("to_q", "to_z", "query");""";
+        const string fixedLine = """var targets = MyUnet.Targets.Named("to_q", "query");""";
+        var folder = Directory.CreateTempSubdirectory("peft-typed-new-app-").FullName;
+        Assert.False(folder.StartsWith(Fixtures.RepoRoot, StringComparison.Ordinal), folder);
+        Directory.CreateDirectory(Path.Combine(folder, "unet"));
+        try
+        {
+            File.Copy(Fixtures.PathOf("unet-tiny", "config.json"), Path.Combine(folder, "unet", "config.json"));
+            File.WriteAllText(Path.Combine(folder, "App.csproj"), Project("App", "MyUnet", "<TreatWarningsAsErrors>false</TreatWarningsAsErrors>"));
+            File.WriteAllText(Path.Combine(folder, "Program.cs"), NewAppProgram(wrong));
+
+            var failed = Dotnet(folder, "build", "App.csproj", "-nologo", "-v:minimal");
+
+            Assert.NotEqual(0, failed.ExitCode);
+            Assert.Contains($"Program.cs(2,{wrong.IndexOf("\"to_z\"", StringComparison.Ordinal) + 1}): error PT0001: 'to_z' matches no module of MyUnet; did you mean 'to_k'?", failed.Output);
+            var query = $"Program.cs(2,{wrong.IndexOf("\"query\"", StringComparison.Ordinal) + 1}): warning PT0013: 'query' matches no module of MyUnet: diffusers renamed the attention projection 'query' to 'to_q'";
+            Assert.Contains(query, failed.Output);
+            Assert.DoesNotContain("did you mean '0'", failed.Output);
+
+            File.WriteAllText(Path.Combine(folder, "Program.cs"), NewAppProgram(fixedLine));
+            var built = Dotnet(folder, "build", "App.csproj", "-nologo", "-v:minimal");
+
+            Assert.True(built.ExitCode == 0, built.Output);
+            Assert.Contains($"Program.cs(2,{fixedLine.IndexOf("\"query\"", StringComparison.Ordinal) + 1}): warning PT0013: ", built.Output);
         }
         finally
         {
@@ -82,7 +122,13 @@ public sealed class DotnetBuildTests
         System.Console.WriteLine($"adapted {peft.TargetedModuleNames().Count} modules; {peft.TrainableParametersSummary()}");
         """;
 
-    private static string Project()
+    private static string NewAppProgram(string targetsLine) => $$"""
+        using App;
+        {{targetsLine}}
+        System.Console.WriteLine(targets);
+        """;
+
+    private static string Project(string rootNamespace, string typedClass, string properties = "")
     {
         var generator = typeof(TypedModelGenerator).Assembly.Location;
         var props = Path.Combine(Fixtures.RepoRoot, "src", "Generators", "Peft.Typed.Generators", "build", "Peft.Typed.Generators.props");
@@ -93,12 +139,15 @@ public sealed class DotnetBuildTests
               <PropertyGroup>
                 <OutputType>Exe</OutputType>
                 <TargetFramework>net10.0</TargetFramework>
-                <RootNamespace>E2E</RootNamespace>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+                <RootNamespace>{rootNamespace}</RootNamespace>
+                {properties}
               </PropertyGroup>
               <ItemGroup>
                 <ProjectReference Include="{models}" />
                 <Analyzer Include="{generator}" />
-                <AdditionalFiles Include="unet/config.json" PeftTypedClass="TinyUnet" />
+                <AdditionalFiles Include="unet/config.json" PeftTypedClass="{typedClass}" />
               </ItemGroup>
             </Project>
             """;

@@ -45,7 +45,7 @@ public sealed class HierarchyTests(GeneratedAssembly generated)
         using var unet = (TypedModel)generated.Call("TinyUnet", "Create", [null]);
         dynamic typed = unet;
 
-        var attention = typed.DownBlocks[1].Attentions[0].TransformerBlocks[0].Attn2;
+        var attention = typed.DownBlocks.Block1.Attentions[0].TransformerBlocks[0].Attn2;
         var toK = attention.ToK;
 
         Assert.Equal("down_blocks.1.attentions.0.transformer_blocks.0.attn2", (string)attention.Path);
@@ -95,9 +95,33 @@ public sealed class HierarchyTests(GeneratedAssembly generated)
         if (view is System.Collections.IEnumerable list)
         {
             foreach (ModuleView element in list) Visit(element, visited);
+            CheckElementProperties(view);
             return;
         }
         Walk(view, visited);
+    }
+
+    /// <summary>
+    /// A list of unlike blocks also has one property per element (<c>Block1</c>): each is the element at its index, of
+    /// that element's class, and its own properties resolve and are never null.
+    /// </summary>
+    private static void CheckElementProperties(ModuleView list)
+    {
+        var catalog = list.Owner.Catalog;
+        var properties = list.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
+            .Where(p => typeof(ModuleView).IsAssignableFrom(p.PropertyType) && p.GetIndexParameters().Length == 0).ToList();
+        // A generated list class (not ModuleListView itself) has one property per element.
+        Assert.Equal(list.GetType().IsGenericType ? 0 : catalog.ChildCount(list.Path), properties.Count);
+        foreach (var property in properties)
+        {
+            var element = (ModuleView)property.GetValue(list)!;
+            Assert.Equal(list.Path + "." + new string(property.Name.Where(char.IsAsciiDigit).ToArray()), element.Path);
+            Assert.Equal(catalog.Modules[catalog.IndexOf(element.Path)].Kind, element.ClassName);
+            Assert.DoesNotContain(element.GetType().GetProperties(), p => Nullable.GetUnderlyingType(p.PropertyType) is not null
+                || new NullabilityInfoContext().Create(p).ReadState == NullabilityState.Nullable);
+            var elementVisited = new HashSet<string> { element.Path };
+            Walk(element, elementVisited);
+        }
     }
 
     /// <summary>The most derived <c>Module</c> property (typed), plus <c>Layer</c> of a layer view: reading them checks the runtime type.</summary>

@@ -34,24 +34,32 @@ public sealed partial class Sd15TextEncoder : global::Peft.Typed.Models.Typed.Ty
   ""vocab_size"": 49408
 }";
 
-    /// <summary>The config this class was generated from, read from <see cref="ConfigJson"/> anew on each call (configs are mutable).</summary>
-    public static global::Peft.Typed.Architecture.Configs.ClipTextConfig Config => global::Peft.Typed.Architecture.ArchitectureDescription.Parse<global::Peft.Typed.Architecture.Configs.ClipTextConfig>(ConfigJson, "Sd15TextEncoder.ConfigJson");
+    /// <summary>The config this class was generated from, parsed from <see cref="ConfigJson"/> once; each call returns a copy of it (configs are mutable).</summary>
+    public static global::Peft.Typed.Architecture.Configs.ClipTextConfig Config => (global::Peft.Typed.Architecture.Configs.ClipTextConfig)ParsedConfig.Clone();
 
-    /// <summary>Wraps a model built from the same config; throws <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> naming every key that differs.</summary>
-    public Sd15TextEncoder(global::Peft.Typed.Models.Clip.CLIPTextModel model)
-        : base(model, model.Config, Config, Targets.Catalog)
+    private static readonly global::Peft.Typed.Architecture.Configs.ClipTextConfig ParsedConfig = global::Peft.Typed.Architecture.ArchitectureDescription.Parse<global::Peft.Typed.Architecture.Configs.ClipTextConfig>(ConfigJson, "Sd15TextEncoder.ConfigJson");
+
+    private Sd15TextEncoder(global::Peft.Typed.Models.Clip.CLIPTextModel model, bool ownsModel)
+        : base(model, model.Config, ParsedConfig, Targets.Catalog, ownsModel)
     {
     }
 
-    /// <summary>A new model of this architecture with freshly initialised weights (<c>LayerFactory.Meta</c> allocates none).</summary>
-    public static Sd15TextEncoder Create(global::Peft.Typed.Models.Layers.LayerFactory? layers = null) =>
-        new Sd15TextEncoder(new global::Peft.Typed.Models.Clip.CLIPTextModel(Config, layers));
+    /// <summary>A typed view of <paramref name="model"/>, a model built from the same config, which the caller keeps owning: disposing the typed model leaves it alone. Throws <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> naming every key that differs.</summary>
+    public static Sd15TextEncoder Wrap(global::Peft.Typed.Models.Clip.CLIPTextModel model)
+    {
+        global::System.ArgumentNullException.ThrowIfNull(model);
+        return new Sd15TextEncoder(model, ownsModel: false);
+    }
 
-    /// <summary><c>from_pretrained(folder)</c>: the folder's config.json must equal this class's config (a <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> names each differing key), then the weights are loaded strictly.</summary>
+    /// <summary>A new model of this architecture with freshly initialised weights (<c>LayerFactory.Meta</c> allocates none), owned by the typed model: disposing it disposes the model.</summary>
+    public static Sd15TextEncoder Create(global::Peft.Typed.Models.Layers.LayerFactory? layers = null) =>
+        new Sd15TextEncoder(new global::Peft.Typed.Models.Clip.CLIPTextModel(Config, layers), ownsModel: true);
+
+    /// <summary><c>from_pretrained(folder)</c>: the folder's config.json must equal this class's config (a <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> names each differing key), then the weights are loaded strictly. The typed model owns the loaded model.</summary>
     public static Sd15TextEncoder FromPretrained(string folder, global::TorchSharp.torch.ScalarType? dtype = null, global::TorchSharp.torch.Device? device = null)
     {
-        CheckPretrainedConfig(folder, Config, "Sd15TextEncoder");
-        return new Sd15TextEncoder(global::Peft.Typed.Models.Clip.CLIPTextModel.FromPretrained(folder, dtype, device));
+        CheckPretrainedConfig(folder, ParsedConfig, "Sd15TextEncoder");
+        return new Sd15TextEncoder(global::Peft.Typed.Models.Clip.CLIPTextModel.FromPretrained(folder, dtype, device), ownsModel: true);
     }
 
     /// <summary><c>text_model</c>: CLIPTextTransformer.</summary>
@@ -64,6 +72,9 @@ public sealed partial class Sd15TextEncoder : global::Peft.Typed.Models.Typed.Ty
             : base(owner, path)
         {
         }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
 
         /// <summary><c>embeddings</c>: CLIPTextEmbeddings.</summary>
         public CLIPTextEmbeddingsView Embeddings => new CLIPTextEmbeddingsView(Owner, ChildPath("embeddings"));
@@ -83,6 +94,9 @@ public sealed partial class Sd15TextEncoder : global::Peft.Typed.Models.Typed.Ty
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>token_embedding</c>: Embedding.</summary>
         public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.Embedding> TokenEmbedding => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.Embedding>(Owner, ChildPath("token_embedding"));
 
@@ -98,6 +112,9 @@ public sealed partial class Sd15TextEncoder : global::Peft.Typed.Models.Typed.Ty
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>layers</c>: ModuleList of CLIPEncoderLayer.</summary>
         public global::Peft.Typed.Models.Typed.ModuleListView<CLIPEncoderLayerView> Layers => new global::Peft.Typed.Models.Typed.ModuleListView<CLIPEncoderLayerView>(Owner, ChildPath("layers"), static (owner, path) => new CLIPEncoderLayerView(owner, path));
     }
@@ -109,6 +126,9 @@ public sealed partial class Sd15TextEncoder : global::Peft.Typed.Models.Typed.Ty
             : base(owner, path)
         {
         }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
 
         /// <summary><c>self_attn</c>: CLIPAttention.</summary>
         public CLIPAttentionView SelfAttn => new CLIPAttentionView(Owner, ChildPath("self_attn"));
@@ -131,6 +151,9 @@ public sealed partial class Sd15TextEncoder : global::Peft.Typed.Models.Typed.Ty
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>k_proj</c>: Linear.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear> KProj => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear>(Owner, ChildPath("k_proj"));
 
@@ -152,6 +175,9 @@ public sealed partial class Sd15TextEncoder : global::Peft.Typed.Models.Typed.Ty
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>activation_fn</c>: QuickGELUActivation.</summary>
         public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.QuickGELUActivation> ActivationFn => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.QuickGELUActivation>(Owner, ChildPath("activation_fn"));
 
@@ -162,7 +188,7 @@ public sealed partial class Sd15TextEncoder : global::Peft.Typed.Models.Typed.Ty
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear> Fc2 => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear>(Owner, ChildPath("fc2"));
     }
 
-    /// <summary>Adapter targets of <see cref="Sd15TextEncoder"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(Scopes.X)</c>; a set converts to <c>TargetModules</c>.</summary>
+    /// <summary>Adapter targets of <see cref="Sd15TextEncoder"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(scope)</c> (a view such as <c>unet.MidBlock</c>, or <c>Scopes.X</c>); a set converts to <c>TargetModules</c>.</summary>
     public static class Targets
     {
         /// <summary>The module catalog every target set and scope of this model refers to: the root's class, then every module (<c>qualified.name Class</c>) in registration order.</summary>
@@ -353,11 +379,64 @@ text_model.final_layer_norm LayerNorm
         /// <summary>PEFT's stable_diffusion/train_dreambooth.py's list [<c>fc1</c>, <c>fc2</c>, <c>q_proj</c>, <c>k_proj</c>, <c>v_proj</c>, <c>out_proj</c>]: 72 Linear modules.</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Comprehensive { get; } = Catalog.Preset(global::Peft.Typed.Architecture.Targeting.SeedTargetLists.TextEncoderComprehensive);
 
-        /// <summary>PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005); at run time a list matching nothing throws.</summary>
+        /// <summary>PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005, PT0013); at run time a list matching nothing throws.</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Named(params string[] names) => Catalog.Named(names);
 
         /// <summary>PEFT's string <c>target_modules="pattern"</c>: a regex matching whole qualified names, or "all-linear". Constant patterns are checked at compile time (PT0002, PT0011).</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Matching(string pattern) => Catalog.Matching(pattern);
+    }
+
+    /// <summary>The targets of <see cref="Targets"/> inside one sub-tree of <see cref="Sd15TextEncoder"/>: a view's <c>Targets</c> (<c>unet.MidBlock.Targets.ToQ</c>), or <c>new ScopedTargets(Scopes.X)</c>. Each member is the same member of <see cref="Targets"/>, <c>Within(Scope)</c>.</summary>
+    public sealed class ScopedTargets
+    {
+        /// <summary>The targets inside <paramref name="scope"/>, a scope of Sd15TextEncoder (a view converts to one).</summary>
+        public ScopedTargets(global::Peft.Typed.Architecture.Targeting.ModuleScope scope)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(scope);
+            if (!ReferenceEquals(scope.Catalog, Targets.Catalog)) throw new global::System.ArgumentException($"The scope belongs to {scope.Catalog.ModelName}, not Sd15TextEncoder.", nameof(scope));
+            Scope = scope;
+        }
+
+        /// <summary>The sub-trees these targets are restricted to.</summary>
+        public global::Peft.Typed.Architecture.Targeting.ModuleScope Scope { get; }
+
+        /// <summary>Every Linear and Conv2d module inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet All => Targets.All.Within(Scope);
+
+        /// <summary>Every Linear module inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet AllLinear => Targets.AllLinear.Within(Scope);
+
+        /// <summary><c>k_proj</c> inside <see cref="Scope"/> (see <see cref="Targets.KProj"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet KProj => Targets.KProj.Within(Scope);
+
+        /// <summary><c>v_proj</c> inside <see cref="Scope"/> (see <see cref="Targets.VProj"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet VProj => Targets.VProj.Within(Scope);
+
+        /// <summary><c>q_proj</c> inside <see cref="Scope"/> (see <see cref="Targets.QProj"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet QProj => Targets.QProj.Within(Scope);
+
+        /// <summary><c>out_proj</c> inside <see cref="Scope"/> (see <see cref="Targets.OutProj"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet OutProj => Targets.OutProj.Within(Scope);
+
+        /// <summary><c>fc1</c> inside <see cref="Scope"/> (see <see cref="Targets.Fc1"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Fc1 => Targets.Fc1.Within(Scope);
+
+        /// <summary><c>fc2</c> inside <see cref="Scope"/> (see <see cref="Targets.Fc2"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Fc2 => Targets.Fc2.Within(Scope);
+
+        /// <summary><see cref="Targets.Minimal"/> inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Minimal => Targets.Minimal.Within(Scope);
+
+        /// <summary><see cref="Targets.Comprehensive"/> inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Comprehensive => Targets.Comprehensive.Within(Scope);
+
+        /// <summary><see cref="Targets.Named"/> (checked at compile time like it) inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Named(params string[] names) => Targets.Named(names).Within(Scope);
+
+        /// <summary><see cref="Targets.Matching"/> (checked at compile time like it) inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Matching(string pattern) => Targets.Matching(pattern).Within(Scope);
+
+        public override string ToString() => $"targets within {Scope}";
     }
 
     /// <summary>Sub-trees of <see cref="Sd15TextEncoder"/> to restrict targets to (<c>Targets.All.Within(Scopes.SelfAttn)</c>) or exclude from them; index a list scope for one element (<c>Scopes.Layers[0]</c>).</summary>

@@ -55,24 +55,32 @@ public sealed partial class Sd21Unet : global::Peft.Typed.Models.Typed.TypedMode
   ""use_linear_projection"": true
 }";
 
-    /// <summary>The config this class was generated from, read from <see cref="ConfigJson"/> anew on each call (configs are mutable).</summary>
-    public static global::Peft.Typed.Architecture.Configs.UNet2DConditionConfig Config => global::Peft.Typed.Architecture.ArchitectureDescription.Parse<global::Peft.Typed.Architecture.Configs.UNet2DConditionConfig>(ConfigJson, "Sd21Unet.ConfigJson");
+    /// <summary>The config this class was generated from, parsed from <see cref="ConfigJson"/> once; each call returns a copy of it (configs are mutable).</summary>
+    public static global::Peft.Typed.Architecture.Configs.UNet2DConditionConfig Config => (global::Peft.Typed.Architecture.Configs.UNet2DConditionConfig)ParsedConfig.Clone();
 
-    /// <summary>Wraps a model built from the same config; throws <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> naming every key that differs.</summary>
-    public Sd21Unet(global::Peft.Typed.Models.Unet.UNet2DConditionModel model)
-        : base(model, model.Config, Config, Targets.Catalog)
+    private static readonly global::Peft.Typed.Architecture.Configs.UNet2DConditionConfig ParsedConfig = global::Peft.Typed.Architecture.ArchitectureDescription.Parse<global::Peft.Typed.Architecture.Configs.UNet2DConditionConfig>(ConfigJson, "Sd21Unet.ConfigJson");
+
+    private Sd21Unet(global::Peft.Typed.Models.Unet.UNet2DConditionModel model, bool ownsModel)
+        : base(model, model.Config, ParsedConfig, Targets.Catalog, ownsModel)
     {
     }
 
-    /// <summary>A new model of this architecture with freshly initialised weights (<c>LayerFactory.Meta</c> allocates none).</summary>
-    public static Sd21Unet Create(global::Peft.Typed.Models.Layers.LayerFactory? layers = null) =>
-        new Sd21Unet(new global::Peft.Typed.Models.Unet.UNet2DConditionModel(Config, layers));
+    /// <summary>A typed view of <paramref name="model"/>, a model built from the same config, which the caller keeps owning: disposing the typed model leaves it alone. Throws <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> naming every key that differs.</summary>
+    public static Sd21Unet Wrap(global::Peft.Typed.Models.Unet.UNet2DConditionModel model)
+    {
+        global::System.ArgumentNullException.ThrowIfNull(model);
+        return new Sd21Unet(model, ownsModel: false);
+    }
 
-    /// <summary><c>from_pretrained(folder)</c>: the folder's config.json must equal this class's config (a <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> names each differing key), then the weights are loaded strictly.</summary>
+    /// <summary>A new model of this architecture with freshly initialised weights (<c>LayerFactory.Meta</c> allocates none), owned by the typed model: disposing it disposes the model.</summary>
+    public static Sd21Unet Create(global::Peft.Typed.Models.Layers.LayerFactory? layers = null) =>
+        new Sd21Unet(new global::Peft.Typed.Models.Unet.UNet2DConditionModel(Config, layers), ownsModel: true);
+
+    /// <summary><c>from_pretrained(folder)</c>: the folder's config.json must equal this class's config (a <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> names each differing key), then the weights are loaded strictly. The typed model owns the loaded model.</summary>
     public static Sd21Unet FromPretrained(string folder, global::TorchSharp.torch.ScalarType? dtype = null, global::TorchSharp.torch.Device? device = null)
     {
-        CheckPretrainedConfig(folder, Config, "Sd21Unet");
-        return new Sd21Unet(global::Peft.Typed.Models.Unet.UNet2DConditionModel.FromPretrained(folder, dtype, device));
+        CheckPretrainedConfig(folder, ParsedConfig, "Sd21Unet");
+        return new Sd21Unet(global::Peft.Typed.Models.Unet.UNet2DConditionModel.FromPretrained(folder, dtype, device), ownsModel: true);
     }
 
     /// <summary><c>conv_in</c>: Conv2d.</summary>
@@ -85,10 +93,10 @@ public sealed partial class Sd21Unet : global::Peft.Typed.Models.Typed.TypedMode
     public TimestepEmbeddingView TimeEmbedding => new TimestepEmbeddingView(this, "time_embedding");
 
     /// <summary><c>down_blocks</c>: ModuleList of CrossAttnDownBlock2D, DownBlock2D.</summary>
-    public global::Peft.Typed.Models.Typed.ModuleListView<DownBlockView> DownBlocks => new global::Peft.Typed.Models.Typed.ModuleListView<DownBlockView>(this, "down_blocks", static (owner, path) => new DownBlockView(owner, path));
+    public DownBlocksList DownBlocks => new DownBlocksList(this, "down_blocks");
 
     /// <summary><c>up_blocks</c>: ModuleList of UpBlock2D, CrossAttnUpBlock2D.</summary>
-    public global::Peft.Typed.Models.Typed.ModuleListView<UpBlockView> UpBlocks => new global::Peft.Typed.Models.Typed.ModuleListView<UpBlockView>(this, "up_blocks", static (owner, path) => new UpBlockView(owner, path));
+    public UpBlocksList UpBlocks => new UpBlocksList(this, "up_blocks");
 
     /// <summary><c>mid_block</c>: UNetMidBlock2DCrossAttn.</summary>
     public UNetMidBlock2DCrossAttnView MidBlock => new UNetMidBlock2DCrossAttnView(this, "mid_block");
@@ -110,6 +118,9 @@ public sealed partial class Sd21Unet : global::Peft.Typed.Models.Typed.TypedMode
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>linear_1</c>: Linear.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear> Linear1 => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear>(Owner, ChildPath("linear_1"));
 
@@ -120,6 +131,27 @@ public sealed partial class Sd21Unet : global::Peft.Typed.Models.Typed.TypedMode
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear> Linear2 => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear>(Owner, ChildPath("linear_2"));
     }
 
+    /// <summary><c>down_blocks</c>, a list of <c>CrossAttnDownBlock2D</c>, <c>DownBlock2D</c> (1 in this model): <c>[i]</c> is the <see cref="DownBlockView"/> of any element, <c>Block0</c>, ... the view of exactly that element, whose members are never null.</summary>
+    public sealed class DownBlocksList : global::Peft.Typed.Models.Typed.ModuleListView<DownBlockView>
+    {
+        internal DownBlocksList(global::Peft.Typed.Models.Typed.TypedModel owner, string path)
+            : base(owner, path, static (o, p) => new DownBlockView(o, p))
+        {
+        }
+
+        /// <summary><c>0</c>: CrossAttnDownBlock2D.</summary>
+        public CrossAttnDownBlock2DView Block0 => new CrossAttnDownBlock2DView(Owner, ChildPath("0"));
+
+        /// <summary><c>1</c>: CrossAttnDownBlock2D.</summary>
+        public CrossAttnDownBlock2DView Block1 => new CrossAttnDownBlock2DView(Owner, ChildPath("1"));
+
+        /// <summary><c>2</c>: CrossAttnDownBlock2D.</summary>
+        public CrossAttnDownBlock2DView Block2 => new CrossAttnDownBlock2DView(Owner, ChildPath("2"));
+
+        /// <summary><c>3</c>: DownBlock2D.</summary>
+        public DownBlock2DView Block3 => new DownBlock2DView(Owner, ChildPath("3"));
+    }
+
     /// <summary>Elements of <c>down_blocks</c>: <c>CrossAttnDownBlock2D</c>, <c>DownBlock2D</c> (4 in this model). A member some of these elements lack is null for them.</summary>
     public sealed class DownBlockView : global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.torch.nn.Module>
     {
@@ -127,6 +159,9 @@ public sealed partial class Sd21Unet : global::Peft.Typed.Models.Typed.TypedMode
             : base(owner, path)
         {
         }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
 
         /// <summary><c>attentions</c>: ModuleList of Transformer2DModel; in 3 of 4 modules, null in the others.</summary>
         public global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView>? Attentions => HasChild("attentions") ? new global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView>(Owner, ChildPath("attentions"), static (owner, path) => new Transformer2DModelView(owner, path)) : null;
@@ -138,6 +173,63 @@ public sealed partial class Sd21Unet : global::Peft.Typed.Models.Typed.TypedMode
         public global::Peft.Typed.Models.Typed.ModuleListView<Downsample2DView>? Downsamplers => HasChild("downsamplers") ? new global::Peft.Typed.Models.Typed.ModuleListView<Downsample2DView>(Owner, ChildPath("downsamplers"), static (owner, path) => new Downsample2DView(owner, path)) : null;
     }
 
+    /// <summary><c>CrossAttnDownBlock2D</c> modules (3 in this model).</summary>
+    public sealed class CrossAttnDownBlock2DView : global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Unet.CrossAttnDownBlock2D>
+    {
+        internal CrossAttnDownBlock2DView(global::Peft.Typed.Models.Typed.TypedModel owner, string path)
+            : base(owner, path)
+        {
+        }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
+        /// <summary><c>attentions</c>: ModuleList of Transformer2DModel.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView> Attentions => new global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView>(Owner, ChildPath("attentions"), static (owner, path) => new Transformer2DModelView(owner, path));
+
+        /// <summary><c>resnets</c>: ModuleList of ResnetBlock2D.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView> Resnets => new global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView>(Owner, ChildPath("resnets"), static (owner, path) => new ResnetBlock2DView(owner, path));
+
+        /// <summary><c>downsamplers</c>: ModuleList of Downsample2D.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<Downsample2DView> Downsamplers => new global::Peft.Typed.Models.Typed.ModuleListView<Downsample2DView>(Owner, ChildPath("downsamplers"), static (owner, path) => new Downsample2DView(owner, path));
+    }
+
+    /// <summary><c>DownBlock2D</c> modules (1 in this model).</summary>
+    public sealed class DownBlock2DView : global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Unet.DownBlock2D>
+    {
+        internal DownBlock2DView(global::Peft.Typed.Models.Typed.TypedModel owner, string path)
+            : base(owner, path)
+        {
+        }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
+        /// <summary><c>resnets</c>: ModuleList of ResnetBlock2D.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView> Resnets => new global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView>(Owner, ChildPath("resnets"), static (owner, path) => new ResnetBlock2DView(owner, path));
+    }
+
+    /// <summary><c>up_blocks</c>, a list of <c>UpBlock2D</c>, <c>CrossAttnUpBlock2D</c> (1 in this model): <c>[i]</c> is the <see cref="UpBlockView"/> of any element, <c>Block0</c>, ... the view of exactly that element, whose members are never null.</summary>
+    public sealed class UpBlocksList : global::Peft.Typed.Models.Typed.ModuleListView<UpBlockView>
+    {
+        internal UpBlocksList(global::Peft.Typed.Models.Typed.TypedModel owner, string path)
+            : base(owner, path, static (o, p) => new UpBlockView(o, p))
+        {
+        }
+
+        /// <summary><c>0</c>: UpBlock2D.</summary>
+        public UpBlock2DView Block0 => new UpBlock2DView(Owner, ChildPath("0"));
+
+        /// <summary><c>1</c>: CrossAttnUpBlock2D.</summary>
+        public CrossAttnUpBlock2DWithUpsamplersView Block1 => new CrossAttnUpBlock2DWithUpsamplersView(Owner, ChildPath("1"));
+
+        /// <summary><c>2</c>: CrossAttnUpBlock2D.</summary>
+        public CrossAttnUpBlock2DWithUpsamplersView Block2 => new CrossAttnUpBlock2DWithUpsamplersView(Owner, ChildPath("2"));
+
+        /// <summary><c>3</c>: CrossAttnUpBlock2D.</summary>
+        public CrossAttnUpBlock2DWithoutUpsamplersView Block3 => new CrossAttnUpBlock2DWithoutUpsamplersView(Owner, ChildPath("3"));
+    }
+
     /// <summary>Elements of <c>up_blocks</c>: <c>UpBlock2D</c>, <c>CrossAttnUpBlock2D</c> (4 in this model). A member some of these elements lack is null for them.</summary>
     public sealed class UpBlockView : global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.torch.nn.Module>
     {
@@ -145,6 +237,9 @@ public sealed partial class Sd21Unet : global::Peft.Typed.Models.Typed.TypedMode
             : base(owner, path)
         {
         }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
 
         /// <summary><c>resnets</c>: ModuleList of ResnetBlock2D.</summary>
         public global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView> Resnets => new global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView>(Owner, ChildPath("resnets"), static (owner, path) => new ResnetBlock2DView(owner, path));
@@ -156,6 +251,63 @@ public sealed partial class Sd21Unet : global::Peft.Typed.Models.Typed.TypedMode
         public global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView>? Attentions => HasChild("attentions") ? new global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView>(Owner, ChildPath("attentions"), static (owner, path) => new Transformer2DModelView(owner, path)) : null;
     }
 
+    /// <summary><c>UpBlock2D</c> modules (1 in this model).</summary>
+    public sealed class UpBlock2DView : global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Unet.UpBlock2D>
+    {
+        internal UpBlock2DView(global::Peft.Typed.Models.Typed.TypedModel owner, string path)
+            : base(owner, path)
+        {
+        }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
+        /// <summary><c>resnets</c>: ModuleList of ResnetBlock2D.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView> Resnets => new global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView>(Owner, ChildPath("resnets"), static (owner, path) => new ResnetBlock2DView(owner, path));
+
+        /// <summary><c>upsamplers</c>: ModuleList of Upsample2D.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<Upsample2DView> Upsamplers => new global::Peft.Typed.Models.Typed.ModuleListView<Upsample2DView>(Owner, ChildPath("upsamplers"), static (owner, path) => new Upsample2DView(owner, path));
+    }
+
+    /// <summary><c>CrossAttnUpBlock2D</c> modules with <c>upsamplers</c> (2 in this model).</summary>
+    public sealed class CrossAttnUpBlock2DWithUpsamplersView : global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Unet.CrossAttnUpBlock2D>
+    {
+        internal CrossAttnUpBlock2DWithUpsamplersView(global::Peft.Typed.Models.Typed.TypedModel owner, string path)
+            : base(owner, path)
+        {
+        }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
+        /// <summary><c>attentions</c>: ModuleList of Transformer2DModel.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView> Attentions => new global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView>(Owner, ChildPath("attentions"), static (owner, path) => new Transformer2DModelView(owner, path));
+
+        /// <summary><c>resnets</c>: ModuleList of ResnetBlock2D.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView> Resnets => new global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView>(Owner, ChildPath("resnets"), static (owner, path) => new ResnetBlock2DView(owner, path));
+
+        /// <summary><c>upsamplers</c>: ModuleList of Upsample2D.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<Upsample2DView> Upsamplers => new global::Peft.Typed.Models.Typed.ModuleListView<Upsample2DView>(Owner, ChildPath("upsamplers"), static (owner, path) => new Upsample2DView(owner, path));
+    }
+
+    /// <summary><c>CrossAttnUpBlock2D</c> modules without <c>upsamplers</c> (1 in this model).</summary>
+    public sealed class CrossAttnUpBlock2DWithoutUpsamplersView : global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Unet.CrossAttnUpBlock2D>
+    {
+        internal CrossAttnUpBlock2DWithoutUpsamplersView(global::Peft.Typed.Models.Typed.TypedModel owner, string path)
+            : base(owner, path)
+        {
+        }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
+        /// <summary><c>attentions</c>: ModuleList of Transformer2DModel.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView> Attentions => new global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView>(Owner, ChildPath("attentions"), static (owner, path) => new Transformer2DModelView(owner, path));
+
+        /// <summary><c>resnets</c>: ModuleList of ResnetBlock2D.</summary>
+        public global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView> Resnets => new global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView>(Owner, ChildPath("resnets"), static (owner, path) => new ResnetBlock2DView(owner, path));
+    }
+
     /// <summary><c>UNetMidBlock2DCrossAttn</c> modules (1 in this model).</summary>
     public sealed class UNetMidBlock2DCrossAttnView : global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Unet.UNetMidBlock2DCrossAttn>
     {
@@ -163,6 +315,9 @@ public sealed partial class Sd21Unet : global::Peft.Typed.Models.Typed.TypedMode
             : base(owner, path)
         {
         }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
 
         /// <summary><c>attentions</c>: ModuleList of Transformer2DModel.</summary>
         public global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView> Attentions => new global::Peft.Typed.Models.Typed.ModuleListView<Transformer2DModelView>(Owner, ChildPath("attentions"), static (owner, path) => new Transformer2DModelView(owner, path));
@@ -178,6 +333,9 @@ public sealed partial class Sd21Unet : global::Peft.Typed.Models.Typed.TypedMode
             : base(owner, path)
         {
         }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
 
         /// <summary><c>norm</c>: GroupNorm.</summary>
         public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm> Norm => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm>(Owner, ChildPath("norm"));
@@ -199,6 +357,9 @@ public sealed partial class Sd21Unet : global::Peft.Typed.Models.Typed.TypedMode
             : base(owner, path)
         {
         }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
 
         /// <summary><c>norm1</c>: GroupNorm.</summary>
         public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm> Norm1 => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm>(Owner, ChildPath("norm1"));
@@ -233,6 +394,9 @@ public sealed partial class Sd21Unet : global::Peft.Typed.Models.Typed.TypedMode
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>conv</c>: Conv2d.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d> Conv => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d>(Owner, ChildPath("conv"));
     }
@@ -245,6 +409,9 @@ public sealed partial class Sd21Unet : global::Peft.Typed.Models.Typed.TypedMode
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>conv</c>: Conv2d.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d> Conv => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d>(Owner, ChildPath("conv"));
     }
@@ -256,6 +423,9 @@ public sealed partial class Sd21Unet : global::Peft.Typed.Models.Typed.TypedMode
             : base(owner, path)
         {
         }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
 
         /// <summary><c>norm1</c>: LayerNorm.</summary>
         public global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.LayerNorm> Norm1 => new global::Peft.Typed.Models.Typed.ModuleView<global::TorchSharp.Modules.LayerNorm>(Owner, ChildPath("norm1"));
@@ -284,6 +454,9 @@ public sealed partial class Sd21Unet : global::Peft.Typed.Models.Typed.TypedMode
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>to_q</c>: Linear.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear> ToQ => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear>(Owner, ChildPath("to_q"));
 
@@ -308,6 +481,9 @@ public sealed partial class Sd21Unet : global::Peft.Typed.Models.Typed.TypedMode
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>net.0</c>: GEGLU.</summary>
         public GEGLUView Net0 => new GEGLUView(Owner, ChildPath("net.0"));
 
@@ -326,11 +502,14 @@ public sealed partial class Sd21Unet : global::Peft.Typed.Models.Typed.TypedMode
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>proj</c>: Linear.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear> Proj => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Linear>(Owner, ChildPath("proj"));
     }
 
-    /// <summary>Adapter targets of <see cref="Sd21Unet"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(Scopes.X)</c>; a set converts to <c>TargetModules</c>.</summary>
+    /// <summary>Adapter targets of <see cref="Sd21Unet"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(scope)</c> (a view such as <c>unet.MidBlock</c>, or <c>Scopes.X</c>); a set converts to <c>TargetModules</c>.</summary>
     public static class Targets
     {
         /// <summary>The module catalog every target set and scope of this model refers to: the root's class, then every module (<c>qualified.name Class</c>) in registration order.</summary>
@@ -1117,11 +1296,103 @@ conv_out Conv2d
         /// <summary>PEFT's stable_diffusion/train_dreambooth.py's list [<c>to_q</c>, <c>to_k</c>, <c>to_v</c>, <c>proj</c>, <c>proj_in</c>, <c>proj_out</c>, <c>conv</c>, <c>conv1</c>, <c>conv2</c>, <c>conv_shortcut</c>, <c>to_out.0</c>, <c>time_emb_proj</c>, <c>ff.net.2</c>]: 278 modules (214 Linear, 64 Conv2d).</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Comprehensive { get; } = Catalog.Preset(global::Peft.Typed.Architecture.Targeting.SeedTargetLists.UnetComprehensive);
 
-        /// <summary>PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005); at run time a list matching nothing throws.</summary>
+        /// <summary>PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005, PT0013); at run time a list matching nothing throws.</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Named(params string[] names) => Catalog.Named(names);
 
         /// <summary>PEFT's string <c>target_modules="pattern"</c>: a regex matching whole qualified names, or "all-linear". Constant patterns are checked at compile time (PT0002, PT0011).</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Matching(string pattern) => Catalog.Matching(pattern);
+    }
+
+    /// <summary>The targets of <see cref="Targets"/> inside one sub-tree of <see cref="Sd21Unet"/>: a view's <c>Targets</c> (<c>unet.MidBlock.Targets.ToQ</c>), or <c>new ScopedTargets(Scopes.X)</c>. Each member is the same member of <see cref="Targets"/>, <c>Within(Scope)</c>.</summary>
+    public sealed class ScopedTargets
+    {
+        /// <summary>The targets inside <paramref name="scope"/>, a scope of Sd21Unet (a view converts to one).</summary>
+        public ScopedTargets(global::Peft.Typed.Architecture.Targeting.ModuleScope scope)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(scope);
+            if (!ReferenceEquals(scope.Catalog, Targets.Catalog)) throw new global::System.ArgumentException($"The scope belongs to {scope.Catalog.ModelName}, not Sd21Unet.", nameof(scope));
+            Scope = scope;
+        }
+
+        /// <summary>The sub-trees these targets are restricted to.</summary>
+        public global::Peft.Typed.Architecture.Targeting.ModuleScope Scope { get; }
+
+        /// <summary>Every Linear and Conv2d module inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet All => Targets.All.Within(Scope);
+
+        /// <summary>Every Linear module inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet AllLinear => Targets.AllLinear.Within(Scope);
+
+        /// <summary>Every Conv2d module inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet AllConv2d => Targets.AllConv2d.Within(Scope);
+
+        /// <summary><c>conv_in</c> inside <see cref="Scope"/> (see <see cref="Targets.ConvIn"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ConvIn => Targets.ConvIn.Within(Scope);
+
+        /// <summary><c>linear_1</c> inside <see cref="Scope"/> (see <see cref="Targets.Linear1"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Linear1 => Targets.Linear1.Within(Scope);
+
+        /// <summary><c>linear_2</c> inside <see cref="Scope"/> (see <see cref="Targets.Linear2"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Linear2 => Targets.Linear2.Within(Scope);
+
+        /// <summary><c>proj_in</c> inside <see cref="Scope"/> (see <see cref="Targets.ProjIn"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ProjIn => Targets.ProjIn.Within(Scope);
+
+        /// <summary><c>to_q</c> inside <see cref="Scope"/> (see <see cref="Targets.ToQ"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ToQ => Targets.ToQ.Within(Scope);
+
+        /// <summary><c>to_k</c> inside <see cref="Scope"/> (see <see cref="Targets.ToK"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ToK => Targets.ToK.Within(Scope);
+
+        /// <summary><c>to_v</c> inside <see cref="Scope"/> (see <see cref="Targets.ToV"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ToV => Targets.ToV.Within(Scope);
+
+        /// <summary><c>to_out.0</c> inside <see cref="Scope"/> (see <see cref="Targets.ToOut0"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ToOut0 => Targets.ToOut0.Within(Scope);
+
+        /// <summary><c>ff.net.0.proj</c> inside <see cref="Scope"/> (see <see cref="Targets.FfNet0Proj"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet FfNet0Proj => Targets.FfNet0Proj.Within(Scope);
+
+        /// <summary><c>ff.net.2</c> inside <see cref="Scope"/> (see <see cref="Targets.FfNet2"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet FfNet2 => Targets.FfNet2.Within(Scope);
+
+        /// <summary><c>proj_out</c> inside <see cref="Scope"/> (see <see cref="Targets.ProjOut"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ProjOut => Targets.ProjOut.Within(Scope);
+
+        /// <summary><c>conv1</c> inside <see cref="Scope"/> (see <see cref="Targets.Conv1"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Conv1 => Targets.Conv1.Within(Scope);
+
+        /// <summary><c>time_emb_proj</c> inside <see cref="Scope"/> (see <see cref="Targets.TimeEmbProj"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet TimeEmbProj => Targets.TimeEmbProj.Within(Scope);
+
+        /// <summary><c>conv2</c> inside <see cref="Scope"/> (see <see cref="Targets.Conv2"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Conv2 => Targets.Conv2.Within(Scope);
+
+        /// <summary><c>downsamplers.0.conv</c> inside <see cref="Scope"/> (see <see cref="Targets.Downsamplers0Conv"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Downsamplers0Conv => Targets.Downsamplers0Conv.Within(Scope);
+
+        /// <summary><c>conv_shortcut</c> inside <see cref="Scope"/> (see <see cref="Targets.ConvShortcut"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ConvShortcut => Targets.ConvShortcut.Within(Scope);
+
+        /// <summary><c>upsamplers.0.conv</c> inside <see cref="Scope"/> (see <see cref="Targets.Upsamplers0Conv"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Upsamplers0Conv => Targets.Upsamplers0Conv.Within(Scope);
+
+        /// <summary><c>conv_out</c> inside <see cref="Scope"/> (see <see cref="Targets.ConvOut"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ConvOut => Targets.ConvOut.Within(Scope);
+
+        /// <summary><see cref="Targets.Minimal"/> inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Minimal => Targets.Minimal.Within(Scope);
+
+        /// <summary><see cref="Targets.Comprehensive"/> inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Comprehensive => Targets.Comprehensive.Within(Scope);
+
+        /// <summary><see cref="Targets.Named"/> (checked at compile time like it) inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Named(params string[] names) => Targets.Named(names).Within(Scope);
+
+        /// <summary><see cref="Targets.Matching"/> (checked at compile time like it) inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Matching(string pattern) => Targets.Matching(pattern).Within(Scope);
+
+        public override string ToString() => $"targets within {Scope}";
     }
 
     /// <summary>Sub-trees of <see cref="Sd21Unet"/> to restrict targets to (<c>Targets.All.Within(Scopes.Attn1)</c>) or exclude from them; index a list scope for one element (<c>Scopes.DownBlocks[0]</c>).</summary>

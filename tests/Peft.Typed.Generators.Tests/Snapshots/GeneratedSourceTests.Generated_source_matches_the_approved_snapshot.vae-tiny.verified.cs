@@ -36,24 +36,32 @@ public sealed partial class TinyVae : global::Peft.Typed.Models.Typed.TypedModel
   ]
 }";
 
-    /// <summary>The config this class was generated from, read from <see cref="ConfigJson"/> anew on each call (configs are mutable).</summary>
-    public static global::Peft.Typed.Architecture.Configs.AutoencoderKLConfig Config => global::Peft.Typed.Architecture.ArchitectureDescription.Parse<global::Peft.Typed.Architecture.Configs.AutoencoderKLConfig>(ConfigJson, "TinyVae.ConfigJson");
+    /// <summary>The config this class was generated from, parsed from <see cref="ConfigJson"/> once; each call returns a copy of it (configs are mutable).</summary>
+    public static global::Peft.Typed.Architecture.Configs.AutoencoderKLConfig Config => (global::Peft.Typed.Architecture.Configs.AutoencoderKLConfig)ParsedConfig.Clone();
 
-    /// <summary>Wraps a model built from the same config; throws <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> naming every key that differs.</summary>
-    public TinyVae(global::Peft.Typed.Models.Vae.AutoencoderKL model)
-        : base(model, model.Config, Config, Targets.Catalog)
+    private static readonly global::Peft.Typed.Architecture.Configs.AutoencoderKLConfig ParsedConfig = global::Peft.Typed.Architecture.ArchitectureDescription.Parse<global::Peft.Typed.Architecture.Configs.AutoencoderKLConfig>(ConfigJson, "TinyVae.ConfigJson");
+
+    private TinyVae(global::Peft.Typed.Models.Vae.AutoencoderKL model, bool ownsModel)
+        : base(model, model.Config, ParsedConfig, Targets.Catalog, ownsModel)
     {
     }
 
-    /// <summary>A new model of this architecture with freshly initialised weights (<c>LayerFactory.Meta</c> allocates none).</summary>
-    public static TinyVae Create(global::Peft.Typed.Models.Layers.LayerFactory? layers = null) =>
-        new TinyVae(new global::Peft.Typed.Models.Vae.AutoencoderKL(Config, layers));
+    /// <summary>A typed view of <paramref name="model"/>, a model built from the same config, which the caller keeps owning: disposing the typed model leaves it alone. Throws <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> naming every key that differs.</summary>
+    public static TinyVae Wrap(global::Peft.Typed.Models.Vae.AutoencoderKL model)
+    {
+        global::System.ArgumentNullException.ThrowIfNull(model);
+        return new TinyVae(model, ownsModel: false);
+    }
 
-    /// <summary><c>from_pretrained(folder)</c>: the folder's config.json must equal this class's config (a <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> names each differing key), then the weights are loaded strictly.</summary>
+    /// <summary>A new model of this architecture with freshly initialised weights (<c>LayerFactory.Meta</c> allocates none), owned by the typed model: disposing it disposes the model.</summary>
+    public static TinyVae Create(global::Peft.Typed.Models.Layers.LayerFactory? layers = null) =>
+        new TinyVae(new global::Peft.Typed.Models.Vae.AutoencoderKL(Config, layers), ownsModel: true);
+
+    /// <summary><c>from_pretrained(folder)</c>: the folder's config.json must equal this class's config (a <see cref="global::Peft.Typed.Models.Typed.TypedModelConfigException"/> names each differing key), then the weights are loaded strictly. The typed model owns the loaded model.</summary>
     public static TinyVae FromPretrained(string folder, global::TorchSharp.torch.ScalarType? dtype = null, global::TorchSharp.torch.Device? device = null)
     {
-        CheckPretrainedConfig(folder, Config, "TinyVae");
-        return new TinyVae(global::Peft.Typed.Models.Vae.AutoencoderKL.FromPretrained(folder, dtype, device));
+        CheckPretrainedConfig(folder, ParsedConfig, "TinyVae");
+        return new TinyVae(global::Peft.Typed.Models.Vae.AutoencoderKL.FromPretrained(folder, dtype, device), ownsModel: true);
     }
 
     /// <summary><c>encoder</c>: Encoder.</summary>
@@ -75,6 +83,9 @@ public sealed partial class TinyVae : global::Peft.Typed.Models.Typed.TypedModel
             : base(owner, path)
         {
         }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
 
         /// <summary><c>conv_in</c>: Conv2d.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d> ConvIn => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d>(Owner, ChildPath("conv_in"));
@@ -103,6 +114,9 @@ public sealed partial class TinyVae : global::Peft.Typed.Models.Typed.TypedModel
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>conv_in</c>: Conv2d.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d> ConvIn => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d>(Owner, ChildPath("conv_in"));
 
@@ -130,6 +144,9 @@ public sealed partial class TinyVae : global::Peft.Typed.Models.Typed.TypedModel
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>resnets</c>: ModuleList of ResnetBlock2D.</summary>
         public global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView> Resnets => new global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView>(Owner, ChildPath("resnets"), static (owner, path) => new ResnetBlock2DView(owner, path));
 
@@ -144,6 +161,9 @@ public sealed partial class TinyVae : global::Peft.Typed.Models.Typed.TypedModel
             : base(owner, path)
         {
         }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
 
         /// <summary><c>attentions</c>: ModuleList of Attention.</summary>
         public global::Peft.Typed.Models.Typed.ModuleListView<AttentionView> Attentions => new global::Peft.Typed.Models.Typed.ModuleListView<AttentionView>(Owner, ChildPath("attentions"), static (owner, path) => new AttentionView(owner, path));
@@ -160,6 +180,9 @@ public sealed partial class TinyVae : global::Peft.Typed.Models.Typed.TypedModel
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>resnets</c>: ModuleList of ResnetBlock2D.</summary>
         public global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView> Resnets => new global::Peft.Typed.Models.Typed.ModuleListView<ResnetBlock2DView>(Owner, ChildPath("resnets"), static (owner, path) => new ResnetBlock2DView(owner, path));
 
@@ -174,6 +197,9 @@ public sealed partial class TinyVae : global::Peft.Typed.Models.Typed.TypedModel
             : base(owner, path)
         {
         }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
 
         /// <summary><c>norm1</c>: GroupNorm.</summary>
         public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm> Norm1 => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm>(Owner, ChildPath("norm1"));
@@ -205,6 +231,9 @@ public sealed partial class TinyVae : global::Peft.Typed.Models.Typed.TypedModel
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>conv</c>: Conv2d.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d> Conv => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d>(Owner, ChildPath("conv"));
     }
@@ -216,6 +245,9 @@ public sealed partial class TinyVae : global::Peft.Typed.Models.Typed.TypedModel
             : base(owner, path)
         {
         }
+
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
 
         /// <summary><c>group_norm</c>: GroupNorm.</summary>
         public global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm> GroupNorm => new global::Peft.Typed.Models.Typed.ModuleView<global::Peft.Typed.Models.Layers.GroupNorm>(Owner, ChildPath("group_norm"));
@@ -244,11 +276,14 @@ public sealed partial class TinyVae : global::Peft.Typed.Models.Typed.TypedModel
         {
         }
 
+        /// <summary>The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.</summary>
+        public ScopedTargets Targets => new ScopedTargets(Scope);
+
         /// <summary><c>conv</c>: Conv2d.</summary>
         public global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d> Conv => new global::Peft.Typed.Models.Typed.LayerView<global::TorchSharp.Modules.Conv2d>(Owner, ChildPath("conv"));
     }
 
-    /// <summary>Adapter targets of <see cref="TinyVae"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(Scopes.X)</c>; a set converts to <c>TargetModules</c>.</summary>
+    /// <summary>Adapter targets of <see cref="TinyVae"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(scope)</c> (a view such as <c>unet.MidBlock</c>, or <c>Scopes.X</c>); a set converts to <c>TargetModules</c>.</summary>
     public static class Targets
     {
         /// <summary>The module catalog every target set and scope of this model refers to: the root's class, then every module (<c>qualified.name Class</c>) in registration order.</summary>
@@ -456,11 +491,82 @@ post_quant_conv Conv2d
         /// <summary><c>post_quant_conv</c>: 1 Conv2d module, as <c>target_modules=["post_quant_conv"]</c> (first: <c>post_quant_conv</c>).</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet PostQuantConv { get; } = Catalog.Leaf("post_quant_conv");
 
-        /// <summary>PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005); at run time a list matching nothing throws.</summary>
+        /// <summary>PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005, PT0013); at run time a list matching nothing throws.</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Named(params string[] names) => Catalog.Named(names);
 
         /// <summary>PEFT's string <c>target_modules="pattern"</c>: a regex matching whole qualified names, or "all-linear". Constant patterns are checked at compile time (PT0002, PT0011).</summary>
         public static global::Peft.Typed.Architecture.Targeting.TargetSet Matching(string pattern) => Catalog.Matching(pattern);
+    }
+
+    /// <summary>The targets of <see cref="Targets"/> inside one sub-tree of <see cref="TinyVae"/>: a view's <c>Targets</c> (<c>unet.MidBlock.Targets.ToQ</c>), or <c>new ScopedTargets(Scopes.X)</c>. Each member is the same member of <see cref="Targets"/>, <c>Within(Scope)</c>.</summary>
+    public sealed class ScopedTargets
+    {
+        /// <summary>The targets inside <paramref name="scope"/>, a scope of TinyVae (a view converts to one).</summary>
+        public ScopedTargets(global::Peft.Typed.Architecture.Targeting.ModuleScope scope)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(scope);
+            if (!ReferenceEquals(scope.Catalog, Targets.Catalog)) throw new global::System.ArgumentException($"The scope belongs to {scope.Catalog.ModelName}, not TinyVae.", nameof(scope));
+            Scope = scope;
+        }
+
+        /// <summary>The sub-trees these targets are restricted to.</summary>
+        public global::Peft.Typed.Architecture.Targeting.ModuleScope Scope { get; }
+
+        /// <summary>Every Linear and Conv2d module inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet All => Targets.All.Within(Scope);
+
+        /// <summary>Every Linear module inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet AllLinear => Targets.AllLinear.Within(Scope);
+
+        /// <summary>Every Conv2d module inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet AllConv2d => Targets.AllConv2d.Within(Scope);
+
+        /// <summary><c>conv_in</c> inside <see cref="Scope"/> (see <see cref="Targets.ConvIn"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ConvIn => Targets.ConvIn.Within(Scope);
+
+        /// <summary><c>conv1</c> inside <see cref="Scope"/> (see <see cref="Targets.Conv1"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Conv1 => Targets.Conv1.Within(Scope);
+
+        /// <summary><c>conv2</c> inside <see cref="Scope"/> (see <see cref="Targets.Conv2"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Conv2 => Targets.Conv2.Within(Scope);
+
+        /// <summary><c>downsamplers.0.conv</c> inside <see cref="Scope"/> (see <see cref="Targets.Downsamplers0Conv"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Downsamplers0Conv => Targets.Downsamplers0Conv.Within(Scope);
+
+        /// <summary><c>conv_shortcut</c> inside <see cref="Scope"/> (see <see cref="Targets.ConvShortcut"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ConvShortcut => Targets.ConvShortcut.Within(Scope);
+
+        /// <summary><c>to_q</c> inside <see cref="Scope"/> (see <see cref="Targets.ToQ"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ToQ => Targets.ToQ.Within(Scope);
+
+        /// <summary><c>to_k</c> inside <see cref="Scope"/> (see <see cref="Targets.ToK"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ToK => Targets.ToK.Within(Scope);
+
+        /// <summary><c>to_v</c> inside <see cref="Scope"/> (see <see cref="Targets.ToV"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ToV => Targets.ToV.Within(Scope);
+
+        /// <summary><c>to_out.0</c> inside <see cref="Scope"/> (see <see cref="Targets.ToOut0"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ToOut0 => Targets.ToOut0.Within(Scope);
+
+        /// <summary><c>conv_out</c> inside <see cref="Scope"/> (see <see cref="Targets.ConvOut"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet ConvOut => Targets.ConvOut.Within(Scope);
+
+        /// <summary><c>upsamplers.0.conv</c> inside <see cref="Scope"/> (see <see cref="Targets.Upsamplers0Conv"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Upsamplers0Conv => Targets.Upsamplers0Conv.Within(Scope);
+
+        /// <summary><c>quant_conv</c> inside <see cref="Scope"/> (see <see cref="Targets.QuantConv"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet QuantConv => Targets.QuantConv.Within(Scope);
+
+        /// <summary><c>post_quant_conv</c> inside <see cref="Scope"/> (see <see cref="Targets.PostQuantConv"/>).</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet PostQuantConv => Targets.PostQuantConv.Within(Scope);
+
+        /// <summary><see cref="Targets.Named"/> (checked at compile time like it) inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Named(params string[] names) => Targets.Named(names).Within(Scope);
+
+        /// <summary><see cref="Targets.Matching"/> (checked at compile time like it) inside <see cref="Scope"/>.</summary>
+        public global::Peft.Typed.Architecture.Targeting.TargetSet Matching(string pattern) => Targets.Matching(pattern).Within(Scope);
+
+        public override string ToString() => $"targets within {Scope}";
     }
 
     /// <summary>Sub-trees of <see cref="TinyVae"/> to restrict targets to (<c>Targets.All.Within(Scopes.MidBlock)</c>) or exclude from them; index a list scope for one element (<c>Scopes.DownBlocks[0]</c>).</summary>

@@ -27,6 +27,17 @@ public sealed class PeftModelTests
     }
 
     [Fact]
+    public void An_old_diffusers_attention_name_is_told_its_current_name()
+    {
+        using var model = PeftFixtures.LoadBaseModel();
+        var config = new LoraConfig { R = 4, TargetModules = TargetModules.FromNames(SeedTargetLists.UnetMinimal.Concat(["query", "value"])) };
+        var error = Assert.Throws<ArgumentException>(() => PeftModel.Create(model, config));
+        Assert.Equal("target_modules entry 'query' matches no module: diffusers renamed the attention projection 'query' to 'to_q'. "
+            + "target_modules entry 'value' matches no module: diffusers renamed the attention projection 'value' to 'to_v'. (model: TinySdModule)",
+            error.Message.Replace(" (Parameter 'target_modules')", ""));
+    }
+
+    [Fact]
     public void A_target_that_is_not_linear_or_conv_is_reported()
     {
         using var model = PeftFixtures.LoadBaseModel();

@@ -13,6 +13,12 @@ public abstract class ArchitectureConfig
     /// <summary>The Python class the config describes: <c>UNet2DConditionModel</c>, <c>CLIPTextModelWithProjection</c>, ...</summary>
     public string ClassName => Kind.ToString();
 
+    /// <summary>
+    /// A copy whose properties can be set without changing this config (lists are shared: they are read-only). Lets a
+    /// config parsed once hand out copies without parsing again.
+    /// </summary>
+    public ArchitectureConfig Clone() => (ArchitectureConfig)MemberwiseClone();
+
     /// <summary>The parsed file, or null for a config built in code.</summary>
     internal ConfigSource? Source { get; set; }
 }

@@ -49,13 +49,25 @@ public static class ClosestName
         return previous[b.Length];
     }
 
-    /// <summary>Every dot-suffix of a module name, shortest first: <c>a.b.c</c> gives <c>c</c>, <c>b.c</c>, <c>a.b.c</c>.</summary>
+    /// <summary>
+    /// The dot-suffixes of a module name a user can write as a target, shortest first: <c>a.b.c</c> gives <c>c</c>,
+    /// <c>b.c</c>, <c>a.b.c</c>. A suffix that starts with a list index (<c>0</c>, <c>0.proj</c>) is left out: alone it
+    /// is a bare path segment, and PEFT users name the list too (<c>to_out.0</c>, <c>net.0.proj</c>).
+    /// </summary>
     public static IEnumerable<string> Suffixes(string moduleName)
     {
         for (int i = moduleName.Length - 1; i >= 0; i--)
         {
-            if (moduleName[i] == '.') yield return moduleName.Substring(i + 1);
+            if (moduleName[i] != '.') continue;
+            var suffix = moduleName.Substring(i + 1);
+            if (!StartsWithIndex(suffix)) yield return suffix;
         }
-        yield return moduleName;
+        if (!StartsWithIndex(moduleName)) yield return moduleName;
+    }
+
+    private static bool StartsWithIndex(string suffix)
+    {
+        int dot = suffix.IndexOf('.');
+        return ModuleCatalog.IsIndex(dot < 0 ? suffix : suffix.Substring(0, dot));
     }
 }

@@ -44,8 +44,10 @@ public static class TargetSelector
     }
 
     /// <summary>
-    /// The list entries of <paramref name="targets"/> that name no module at all, each with the closest name suffix
-    /// of an adaptable module. Empty for a regex or "all-linear".
+    /// The list entries of <paramref name="targets"/> that name no module at all, each with the closest name a user can
+    /// write for an adaptable module (<see cref="ClosestName.Suffixes"/>: never a list index), or with its current name
+    /// when it is an old diffusers attention name this model has under the new name (<see cref="LegacyAttentionNames"/>).
+    /// Empty for a regex or "all-linear".
     /// </summary>
     public static IReadOnlyList<UnmatchedTarget> FindUnmatched(IReadOnlyList<ModuleEntry> modules, TargetModules targets,
         IReadOnlyCollection<string> supportedKinds)
@@ -55,7 +57,13 @@ public static class TargetSelector
         List<string>? candidates = null;
         foreach (var entry in targets.Names)
         {
-            if (modules.Any(m => m.Name.Length > 0 && TargetModules.NameMatchesEntry(m.Name, entry))) continue;
+            if (MatchesAny(modules, entry)) continue;
+            var renamed = LegacyAttentionNames.Rename(entry);
+            if (renamed is not null && MatchesAny(modules, renamed))
+            {
+                unmatched.Add(new UnmatchedTarget(entry, renamed, renamed));
+                continue;
+            }
             candidates ??= modules
                 .Where(m => m.Name.Length > 0 && supportedKinds.Contains(m.Kind))
                 .SelectMany(m => ClosestName.Suffixes(m.Name))
@@ -65,4 +73,7 @@ public static class TargetSelector
         }
         return unmatched;
     }
+
+    private static bool MatchesAny(IReadOnlyList<ModuleEntry> modules, string entry) =>
+        modules.Any(m => m.Name.Length > 0 && TargetModules.NameMatchesEntry(m.Name, entry));
 }

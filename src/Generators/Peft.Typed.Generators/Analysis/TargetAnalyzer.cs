@@ -6,7 +6,7 @@ using Peft.Typed.Generators.Diagnostics;
 namespace Peft.Typed.Generators.Analysis;
 
 /// <summary>
-/// Checks adapter targets against the module trees of the typed classes (PT0001-PT0005, PT0011): string lists and
+/// Checks adapter targets against the module trees of the typed classes (PT0001-PT0005, PT0011, PT0013): string lists and
 /// regexes given to <c>Targets.Named</c>/<c>Targets.Matching</c> or to <c>TargetModules.From*</c> in a config passed to
 /// a typed model's <c>WithAdapter</c>, composed target sets, and adapter options the targets make pointless. The rules
 /// live in <see cref="TargetChecks"/>; this class only registers them.
@@ -20,7 +20,8 @@ public sealed class TargetAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.UnwrappableLayerKind,
         DiagnosticDescriptors.OptionWithoutEffect,
         DiagnosticDescriptors.EmptyTargetSet,
-        DiagnosticDescriptors.MalformedRegex);
+        DiagnosticDescriptors.MalformedRegex,
+        DiagnosticDescriptors.RenamedAttentionName);
 
     public override void Initialize(AnalysisContext context)
     {

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
@@ -12,7 +13,8 @@ namespace Peft.Typed.Generators.Analysis;
 /// <summary>
 /// The target rules of <see cref="TargetAnalyzer"/>. Where target strings are checked:
 /// <list type="bullet">
-/// <item><c>X.Targets.Named("to_q", ...)</c> and <c>X.Targets.Matching("regex")</c> of a typed class X, anywhere;</item>
+/// <item><c>X.Targets.Named("to_q", ...)</c> and <c>X.Targets.Matching("regex")</c> of a typed class X, anywhere, and the same
+/// calls on a view's targets (<c>unet.MidBlock.Targets.Named(...)</c>, checked against the whole model);</item>
 /// <item><c>TargetModules.FromNames(...)</c>, <c>FromPattern(...)</c> and <c>FromRegex(...)</c> assigned to <c>TargetModules</c> in
 /// an adapter config that is passed to a typed model's <c>WithAdapter</c>, directly or through a local assigned once.</item>
 /// </list>
@@ -34,8 +36,8 @@ internal sealed class TargetChecks
     {
         var invocation = (IInvocationOperation)context.Operation;
         var method = invocation.TargetMethod;
-        if (!method.IsStatic) return;
-        var model = _symbols.ModelOfNested(method.ContainingType, "Targets");
+        // Targets.Named(...) of the typed class, or Named(...) of a view's targets (unet.MidBlock.Targets.Named(...)).
+        var model = _symbols.ModelOfNested(method.ContainingType, method.IsStatic ? "Targets" : "ScopedTargets");
         if (model is not null)
         {
             var adapter = TargetSymbols.AdapterName(EnclosingConfig(invocation)?.Type);
@@ -43,7 +45,7 @@ internal sealed class TargetChecks
             else if (method.Name == "Matching") CheckPattern(context, model, invocation, adapter, allowAllLinear: true);
             return;
         }
-        if (!_symbols.IsTargetModules(method.ContainingType)) return;
+        if (!method.IsStatic || !_symbols.IsTargetModules(method.ContainingType)) return;
         var config = ConfigAssignedFrom(invocation);
         var configModel = config is null ? null : ModelOfConfig(config);
         if (configModel is null) return;
@@ -89,11 +91,17 @@ internal sealed class TargetChecks
             "use_effective_conv2d", evaluated.Model.Catalog.ModelName, Describe(evaluated.Set)));
     }
 
+    /// <summary>
+    /// Each constant entry on its own: one that matches nothing is PT0001 (an error), unless it is an old diffusers
+    /// attention name and another entry matches, which is PT0013 (a warning, as PEFT would adapt the others); a list
+    /// where no entry matches is PT0005 on the call as well.
+    /// </summary>
     private void CheckNames(OperationAnalysisContext context, AnalyzedModel model, IInvocationOperation invocation, string adapter)
     {
         var items = ConstantStrings.Of(invocation);
         if (items is null) return;
         bool allConstant = true, anyMatch = false;
+        var dead = new List<(UnmatchedTarget Entry, Location Location)>();
         foreach (var (value, location) in items)
         {
             if (string.IsNullOrEmpty(value))
@@ -104,13 +112,24 @@ internal sealed class TargetChecks
             var set = model.Catalog.Select(TargetModules.FromNames(value!));
             if (set.IsEmpty)
             {
-                var suggestion = set.Unmatched.FirstOrDefault()?.Suggestion;
-                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnknownTargetName, location,
-                    value, model.Catalog.ModelName, suggestion is null ? "" : $"; did you mean '{suggestion}'?"));
+                dead.Add((set.Unmatched.FirstOrDefault() ?? new UnmatchedTarget(value!, null), location));
                 continue;
             }
             anyMatch = true;
             ReportUnwrappable(context, set, value!, location, adapter);
+        }
+        foreach (var (entry, location) in dead)
+        {
+            if (entry.RenamedTo is { } renamed)
+            {
+                var explanation = LegacyAttentionNames.Explain(entry.Entry, renamed);
+                context.ReportDiagnostic(anyMatch
+                    ? Diagnostic.Create(DiagnosticDescriptors.RenamedAttentionName, location, entry.Entry, model.Catalog.ModelName, explanation)
+                    : Diagnostic.Create(DiagnosticDescriptors.UnknownTargetName, location, entry.Entry, model.Catalog.ModelName, ": " + explanation));
+                continue;
+            }
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnknownTargetName, location,
+                entry.Entry, model.Catalog.ModelName, entry.Suggestion is null ? "" : $"; did you mean '{entry.Suggestion}'?"));
         }
         if (allConstant && !anyMatch)
         {

@@ -7,6 +7,12 @@ namespace Peft.Typed.Generators.Diagnostics;
 /// <summary>Every diagnostic of the generator and the target analyzer; documented in docs/diagnostics.md.</summary>
 internal static class DiagnosticDescriptors
 {
+    /// <summary>
+    /// Where each rule is documented: its section of docs/diagnostics.md in the repository (<c>docs/diagnostics.md#pt0001</c>).
+    /// The one place to change should the documentation get a public address.
+    /// </summary>
+    public const string HelpLinkBase = "docs/diagnostics.md#";
+
     private const string Targets = "Peft.Typed.Targets";
     private const string Architecture = "Peft.Typed.Architecture";
 
@@ -15,9 +21,10 @@ internal static class DiagnosticDescriptors
         "Target name matches no module",
         "'{0}' matches no module of {1}{2}",
         Targets,
-        DiagnosticSeverity.Warning,
+        DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "A target_modules entry matches a module when it equals the module's qualified name or is a suffix of it after a dot. PEFT ignores entries that match nothing as long as another entry matches.");
+        description: "A target_modules entry matches a module when it equals the module's qualified name or is a suffix of it after a dot. PEFT silently ignores an entry that matches nothing as long as another entry matches; here it is an error, since such an entry is a typo or a name of another architecture.",
+        helpLinkUri: HelpLink("PT0001"));
 
     public static readonly DiagnosticDescriptor RegexMatchesNothing = new(
         "PT0002",
@@ -26,7 +33,8 @@ internal static class DiagnosticDescriptors
         Targets,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "A target_modules string is a regex that must match a whole qualified module name (Python re.fullmatch).");
+        description: "A target_modules string is a regex that must match a whole qualified module name (Python re.fullmatch).",
+        helpLinkUri: HelpLink("PT0002"));
 
     public static readonly DiagnosticDescriptor UnwrappableLayerKind = new(
         "PT0003",
@@ -35,7 +43,8 @@ internal static class DiagnosticDescriptors
         Targets,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "LoRA, LoHa and LoKr replace Linear and Conv2d layers; PEFT raises for any other targeted module class.");
+        description: "LoRA, LoHa and LoKr replace Linear and Conv2d layers; PEFT raises for any other targeted module class.",
+        helpLinkUri: HelpLink("PT0003"));
 
     public static readonly DiagnosticDescriptor OptionWithoutEffect = new(
         "PT0004",
@@ -44,7 +53,8 @@ internal static class DiagnosticDescriptors
         Targets,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "use_effective_conv2d changes only Conv2d layers with a kernel larger than 1x1; on Linear or 1x1 layers PEFT silently uses the plain form.");
+        description: "use_effective_conv2d changes only Conv2d layers with a kernel larger than 1x1; on Linear or 1x1 layers PEFT silently uses the plain form.",
+        helpLinkUri: HelpLink("PT0004"));
 
     public static readonly DiagnosticDescriptor EmptyTargetSet = new(
         "PT0005",
@@ -53,7 +63,8 @@ internal static class DiagnosticDescriptors
         Targets,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "An adapter needs at least one target; PEFT raises 'Target modules ... not found in the base model'.");
+        description: "An adapter needs at least one target; PEFT raises 'Target modules ... not found in the base model'.",
+        helpLinkUri: HelpLink("PT0005"));
 
     public static readonly DiagnosticDescriptor InvalidArchitectureFile = new(
         "PT0006",
@@ -62,7 +73,8 @@ internal static class DiagnosticDescriptors
         Architecture,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "The config.json is not valid JSON, has a value of the wrong type, an inconsistent list, or a value this library does not build.");
+        description: "The config.json is not valid JSON, has a value of the wrong type, an inconsistent list, or a value this library does not build.",
+        helpLinkUri: HelpLink("PT0006"));
 
     public static readonly DiagnosticDescriptor UnsupportedModelClass = new(
         "PT0007",
@@ -71,7 +83,8 @@ internal static class DiagnosticDescriptors
         Architecture,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Typed classes are generated for UNet2DConditionModel, AutoencoderKL, CLIPTextModel and CLIPTextModelWithProjection configs with the supported block types.");
+        description: "Typed classes are generated for UNet2DConditionModel, AutoencoderKL, CLIPTextModel and CLIPTextModelWithProjection configs with the supported block types.",
+        helpLinkUri: HelpLink("PT0007"));
 
     public static readonly DiagnosticDescriptor DuplicateClassName = new(
         "PT0008",
@@ -79,7 +92,8 @@ internal static class DiagnosticDescriptors
         "Typed class '{0}' is claimed by '{1}' and '{2}'; give each config.json its own PeftTypedClass",
         Architecture,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLink("PT0008"));
 
     public static readonly DiagnosticDescriptor UnknownConfigOption = new(
         "PT0009",
@@ -88,7 +102,8 @@ internal static class DiagnosticDescriptors
         Architecture,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "diffusers ignores config keys its model class does not take, and so does the generated class.");
+        description: "diffusers ignores config keys its model class does not take, and so does the generated class.",
+        helpLinkUri: HelpLink("PT0009"));
 
     public static readonly DiagnosticDescriptor InvalidClassName = new(
         "PT0010",
@@ -96,7 +111,8 @@ internal static class DiagnosticDescriptors
         "PeftTypedClass '{0}' is not a valid C# class name{1}",
         Architecture,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLink("PT0010"));
 
     public static readonly DiagnosticDescriptor MalformedRegex = new(
         "PT0011",
@@ -104,7 +120,8 @@ internal static class DiagnosticDescriptors
         "'{0}' is not a valid regular expression: {1}",
         Targets,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLink("PT0011"));
 
     public static readonly DiagnosticDescriptor ModelsNotReferenced = new(
         "PT0012",
@@ -112,13 +129,31 @@ internal static class DiagnosticDescriptors
         "Typed class '{0}' derives from Peft.Typed.Models types; reference the Peft.Typed.Models package or project",
         Architecture,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLink("PT0012"));
+
+    public static readonly DiagnosticDescriptor RenamedAttentionName = new(
+        "PT0013",
+        "Renamed attention name",
+        "'{0}' matches no module of {1}: {2}",
+        Targets,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Older diffusers releases called the attention projections query, key, value and proj_attn; today they are to_q, to_k, to_v and to_out.0. Old scripts still list the old names, which PEFT silently ignores next to entries that match.",
+        helpLinkUri: HelpLink("PT0013"));
 
     private static readonly Dictionary<string, DiagnosticDescriptor> All = new[]
     {
         UnknownTargetName, RegexMatchesNothing, UnwrappableLayerKind, OptionWithoutEffect, EmptyTargetSet, InvalidArchitectureFile,
         UnsupportedModelClass, DuplicateClassName, UnknownConfigOption, InvalidClassName, MalformedRegex, ModelsNotReferenced,
+        RenamedAttentionName,
     }.ToDictionary(d => d.Id);
 
     public static DiagnosticDescriptor ById(string id) => All[id];
+
+    /// <summary>Every rule, by id.</summary>
+    public static IReadOnlyCollection<DiagnosticDescriptor> Every => All.Values;
+
+    /// <summary>The help link of rule <paramref name="id"/>: <see cref="HelpLinkBase"/> plus the lower-case id, the section's anchor.</summary>
+    private static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 }

@@ -9,7 +9,7 @@ namespace Peft.Typed.Generators.Emit;
 
 /// <summary>
 /// Writes the source of one typed class: the class over the runtime model with the config baked in, its typed
-/// hierarchy, <c>Targets</c> and <c>Scopes</c>. Output depends only on the spec, in a fixed order.
+/// hierarchy, <c>Targets</c>, <c>ScopedTargets</c> and <c>Scopes</c>. Output depends only on the spec, in a fixed order.
 /// </summary>
 internal static class TypedModelEmitter
 {
@@ -57,6 +57,8 @@ internal static class TypedModelEmitter
             w.Line();
             WriteTargets(w, spec, targets);
             w.Line();
+            WriteScopedTargets(w, spec, targets);
+            w.Line();
             WriteScopes(w, name, targets);
         }
         return w.ToString();
@@ -67,26 +69,35 @@ internal static class TypedModelEmitter
         w.Summary($"The text of <c>{Identifiers.Xml(source)}</c>, the architecture this class was generated from.");
         w.Line($"public const string ConfigJson = {Identifiers.VerbatimLiteral(spec.ConfigJson.TrimEnd('\n'))};");
         w.Line();
-        w.Summary("The config this class was generated from, read from <see cref=\"ConfigJson\"/> anew on each call (configs are mutable).");
-        w.Line($"public static {configType} Config => global::Peft.Typed.Architecture.ArchitectureDescription.Parse<{configType}>(ConfigJson, \"{name}.ConfigJson\");");
+        w.Summary("The config this class was generated from, parsed from <see cref=\"ConfigJson\"/> once; each call returns a copy of it (configs are mutable).");
+        w.Line($"public static {configType} Config => ({configType})ParsedConfig.Clone();");
         w.Line();
-        w.Summary($"Wraps a model built from the same config; throws <see cref=\"global::Peft.Typed.Models.Typed.TypedModelConfigException\"/> naming every key that differs.");
-        w.Line($"public {name}({modelType} model)");
-        w.Line("    : base(model, model.Config, Config, Targets.Catalog)");
+        w.Line($"private static readonly {configType} ParsedConfig = global::Peft.Typed.Architecture.ArchitectureDescription.Parse<{configType}>(ConfigJson, \"{name}.ConfigJson\");");
+        w.Line();
+        w.Line($"private {name}({modelType} model, bool ownsModel)");
+        w.Line("    : base(model, model.Config, ParsedConfig, Targets.Catalog, ownsModel)");
         using (w.Block())
         {
         }
         w.Line();
-        w.Summary($"A new model of this architecture with freshly initialised weights (<c>LayerFactory.Meta</c> allocates none).");
-        w.Line($"public static {name} Create(global::Peft.Typed.Models.Layers.LayerFactory? layers = null) =>");
-        w.Line($"    new {name}(new {modelType}(Config, layers));");
+        w.Summary($"A typed view of <paramref name=\"model\"/>, a model built from the same config, which the caller keeps owning: disposing the typed model leaves it alone. Throws <see cref=\"global::Peft.Typed.Models.Typed.TypedModelConfigException\"/> naming every key that differs.");
+        w.Line($"public static {name} Wrap({modelType} model)");
+        using (w.Block())
+        {
+            w.Line("global::System.ArgumentNullException.ThrowIfNull(model);");
+            w.Line($"return new {name}(model, ownsModel: false);");
+        }
         w.Line();
-        w.Summary($"<c>from_pretrained(folder)</c>: the folder's config.json must equal this class's config (a <see cref=\"global::Peft.Typed.Models.Typed.TypedModelConfigException\"/> names each differing key), then the weights are loaded strictly.");
+        w.Summary($"A new model of this architecture with freshly initialised weights (<c>LayerFactory.Meta</c> allocates none), owned by the typed model: disposing it disposes the model.");
+        w.Line($"public static {name} Create(global::Peft.Typed.Models.Layers.LayerFactory? layers = null) =>");
+        w.Line($"    new {name}(new {modelType}(Config, layers), ownsModel: true);");
+        w.Line();
+        w.Summary($"<c>from_pretrained(folder)</c>: the folder's config.json must equal this class's config (a <see cref=\"global::Peft.Typed.Models.Typed.TypedModelConfigException\"/> names each differing key), then the weights are loaded strictly. The typed model owns the loaded model.");
         w.Line($"public static {name} FromPretrained(string folder, global::TorchSharp.torch.ScalarType? dtype = null, global::TorchSharp.torch.Device? device = null)");
         using (w.Block())
         {
-            w.Line($"CheckPretrainedConfig(folder, Config, \"{name}\");");
-            w.Line($"return new {name}({modelType}.FromPretrained(folder, dtype, device));");
+            w.Line($"CheckPretrainedConfig(folder, ParsedConfig, \"{name}\");");
+            w.Line($"return new {name}({modelType}.FromPretrained(folder, dtype, device), ownsModel: true);");
         }
     }
 
@@ -105,6 +116,11 @@ internal static class TypedModelEmitter
 
     private static void WriteView(SourceWriter w, ViewClass view)
     {
+        if (view.ListElementView is not null)
+        {
+            WriteUnlikeList(w, view);
+            return;
+        }
         var union = view.IsUnion ? " A member some of these elements lack is null for them." : "";
         w.Summary($"{view.Description} ({Count(view.Instances)} in this model).{union}");
         w.Line($"public sealed class {view.Name} : global::Peft.Typed.Models.Typed.ModuleView<{view.RuntimeType}>");
@@ -112,6 +128,31 @@ internal static class TypedModelEmitter
         {
             w.Line($"internal {view.Name}(global::Peft.Typed.Models.Typed.TypedModel owner, string path)");
             w.Line("    : base(owner, path)");
+            using (w.Block())
+            {
+            }
+            w.Line();
+            w.Summary("The model's adapter targets inside this module: <c>Targets.ToQ</c> is the model's <c>Targets.ToQ.Within(this)</c>.");
+            w.Line("public ScopedTargets Targets => new ScopedTargets(Scope);");
+            foreach (var member in view.Members)
+            {
+                w.Line();
+                WriteMember(w, member, root: false);
+            }
+        }
+    }
+
+    /// <summary>A list of unlike blocks: the indexer gives the union view, one property per element its exact view.</summary>
+    private static void WriteUnlikeList(SourceWriter w, ViewClass view)
+    {
+        var element = view.ListElementView!;
+        w.Summary($"{view.Description} ({Count(view.Instances)} in this model): <c>[i]</c> is the <see cref=\"{element}\"/> of any element, "
+            + $"<c>{view.Members[0].PropertyName}</c>, ... the view of exactly that element, whose members are never null.");
+        w.Line($"public sealed class {view.Name} : global::Peft.Typed.Models.Typed.ModuleListView<{element}>");
+        using (w.Block())
+        {
+            w.Line($"internal {view.Name}(global::Peft.Typed.Models.Typed.TypedModel owner, string path)");
+            w.Line($"    : base(owner, path, static (o, p) => new {element}(o, p))");
             using (w.Block())
             {
             }
@@ -127,7 +168,7 @@ internal static class TypedModelEmitter
     {
         var catalog = targets.Catalog;
         var set = Targeting + ".TargetSet";
-        w.Summary($"Adapter targets of <see cref=\"{spec.ClassName}\"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(Scopes.X)</c>; a set converts to <c>TargetModules</c>.");
+        w.Summary($"Adapter targets of <see cref=\"{spec.ClassName}\"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(scope)</c> (a view such as <c>unet.MidBlock</c>, or <c>Scopes.X</c>); a set converts to <c>TargetModules</c>.");
         w.Line("public static class Targets");
         using (w.Block())
         {
@@ -167,11 +208,68 @@ internal static class TypedModelEmitter
                 w.Line($"public static {set} {preset.PropertyName} {{ get; }} = Catalog.Preset({Targeting}.SeedTargetLists.{preset.ListField});");
             }
             w.Line();
-            w.Summary("PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005); at run time a list matching nothing throws.");
+            w.Summary("PEFT's list <c>target_modules=[names]</c>: a whole qualified name or a suffix after a dot, any class. Constant names are checked at compile time (PT0001, PT0003, PT0005, PT0013); at run time a list matching nothing throws.");
             w.Line($"public static {set} Named(params string[] names) => Catalog.Named(names);");
             w.Line();
             w.Summary("PEFT's string <c>target_modules=\"pattern\"</c>: a regex matching whole qualified names, or \"all-linear\". Constant patterns are checked at compile time (PT0002, PT0011).");
             w.Line($"public static {set} Matching(string pattern) => Catalog.Matching(pattern);");
+        }
+    }
+
+    /// <summary>
+    /// The members of <c>Targets</c> restricted to one sub-tree, as instances: what <c>unet.DownBlocks[1].Targets</c>
+    /// returns. One class per model, so views add a single property each.
+    /// </summary>
+    private static void WriteScopedTargets(SourceWriter w, TypedModelSpec spec, TargetShape targets)
+    {
+        var catalog = targets.Catalog;
+        var set = Targeting + ".TargetSet";
+        var scope = Targeting + ".ModuleScope";
+        w.Summary($"The targets of <see cref=\"Targets\"/> inside one sub-tree of <see cref=\"{spec.ClassName}\"/>: a view's <c>Targets</c> (<c>unet.MidBlock.Targets.ToQ</c>), or <c>new ScopedTargets(Scopes.X)</c>. Each member is the same member of <see cref=\"Targets\"/>, <c>Within(Scope)</c>.");
+        w.Line("public sealed class ScopedTargets");
+        using (w.Block())
+        {
+            w.Summary($"The targets inside <paramref name=\"scope\"/>, a scope of {spec.ClassName} (a view converts to one).");
+            w.Line($"public ScopedTargets({scope} scope)");
+            using (w.Block())
+            {
+                w.Line("global::System.ArgumentNullException.ThrowIfNull(scope);");
+                w.Line($"if (!ReferenceEquals(scope.Catalog, Targets.Catalog)) throw new global::System.ArgumentException($\"The scope belongs to {{scope.Catalog.ModelName}}, not {spec.ClassName}.\", nameof(scope));");
+                w.Line("Scope = scope;");
+            }
+            w.Line();
+            w.Summary("The sub-trees these targets are restricted to.");
+            w.Line($"public {scope} Scope {{ get; }}");
+            w.Line();
+            w.Summary("Every Linear and Conv2d module inside <see cref=\"Scope\"/>.");
+            w.Line($"public {set} All => Targets.All.Within(Scope);");
+            foreach (var kind in new[] { "Linear", "Conv2d" })
+            {
+                if (catalog.OfKind(kind).IsEmpty) continue;
+                w.Line();
+                w.Summary($"Every {kind} module inside <see cref=\"Scope\"/>.");
+                w.Line($"public {set} All{kind} => Targets.All{kind}.Within(Scope);");
+            }
+            foreach (var selector in targets.Selectors)
+            {
+                w.Line();
+                w.Summary($"<c>{selector.LeafName}</c> inside <see cref=\"Scope\"/> (see <see cref=\"Targets.{selector.PropertyName}\"/>).");
+                w.Line($"public {set} {selector.PropertyName} => Targets.{selector.PropertyName}.Within(Scope);");
+            }
+            foreach (var preset in targets.Presets)
+            {
+                w.Line();
+                w.Summary($"<see cref=\"Targets.{preset.PropertyName}\"/> inside <see cref=\"Scope\"/>.");
+                w.Line($"public {set} {preset.PropertyName} => Targets.{preset.PropertyName}.Within(Scope);");
+            }
+            w.Line();
+            w.Summary("<see cref=\"Targets.Named\"/> (checked at compile time like it) inside <see cref=\"Scope\"/>.");
+            w.Line($"public {set} Named(params string[] names) => Targets.Named(names).Within(Scope);");
+            w.Line();
+            w.Summary("<see cref=\"Targets.Matching\"/> (checked at compile time like it) inside <see cref=\"Scope\"/>.");
+            w.Line($"public {set} Matching(string pattern) => Targets.Matching(pattern).Within(Scope);");
+            w.Line();
+            w.Line("public override string ToString() => $\"targets within {Scope}\";");
         }
     }
 

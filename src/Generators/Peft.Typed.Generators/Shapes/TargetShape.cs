@@ -13,10 +13,11 @@ namespace Peft.Typed.Generators.Shapes;
 /// </summary>
 internal sealed class TargetShape
 {
-    /// <summary>Names <c>Targets</c> itself defines; a leaf selector never takes one of them.</summary>
+    /// <summary>Names <c>Targets</c> and <c>ScopedTargets</c> themselves define; a leaf selector never takes one of them.</summary>
     public static readonly IReadOnlyCollection<string> ReservedTargetNames = new[]
     {
-        "Modules", "Catalog", "All", "AllLinear", "AllConv2d", "Minimal", "Comprehensive", "Named", "Matching", "Equals", "ReferenceEquals",
+        "Modules", "Catalog", "All", "AllLinear", "AllConv2d", "Minimal", "Comprehensive", "Named", "Matching", "Scope", "Equals", "ReferenceEquals",
+        "ToString", "GetHashCode", "GetType",
     };
 
     private readonly Dictionary<string, TargetSet> _sets = new(StringComparer.Ordinal);

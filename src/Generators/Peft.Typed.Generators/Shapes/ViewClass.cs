@@ -3,8 +3,10 @@ using System.Collections.Generic;
 namespace Peft.Typed.Generators.Shapes;
 
 /// <summary>
-/// A generated view class: one per Python class in the tree (<c>ResnetBlock2DView</c>), or one per list of unlike
-/// blocks (<c>DownBlockView</c> over CrossAttnDownBlock2D and DownBlock2D), with the union of their children.
+/// A generated view class: one per Python class in the tree (<c>ResnetBlock2DView</c>), one per shape of a class whose
+/// modules differ when a list of unlike blocks needs the exact one (<c>CrossAttnDownBlock2DWithoutDownsamplersView</c>),
+/// one per list of unlike blocks for its elements (<c>DownBlockView</c> over CrossAttnDownBlock2D and DownBlock2D, the
+/// union of their children), or such a list itself (<c>DownBlocksList</c>, one property per element).
 /// </summary>
 internal sealed class ViewClass
 {
@@ -25,6 +27,12 @@ internal sealed class ViewClass
 
     /// <summary>A view over the elements of lists of unlike blocks; members some elements lack are null for them.</summary>
     public bool IsUnion { get; }
+
+    /// <summary>
+    /// For a list of unlike blocks: the view its indexer returns (the union view of its elements); its
+    /// <see cref="Members"/> are then the elements, one per index. Null for a module view.
+    /// </summary>
+    public string? ListElementView { get; set; }
 
     public int Instances { get; set; }
 
