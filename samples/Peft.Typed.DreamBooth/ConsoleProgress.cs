@@ -15,7 +15,11 @@ internal sealed class ConsoleProgress : ITrainingObserver
 
     public void Info(string message) => WriteLine(message);
 
-    public void Warning(string message) => WriteLine("warning: " + message);
+    public void Warning(string message)
+    {
+        EndBar();
+        Console.Error.WriteLine("warning: " + message);
+    }
 
     public void Step(TrainingProgress p)
     {

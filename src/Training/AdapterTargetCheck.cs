@@ -63,8 +63,8 @@ internal static class AdapterTargetCheck
             bool anyAlive = dead.Count < targets.Names.Count;
             foreach (var unmatched in dead)
             {
-                if (/*RENAMED_PENDING*/false && anyAlive) warnings.Add(unmatched.Message);
-                else errors.Add(TargetMessages.UnknownName(unmatched.Entry, catalog.ModelName, /*RENAMED_PENDING*/unmatched.Suggestion));
+                if (unmatched.IsRenamed && anyAlive) warnings.Add(unmatched.Message);
+                else errors.Add(TargetMessages.UnknownName(unmatched.Entry, catalog.ModelName, unmatched.Suggestion));
             }
             return;
         }

@@ -330,8 +330,11 @@ public sealed class PeftModel
 
         var modules = ModuleSurgery.Modules(Model);
         var selection = config.SelectTargets(modules.Select(m => new ModuleEntry(m.Name, ModuleKinds.Of(m.Module))).ToList());
-        if (selection.Unmatched.Count > 0)
-            throw new ArgumentException(string.Join(" ", selection.Unmatched.Select(u => u.Message)) + $" (model: {Model.GetType().Name})", "target_modules");
+        // Old diffusers attention names (the lora_dreambooth script still lists query/value) are ignored as PEFT ignores
+        // them; any other entry naming no module is an error.
+        var unmatched = selection.Unmatched.Where(u => !u.IsRenamed).ToList();
+        if (unmatched.Count > 0)
+            throw new ArgumentException(string.Join(" ", unmatched.Select(u => u.Message)) + $" (model: {Model.GetType().Name})", "target_modules");
         if (selection.Unsupported.Count > 0)
         {
             var bad = selection.Unsupported[0];
@@ -340,6 +343,7 @@ public sealed class PeftModel
         if (selection.Targeted.Count == 0)
             throw new ArgumentException(selection.Excluded.Count > 0
                 ? "All targeted modules were excluded; check target_modules, exclude_modules and modules_to_save."
+                : selection.Unmatched.Count > 0 ? string.Join(" ", selection.Unmatched.Select(u => u.Message)) + $" (model: {Model.GetType().Name})"
                 : $"Target modules {config.TargetModules} not found in {Model.GetType().Name}.", "target_modules");
 
         var toSave = ModulesToSave(config, modules);

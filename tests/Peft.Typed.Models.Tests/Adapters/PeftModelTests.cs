@@ -27,10 +27,22 @@ public sealed class PeftModelTests
     }
 
     [Fact]
-    public void An_old_diffusers_attention_name_is_told_its_current_name()
+    public void Old_diffusers_attention_names_beside_matching_entries_are_ignored_as_peft_ignores_them()
     {
         using var model = PeftFixtures.LoadBaseModel();
-        var config = new LoraConfig { R = 4, TargetModules = TargetModules.FromNames(SeedTargetLists.UnetMinimal.Concat(["query", "value"])) };
+        var targets = TargetModules.FromNames(SeedTargetLists.UnetMinimal.Concat(["query", "value"]));
+        var peft = PeftModel.Create(model, new LoraConfig { R = 4, TargetModules = targets });
+        var expected = PeftModel.ListModules(model).Where(m => m.Kind == "Linear" && SeedTargetLists.UnetMinimal.Any(n => m.Name.EndsWith("." + n, StringComparison.Ordinal))).Select(m => m.Name);
+        Assert.NotEmpty(peft.TargetedModuleNames());
+        Assert.Equal(expected.Order(), peft.TargetedModuleNames().Order());
+        Assert.Equal(targets, peft.PeftConfig[PeftModel.DefaultAdapterName].TargetModules);
+    }
+
+    [Fact]
+    public void An_old_diffusers_attention_name_alone_is_told_its_current_name()
+    {
+        using var model = PeftFixtures.LoadBaseModel();
+        var config = new LoraConfig { R = 4, TargetModules = TargetModules.FromNames("query", "value") };
         var error = Assert.Throws<ArgumentException>(() => PeftModel.Create(model, config));
         Assert.Equal("target_modules entry 'query' matches no module: diffusers renamed the attention projection 'query' to 'to_q'. "
             + "target_modules entry 'value' matches no module: diffusers renamed the attention projection 'value' to 'to_v'. (model: TinySdModule)",

@@ -37,6 +37,21 @@ public sealed class TrainerCommandLineTests : IDisposable
     }
 
     [Fact]
+    public void Renamed_attention_names_beside_matching_ones_warn_and_training_goes_on()
+    {
+        var (code, log, errors) = Train("--unet_target_modules", "query,value,to_q");
+        Assert.True(code == 0, $"exit code {code}:\n{log}");
+        Assert.Equal(
+        [
+            "warning: --unet_target_modules: target_modules entry 'query' matches no module: diffusers renamed the attention projection 'query' to 'to_q'.",
+            "warning: --unet_target_modules: target_modules entry 'value' matches no module: diffusers renamed the attention projection 'value' to 'to_v'.",
+        ], errors.Where(e => e.StartsWith("warning:", StringComparison.Ordinal)));
+        var weights = TrainerFixture.AdapterWeights(Path.Combine(OutputDir, "unet"));
+        Assert.NotEmpty(weights);
+        Assert.All(weights.Keys, key => Assert.Contains(".to_q.", key));
+    }
+
+    [Fact]
     public void A_regex_that_matches_nothing_is_an_error() =>
         AssertRefused("error: --unet_target_modules: The regex '.*attn3\\.to_q' matches no module of the UNet.", "--unet_target_modules", ".*attn3\\.to_q");
 
