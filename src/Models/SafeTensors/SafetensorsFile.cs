@@ -50,8 +50,11 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public static SafetensorsFile Open(string path)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors data is little-endian; big-endian hosts are not supported.");
-        var info = new FileInfo(path);
-        if (!info.Exists) throw new FileNotFoundException($"safetensors file not found: {path}", path);
+        // Hugging Face hub caches hold symlinks (snapshots/<rev>/… → blobs/…), possibly chained: measure the final target.
+        var link = new FileInfo(path);
+        var info = link.LinkTarget is null ? link : link.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? link;
+        if (!info.Exists)
+            throw new FileNotFoundException(ReferenceEquals(info, link) ? $"safetensors file not found: {path}" : $"safetensors file not found: {path} is a link to the missing {info.FullName}", path);
         long length = info.Length;
         if (length < 8) throw new SafetensorsFormatException(path, null, $"file has {length} bytes, fewer than the 8-byte header size");
 
