@@ -400,28 +400,28 @@ text_model.final_layer_norm LayerNorm
         /// <summary>The sub-trees these targets are restricted to.</summary>
         public global::Peft.Typed.Architecture.Targeting.ModuleScope Scope { get; }
 
-        /// <summary>Every Linear and Conv2d module inside <see cref="Scope"/>.</summary>
+        /// <summary><see cref="Targets.All"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet All => Targets.All.Within(Scope);
 
-        /// <summary>Every Linear module inside <see cref="Scope"/>.</summary>
+        /// <summary><see cref="Targets.AllLinear"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet AllLinear => Targets.AllLinear.Within(Scope);
 
-        /// <summary><c>k_proj</c> inside <see cref="Scope"/> (see <see cref="Targets.KProj"/>).</summary>
+        /// <summary><see cref="Targets.KProj"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet KProj => Targets.KProj.Within(Scope);
 
-        /// <summary><c>v_proj</c> inside <see cref="Scope"/> (see <see cref="Targets.VProj"/>).</summary>
+        /// <summary><see cref="Targets.VProj"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet VProj => Targets.VProj.Within(Scope);
 
-        /// <summary><c>q_proj</c> inside <see cref="Scope"/> (see <see cref="Targets.QProj"/>).</summary>
+        /// <summary><see cref="Targets.QProj"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet QProj => Targets.QProj.Within(Scope);
 
-        /// <summary><c>out_proj</c> inside <see cref="Scope"/> (see <see cref="Targets.OutProj"/>).</summary>
+        /// <summary><see cref="Targets.OutProj"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet OutProj => Targets.OutProj.Within(Scope);
 
-        /// <summary><c>fc1</c> inside <see cref="Scope"/> (see <see cref="Targets.Fc1"/>).</summary>
+        /// <summary><see cref="Targets.Fc1"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet Fc1 => Targets.Fc1.Within(Scope);
 
-        /// <summary><c>fc2</c> inside <see cref="Scope"/> (see <see cref="Targets.Fc2"/>).</summary>
+        /// <summary><see cref="Targets.Fc2"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet Fc2 => Targets.Fc2.Within(Scope);
 
         /// <summary><see cref="Targets.Minimal"/> inside <see cref="Scope"/>.</summary>

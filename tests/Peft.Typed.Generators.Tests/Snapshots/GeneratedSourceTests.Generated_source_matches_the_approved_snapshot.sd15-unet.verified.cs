@@ -1307,67 +1307,67 @@ conv_out Conv2d
         /// <summary>The sub-trees these targets are restricted to.</summary>
         public global::Peft.Typed.Architecture.Targeting.ModuleScope Scope { get; }
 
-        /// <summary>Every Linear and Conv2d module inside <see cref="Scope"/>.</summary>
+        /// <summary><see cref="Targets.All"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet All => Targets.All.Within(Scope);
 
-        /// <summary>Every Linear module inside <see cref="Scope"/>.</summary>
+        /// <summary><see cref="Targets.AllLinear"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet AllLinear => Targets.AllLinear.Within(Scope);
 
-        /// <summary>Every Conv2d module inside <see cref="Scope"/>.</summary>
+        /// <summary><see cref="Targets.AllConv2d"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet AllConv2d => Targets.AllConv2d.Within(Scope);
 
-        /// <summary><c>conv_in</c> inside <see cref="Scope"/> (see <see cref="Targets.ConvIn"/>).</summary>
+        /// <summary><see cref="Targets.ConvIn"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet ConvIn => Targets.ConvIn.Within(Scope);
 
-        /// <summary><c>linear_1</c> inside <see cref="Scope"/> (see <see cref="Targets.Linear1"/>).</summary>
+        /// <summary><see cref="Targets.Linear1"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet Linear1 => Targets.Linear1.Within(Scope);
 
-        /// <summary><c>linear_2</c> inside <see cref="Scope"/> (see <see cref="Targets.Linear2"/>).</summary>
+        /// <summary><see cref="Targets.Linear2"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet Linear2 => Targets.Linear2.Within(Scope);
 
-        /// <summary><c>proj_in</c> inside <see cref="Scope"/> (see <see cref="Targets.ProjIn"/>).</summary>
+        /// <summary><see cref="Targets.ProjIn"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet ProjIn => Targets.ProjIn.Within(Scope);
 
-        /// <summary><c>to_q</c> inside <see cref="Scope"/> (see <see cref="Targets.ToQ"/>).</summary>
+        /// <summary><see cref="Targets.ToQ"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet ToQ => Targets.ToQ.Within(Scope);
 
-        /// <summary><c>to_k</c> inside <see cref="Scope"/> (see <see cref="Targets.ToK"/>).</summary>
+        /// <summary><see cref="Targets.ToK"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet ToK => Targets.ToK.Within(Scope);
 
-        /// <summary><c>to_v</c> inside <see cref="Scope"/> (see <see cref="Targets.ToV"/>).</summary>
+        /// <summary><see cref="Targets.ToV"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet ToV => Targets.ToV.Within(Scope);
 
-        /// <summary><c>to_out.0</c> inside <see cref="Scope"/> (see <see cref="Targets.ToOut0"/>).</summary>
+        /// <summary><see cref="Targets.ToOut0"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet ToOut0 => Targets.ToOut0.Within(Scope);
 
-        /// <summary><c>ff.net.0.proj</c> inside <see cref="Scope"/> (see <see cref="Targets.FfNet0Proj"/>).</summary>
+        /// <summary><see cref="Targets.FfNet0Proj"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet FfNet0Proj => Targets.FfNet0Proj.Within(Scope);
 
-        /// <summary><c>ff.net.2</c> inside <see cref="Scope"/> (see <see cref="Targets.FfNet2"/>).</summary>
+        /// <summary><see cref="Targets.FfNet2"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet FfNet2 => Targets.FfNet2.Within(Scope);
 
-        /// <summary><c>proj_out</c> inside <see cref="Scope"/> (see <see cref="Targets.ProjOut"/>).</summary>
+        /// <summary><see cref="Targets.ProjOut"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet ProjOut => Targets.ProjOut.Within(Scope);
 
-        /// <summary><c>conv1</c> inside <see cref="Scope"/> (see <see cref="Targets.Conv1"/>).</summary>
+        /// <summary><see cref="Targets.Conv1"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet Conv1 => Targets.Conv1.Within(Scope);
 
-        /// <summary><c>time_emb_proj</c> inside <see cref="Scope"/> (see <see cref="Targets.TimeEmbProj"/>).</summary>
+        /// <summary><see cref="Targets.TimeEmbProj"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet TimeEmbProj => Targets.TimeEmbProj.Within(Scope);
 
-        /// <summary><c>conv2</c> inside <see cref="Scope"/> (see <see cref="Targets.Conv2"/>).</summary>
+        /// <summary><see cref="Targets.Conv2"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet Conv2 => Targets.Conv2.Within(Scope);
 
-        /// <summary><c>downsamplers.0.conv</c> inside <see cref="Scope"/> (see <see cref="Targets.Downsamplers0Conv"/>).</summary>
+        /// <summary><see cref="Targets.Downsamplers0Conv"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet Downsamplers0Conv => Targets.Downsamplers0Conv.Within(Scope);
 
-        /// <summary><c>conv_shortcut</c> inside <see cref="Scope"/> (see <see cref="Targets.ConvShortcut"/>).</summary>
+        /// <summary><see cref="Targets.ConvShortcut"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet ConvShortcut => Targets.ConvShortcut.Within(Scope);
 
-        /// <summary><c>upsamplers.0.conv</c> inside <see cref="Scope"/> (see <see cref="Targets.Upsamplers0Conv"/>).</summary>
+        /// <summary><see cref="Targets.Upsamplers0Conv"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet Upsamplers0Conv => Targets.Upsamplers0Conv.Within(Scope);
 
-        /// <summary><c>conv_out</c> inside <see cref="Scope"/> (see <see cref="Targets.ConvOut"/>).</summary>
+        /// <summary><see cref="Targets.ConvOut"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet ConvOut => Targets.ConvOut.Within(Scope);
 
         /// <summary><see cref="Targets.Minimal"/> inside <see cref="Scope"/>.</summary>

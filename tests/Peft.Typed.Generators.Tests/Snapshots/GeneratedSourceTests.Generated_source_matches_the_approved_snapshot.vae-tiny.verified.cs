@@ -512,52 +512,52 @@ post_quant_conv Conv2d
         /// <summary>The sub-trees these targets are restricted to.</summary>
         public global::Peft.Typed.Architecture.Targeting.ModuleScope Scope { get; }
 
-        /// <summary>Every Linear and Conv2d module inside <see cref="Scope"/>.</summary>
+        /// <summary><see cref="Targets.All"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet All => Targets.All.Within(Scope);
 
-        /// <summary>Every Linear module inside <see cref="Scope"/>.</summary>
+        /// <summary><see cref="Targets.AllLinear"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet AllLinear => Targets.AllLinear.Within(Scope);
 
-        /// <summary>Every Conv2d module inside <see cref="Scope"/>.</summary>
+        /// <summary><see cref="Targets.AllConv2d"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet AllConv2d => Targets.AllConv2d.Within(Scope);
 
-        /// <summary><c>conv_in</c> inside <see cref="Scope"/> (see <see cref="Targets.ConvIn"/>).</summary>
+        /// <summary><see cref="Targets.ConvIn"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet ConvIn => Targets.ConvIn.Within(Scope);
 
-        /// <summary><c>conv1</c> inside <see cref="Scope"/> (see <see cref="Targets.Conv1"/>).</summary>
+        /// <summary><see cref="Targets.Conv1"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet Conv1 => Targets.Conv1.Within(Scope);
 
-        /// <summary><c>conv2</c> inside <see cref="Scope"/> (see <see cref="Targets.Conv2"/>).</summary>
+        /// <summary><see cref="Targets.Conv2"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet Conv2 => Targets.Conv2.Within(Scope);
 
-        /// <summary><c>downsamplers.0.conv</c> inside <see cref="Scope"/> (see <see cref="Targets.Downsamplers0Conv"/>).</summary>
+        /// <summary><see cref="Targets.Downsamplers0Conv"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet Downsamplers0Conv => Targets.Downsamplers0Conv.Within(Scope);
 
-        /// <summary><c>conv_shortcut</c> inside <see cref="Scope"/> (see <see cref="Targets.ConvShortcut"/>).</summary>
+        /// <summary><see cref="Targets.ConvShortcut"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet ConvShortcut => Targets.ConvShortcut.Within(Scope);
 
-        /// <summary><c>to_q</c> inside <see cref="Scope"/> (see <see cref="Targets.ToQ"/>).</summary>
+        /// <summary><see cref="Targets.ToQ"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet ToQ => Targets.ToQ.Within(Scope);
 
-        /// <summary><c>to_k</c> inside <see cref="Scope"/> (see <see cref="Targets.ToK"/>).</summary>
+        /// <summary><see cref="Targets.ToK"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet ToK => Targets.ToK.Within(Scope);
 
-        /// <summary><c>to_v</c> inside <see cref="Scope"/> (see <see cref="Targets.ToV"/>).</summary>
+        /// <summary><see cref="Targets.ToV"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet ToV => Targets.ToV.Within(Scope);
 
-        /// <summary><c>to_out.0</c> inside <see cref="Scope"/> (see <see cref="Targets.ToOut0"/>).</summary>
+        /// <summary><see cref="Targets.ToOut0"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet ToOut0 => Targets.ToOut0.Within(Scope);
 
-        /// <summary><c>conv_out</c> inside <see cref="Scope"/> (see <see cref="Targets.ConvOut"/>).</summary>
+        /// <summary><see cref="Targets.ConvOut"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet ConvOut => Targets.ConvOut.Within(Scope);
 
-        /// <summary><c>upsamplers.0.conv</c> inside <see cref="Scope"/> (see <see cref="Targets.Upsamplers0Conv"/>).</summary>
+        /// <summary><see cref="Targets.Upsamplers0Conv"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet Upsamplers0Conv => Targets.Upsamplers0Conv.Within(Scope);
 
-        /// <summary><c>quant_conv</c> inside <see cref="Scope"/> (see <see cref="Targets.QuantConv"/>).</summary>
+        /// <summary><see cref="Targets.QuantConv"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet QuantConv => Targets.QuantConv.Within(Scope);
 
-        /// <summary><c>post_quant_conv</c> inside <see cref="Scope"/> (see <see cref="Targets.PostQuantConv"/>).</summary>
+        /// <summary><see cref="Targets.PostQuantConv"/> inside <see cref="Scope"/>.</summary>
         public global::Peft.Typed.Architecture.Targeting.TargetSet PostQuantConv => Targets.PostQuantConv.Within(Scope);
 
         /// <summary><see cref="Targets.Named"/> (checked at compile time like it) inside <see cref="Scope"/>.</summary>

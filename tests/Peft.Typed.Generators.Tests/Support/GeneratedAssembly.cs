@@ -1,7 +1,6 @@
 using System.Reflection;
 using System.Runtime.Loader;
 using Microsoft.CodeAnalysis;
-using Peft.Typed.Architecture.Targeting;
 
 namespace Peft.Typed.Generators.Tests.Support;
 
@@ -35,18 +34,6 @@ public sealed class GeneratedAssembly : IDisposable
     /// <summary>The typed class, e.g. <c>TypeOf("TinyUnet")</c>.</summary>
     public Type TypeOf(string className) =>
         Assembly.GetType(GeneratorHarness.RootNamespace + "." + className) ?? throw new KeyNotFoundException(className);
-
-    /// <summary>A static member of the typed class's <c>Targets</c> (or <c>Scopes</c>) class.</summary>
-    public T Static<T>(string className, string nested, string member)
-    {
-        var type = TypeOf(className).GetNestedType(nested) ?? throw new KeyNotFoundException($"{className}.{nested}");
-        var property = type.GetProperty(member, BindingFlags.Public | BindingFlags.Static) ?? throw new KeyNotFoundException($"{className}.{nested}.{member}");
-        return (T)property.GetValue(null)!;
-    }
-
-    public TargetSet Target(string className, string member) => Static<TargetSet>(className, "Targets", member);
-
-    public ModuleScope Scope(string className, string member) => Static<ModuleScope>(className, "Scopes", member);
 
     /// <summary>Calls a public static method of the typed class (<c>Create</c>, <c>FromPretrained</c>).</summary>
     public object Call(string className, string method, params object?[] arguments)

@@ -222,7 +222,6 @@ internal static class TypedModelEmitter
     /// </summary>
     private static void WriteScopedTargets(SourceWriter w, TypedModelSpec spec, TargetShape targets)
     {
-        var catalog = targets.Catalog;
         var set = Targeting + ".TargetSet";
         var scope = Targeting + ".ModuleScope";
         w.Summary($"The targets of <see cref=\"Targets\"/> inside one sub-tree of <see cref=\"{spec.ClassName}\"/>: a view's <c>Targets</c> (<c>unet.MidBlock.Targets.ToQ</c>), or <c>new ScopedTargets(Scopes.X)</c>. Each member is the same member of <see cref=\"Targets\"/>, <c>Within(Scope)</c>.");
@@ -240,27 +239,11 @@ internal static class TypedModelEmitter
             w.Line();
             w.Summary("The sub-trees these targets are restricted to.");
             w.Line($"public {scope} Scope {{ get; }}");
-            w.Line();
-            w.Summary("Every Linear and Conv2d module inside <see cref=\"Scope\"/>.");
-            w.Line($"public {set} All => Targets.All.Within(Scope);");
-            foreach (var kind in new[] { "Linear", "Conv2d" })
-            {
-                if (catalog.OfKind(kind).IsEmpty) continue;
-                w.Line();
-                w.Summary($"Every {kind} module inside <see cref=\"Scope\"/>.");
-                w.Line($"public {set} All{kind} => Targets.All{kind}.Within(Scope);");
-            }
-            foreach (var selector in targets.Selectors)
+            foreach (var property in targets.SetProperties)
             {
                 w.Line();
-                w.Summary($"<c>{selector.LeafName}</c> inside <see cref=\"Scope\"/> (see <see cref=\"Targets.{selector.PropertyName}\"/>).");
-                w.Line($"public {set} {selector.PropertyName} => Targets.{selector.PropertyName}.Within(Scope);");
-            }
-            foreach (var preset in targets.Presets)
-            {
-                w.Line();
-                w.Summary($"<see cref=\"Targets.{preset.PropertyName}\"/> inside <see cref=\"Scope\"/>.");
-                w.Line($"public {set} {preset.PropertyName} => Targets.{preset.PropertyName}.Within(Scope);");
+                w.Summary($"<see cref=\"Targets.{property}\"/> inside <see cref=\"Scope\"/>.");
+                w.Line($"public {set} {property} => Targets.{property}.Within(Scope);");
             }
             w.Line();
             w.Summary("<see cref=\"Targets.Named\"/> (checked at compile time like it) inside <see cref=\"Scope\"/>.");

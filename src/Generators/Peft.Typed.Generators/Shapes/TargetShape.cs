@@ -21,6 +21,7 @@ internal sealed class TargetShape
     };
 
     private readonly Dictionary<string, TargetSet> _sets = new(StringComparer.Ordinal);
+    private readonly List<string> _setProperties = new();
     private readonly Dictionary<string, ModuleScope> _scopes = new(StringComparer.Ordinal);
 
     private TargetShape(ModuleCatalog catalog, IReadOnlyList<LeafSelector> selectors, IReadOnlyList<ScopeSelector> scopes, IReadOnlyList<PresetSelector> presets)
@@ -29,14 +30,14 @@ internal sealed class TargetShape
         Selectors = selectors;
         Scopes = scopes;
         Presets = presets;
-        _sets["All"] = catalog.All;
+        AddSet("All", catalog.All);
         foreach (var kind in new[] { "Linear", "Conv2d" })
         {
             var ofKind = catalog.OfKind(kind);
-            if (!ofKind.IsEmpty) _sets["All" + kind] = ofKind;
+            if (!ofKind.IsEmpty) AddSet("All" + kind, ofKind);
         }
-        foreach (var selector in selectors) _sets[selector.PropertyName] = selector.Set;
-        foreach (var preset in presets) _sets[preset.PropertyName] = preset.Set;
+        foreach (var selector in selectors) AddSet(selector.PropertyName, selector.Set);
+        foreach (var preset in presets) AddSet(preset.PropertyName, preset.Set);
         foreach (var scope in scopes) _scopes[scope.PropertyName] = scope.Scope;
     }
 
@@ -77,11 +78,23 @@ internal sealed class TargetShape
         return new TargetShape(catalog, selectors, scopes, presets);
     }
 
+    /// <summary>
+    /// Every property of <c>Targets</c> that holds a set, in the order it is written: <c>All</c>, <c>AllLinear</c> and
+    /// <c>AllConv2d</c> where the model has such layers, the leaf selectors, the presets. <c>ScopedTargets</c> has the same.
+    /// </summary>
+    public IReadOnlyList<string> SetProperties => _setProperties;
+
     /// <summary>The set a static property of <c>Targets</c> holds (selectors, presets, All...), or null for another member.</summary>
     public TargetSet? SetOf(string propertyName) => _sets.TryGetValue(propertyName, out var set) ? set : null;
 
     /// <summary>The scope a static property of <c>Scopes</c> holds, or null.</summary>
     public ModuleScope? ScopeOf(string propertyName) => _scopes.TryGetValue(propertyName, out var scope) ? scope : null;
+
+    private void AddSet(string property, TargetSet set)
+    {
+        _sets[property] = set;
+        _setProperties.Add(property);
+    }
 
     private static PresetSelector Preset(ModuleCatalog catalog, string property, string listField, IReadOnlyList<string> names, string source, string note = "") =>
         new(property, listField, names, source, note, catalog.Preset(names));
