@@ -41,7 +41,7 @@ internal static class AdapterTargetCheck
             CheckEntries(exclude, catalog, adapter: null, excludeErrors, warnings);
             Throw(prefix + "_exclude_modules", excludeErrors);
         }
-        return warnings.Select(w => $"--{targetsOption}: {w}").ToList();
+        return warnings.Select(w => $"--{targetsOption}: {w}.").ToList();
     }
 
     /// <summary>Each list entry on its own (as the analyzer checks each literal), or the regex as a whole.</summary>
@@ -62,10 +62,7 @@ internal static class AdapterTargetCheck
             }
             bool anyAlive = dead.Count < targets.Names.Count;
             foreach (var unmatched in dead)
-            {
-                if (unmatched.IsRenamed && anyAlive) warnings.Add(unmatched.Message);
-                else errors.Add(TargetMessages.UnknownName(unmatched.Entry, catalog.ModelName, unmatched.Suggestion));
-            }
+                (unmatched.IsRenamed && anyAlive ? warnings : errors).Add(TargetMessages.Unmatched(unmatched, catalog.ModelName));
             return;
         }
         var selected = catalog.Select(targets);

@@ -43,8 +43,8 @@ public sealed class TrainerCommandLineTests : IDisposable
         Assert.True(code == 0, $"exit code {code}:\n{log}");
         Assert.Equal(
         [
-            "warning: --unet_target_modules: target_modules entry 'query' matches no module: diffusers renamed the attention projection 'query' to 'to_q'.",
-            "warning: --unet_target_modules: target_modules entry 'value' matches no module: diffusers renamed the attention projection 'value' to 'to_v'.",
+            "warning: --unet_target_modules: 'query' matches no module of the UNet: diffusers renamed the attention projection 'query' to 'to_q'.",
+            "warning: --unet_target_modules: 'value' matches no module of the UNet: diffusers renamed the attention projection 'value' to 'to_v'.",
         ], errors.Where(e => e.StartsWith("warning:", StringComparison.Ordinal)));
         var weights = TrainerFixture.AdapterWeights(Path.Combine(OutputDir, "unet"));
         Assert.NotEmpty(weights);

@@ -13,6 +13,14 @@ public static class TargetMessages
     public static string UnknownName(string entry, string model, string? suggestion) =>
         $"'{entry}' matches no module of {model}{(suggestion is null ? "" : $"; did you mean '{suggestion}'?")}";
 
+    /// <summary>PT0013 (or PT0001 when no entry matches): "'query' matches no module of Sd15Unet: diffusers renamed the attention projection 'query' to 'to_q'"</summary>
+    public static string Renamed(string entry, string model, string renamedTo) =>
+        $"'{entry}' matches no module of {model}: {LegacyAttentionNames.Explain(entry, renamedTo)}";
+
+    /// <summary>The message for a list entry that names no module: <see cref="Renamed"/> or <see cref="UnknownName"/>.</summary>
+    public static string Unmatched(UnmatchedTarget target, string model) =>
+        target.RenamedTo is { } renamed ? Renamed(target.Entry, model, renamed) : UnknownName(target.Entry, model, target.Suggestion);
+
     /// <summary>PT0002: "The regex 'x' matches no module of Sd15Unet"</summary>
     public static string RegexMatchesNothing(string pattern, string model) => $"The regex '{pattern}' matches no module of {model}";
 

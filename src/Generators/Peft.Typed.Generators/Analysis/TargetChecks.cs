@@ -74,7 +74,7 @@ internal sealed class TargetChecks
         var result = _evaluator.Set(operation);
         if (result is null || !result.Set.IsEmpty) return;
         context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.EmptyTargetSet, operation.Syntax.GetLocation(),
-            result.Model.Catalog.ModelName, result.Problem is null ? "" : ": " + result.Problem));
+            TargetMessages.EmptySet(result.Model.Catalog.ModelName, result.Problem is null ? "" : ": " + result.Problem)));
     }
 
     /// <summary><c>UseEffectiveConv2d = true</c> in a LoHa/LoKr config whose targets hold no k x k convolution (PT0004).</summary>
@@ -120,21 +120,13 @@ internal sealed class TargetChecks
         }
         foreach (var (entry, location) in dead)
         {
-            if (entry.RenamedTo is { } renamed)
-            {
-                var explanation = LegacyAttentionNames.Explain(entry.Entry, renamed);
-                context.ReportDiagnostic(anyMatch
-                    ? Diagnostic.Create(DiagnosticDescriptors.RenamedAttentionName, location, entry.Entry, model.Catalog.ModelName, explanation)
-                    : Diagnostic.Create(DiagnosticDescriptors.UnknownTargetName, location, entry.Entry, model.Catalog.ModelName, ": " + explanation));
-                continue;
-            }
-            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnknownTargetName, location,
-                entry.Entry, model.Catalog.ModelName, entry.Suggestion is null ? "" : $"; did you mean '{entry.Suggestion}'?"));
+            var descriptor = entry.IsRenamed && anyMatch ? DiagnosticDescriptors.RenamedAttentionName : DiagnosticDescriptors.UnknownTargetName;
+            context.ReportDiagnostic(Diagnostic.Create(descriptor, location, TargetMessages.Unmatched(entry, model.Catalog.ModelName)));
         }
         if (allConstant && !anyMatch)
         {
             var detail = items.Count == 0 ? ": the list is empty" : ": no entry of the list matches";
-            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.EmptyTargetSet, invocation.Syntax.GetLocation(), model.Catalog.ModelName, detail));
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.EmptyTargetSet, invocation.Syntax.GetLocation(), TargetMessages.EmptySet(model.Catalog.ModelName, detail)));
         }
     }
 
@@ -153,7 +145,7 @@ internal sealed class TargetChecks
         var set = model.Catalog.Select(allowAllLinear ? TargetModules.FromPattern(pattern) : TargetModules.FromRegex(pattern));
         if (set.IsEmpty)
         {
-            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.RegexMatchesNothing, location, pattern, model.Catalog.ModelName));
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.RegexMatchesNothing, location, TargetMessages.RegexMatchesNothing(pattern, model.Catalog.ModelName)));
             return;
         }
         ReportUnwrappable(context, set, pattern, location, adapter);
@@ -161,10 +153,8 @@ internal sealed class TargetChecks
 
     private static void ReportUnwrappable(OperationAnalysisContext context, TargetSet set, string entry, Location location, string adapter)
     {
-        var kinds = set.Where(m => !ModuleCatalog.IsAdaptableKind(m.Kind)).GroupBy(m => m.Kind).ToList();
-        if (kinds.Count == 0) return;
-        var description = string.Join(", ", kinds.Select(g => $"{g.Count()} {g.Key} module{(g.Count() == 1 ? "" : "s")}"));
-        context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnwrappableLayerKind, location, entry, description, set.Catalog.ModelName, adapter));
+        if (TargetMessages.UnwrappableModules(set) is not { } modules) return;
+        context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnwrappableLayerKind, location, TargetMessages.Unwrappable(entry, modules, set.Catalog.ModelName, adapter)));
     }
 
     /// <summary>The regex parser's message for a malformed pattern, about the pattern as written; null when it parses.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
+using Peft.Typed.Architecture.Targeting;
 
 namespace Peft.Typed.Generators.Analysis;
 
@@ -76,11 +77,5 @@ internal sealed class TargetSymbols
     }
 
     /// <summary>"LoRA", "LoHa", "LoKr" for the config classes; "an adapter" otherwise.</summary>
-    public static string AdapterName(ITypeSymbol? configType) => configType?.Name switch
-    {
-        "LoraConfig" => "LoRA",
-        "LoHaConfig" => "LoHa",
-        "LoKrConfig" => "LoKr",
-        _ => "an adapter",
-    };
+    public static string AdapterName(ITypeSymbol? configType) => TargetMessages.AdapterName(configType?.Name);
 }

@@ -19,7 +19,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnknownTargetName = new(
         "PT0001",
         "Target name matches no module",
-        "'{0}' matches no module of {1}{2}",
+        "{0}",
         Targets,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
@@ -29,7 +29,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor RegexMatchesNothing = new(
         "PT0002",
         "Target regex matches no module",
-        "The regex '{0}' matches no module of {1}",
+        "{0}",
         Targets,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
@@ -39,7 +39,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnwrappableLayerKind = new(
         "PT0003",
         "Adapter cannot wrap the selected layers",
-        "'{0}' selects {1} of {2}, which {3} cannot wrap; adapters wrap Linear and Conv2d layers",
+        "{0}",
         Targets,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
@@ -59,7 +59,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor EmptyTargetSet = new(
         "PT0005",
         "Target set selects no module",
-        "The target set selects no module of {0}{1}",
+        "{0}",
         Targets,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
@@ -135,7 +135,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor RenamedAttentionName = new(
         "PT0013",
         "Renamed attention name",
-        "'{0}' matches no module of {1}: {2}",
+        "{0}",
         Targets,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
