@@ -12,7 +12,8 @@ createDefault.SetAction(result =>
     return 0;
 });
 trainer.Root.Subcommands.Add(createDefault);
-trainer.Root.SetAction(result => Run(trainer, result));
+trainer.Root.Subcommands.Add(GenerateCommand.Create(Guarded));
+trainer.Root.SetAction(result => Guarded(() => Run(trainer, result)));
 
 var parsed = trainer.Root.Parse(args);
 if (parsed.Errors.Count > 0)
@@ -24,18 +25,24 @@ return parsed.Invoke();
 
 static int Run(TrainerCommand command, ParseResult result)
 {
+    var (options, embedded) = command.Bind(result);
+    if (embedded) Console.WriteLine($"Training the embedded tiny model; output: {options.OutputDir}");
+    var run = new DreamBoothTrainer(options, new ConsoleProgress()).Run();
+    Console.WriteLine($"Done: {run.Steps} steps, final loss {run.Losses[^1]:F4}.");
+    Console.WriteLine($"Adapter: {run.UnetAdapterDir}");
+    if (run.TextEncoderAdapterDir is not null) Console.WriteLine($"Text-encoder adapter: {run.TextEncoderAdapterDir}");
+    if (run.ValidationGrid is not null) Console.WriteLine($"Validation images: {run.ValidationGrid}");
+    if (run.LossCurve is not null) Console.WriteLine($"Loss curve: {run.LossCurve}");
+    Console.WriteLine($"Output folder: {Path.GetFullPath(run.OutputDir)}");
+    return 0;
+}
+
+/// <summary>Every command's user-caused errors as one line on stderr and an exit code; anything else is a bug and crashes loudly.</summary>
+static int Guarded(Func<int> command)
+{
     try
     {
-        var (options, embedded) = command.Bind(result);
-        if (embedded) Console.WriteLine($"Training the embedded tiny model; output: {options.OutputDir}");
-        var run = new DreamBoothTrainer(options, new ConsoleProgress()).Run();
-        Console.WriteLine($"Done: {run.Steps} steps, final loss {run.Losses[^1]:F4}.");
-        Console.WriteLine($"Adapter: {run.UnetAdapterDir}");
-        if (run.TextEncoderAdapterDir is not null) Console.WriteLine($"Text-encoder adapter: {run.TextEncoderAdapterDir}");
-        if (run.ValidationGrid is not null) Console.WriteLine($"Validation images: {run.ValidationGrid}");
-        if (run.LossCurve is not null) Console.WriteLine($"Loss curve: {run.LossCurve}");
-        Console.WriteLine($"Output folder: {Path.GetFullPath(run.OutputDir)}");
-        return 0;
+        return command();
     }
     catch (DreamBoothOptionException e)
     {

@@ -17,6 +17,7 @@ public abstract class AdapterLayer : nn.Module<Tensor, Tensor>
     private readonly Dictionary<string, int> _rank = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _alpha = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _scaling = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, double> _configuredScaling = new(StringComparer.Ordinal);
     private IReadOnlyList<string> _active = [];
 
     protected AdapterLayer(string name, nn.Module<Tensor, Tensor> baseLayer, string moduleName) : base(name)
@@ -72,6 +73,12 @@ public abstract class AdapterLayer : nn.Module<Tensor, Tensor>
 
     /// <summary>The factor applied to the adapter's product: alpha / r (alpha / √r for rsLoRA).</summary>
     public double Scaling(string adapterName) => _scaling[Check(adapterName)];
+
+    /// <summary>
+    /// PEFT's <c>set_scale</c> (what diffusers' <c>set_adapters</c> weights call): the adapter's scaling becomes
+    /// <paramref name="scale"/> times the scaling its config gives (alpha / r, or alpha / √r with rslora).
+    /// </summary>
+    public void SetScale(string adapterName, double scale) => _scaling[Check(adapterName)] = scale * _configuredScaling[adapterName];
 
     /// <summary>The tensors of one adapter, in PEFT's container order.</summary>
     public abstract IEnumerable<AdapterTensor> TensorsOf(string adapterName);
@@ -200,6 +207,7 @@ public abstract class AdapterLayer : nn.Module<Tensor, Tensor>
         _rank.Remove(adapterName);
         _alpha.Remove(adapterName);
         _scaling.Remove(adapterName);
+        _configuredScaling.Remove(adapterName);
         _active = _active.Where(a => a != adapterName).ToList();
     }
 
@@ -219,6 +227,7 @@ public abstract class AdapterLayer : nn.Module<Tensor, Tensor>
         _rank[adapterName] = r;
         _alpha[adapterName] = alpha;
         _scaling[adapterName] = scaling;
+        _configuredScaling[adapterName] = scaling;
     }
 
     /// <summary>The dtype adapter tensors use: the base weight's, but float32 for a half-precision base (PEFT's autocast).</summary>

@@ -139,6 +139,34 @@ public sealed class PeftModel
     }
 
     /// <summary>
+    /// diffusers' <c>set_adapters(names, weights)</c>: the named adapters run together, frozen, each at its weight (PEFT's
+    /// <c>set_scale</c> on every layer holding it), so the output is the base plus the weighted sum of their updates.
+    /// <see cref="ActiveAdapter"/> becomes the first name.
+    /// </summary>
+    public void SetAdapters(IReadOnlyList<string> adapterNames, IReadOnlyList<double>? weights = null)
+    {
+        CheckUsable();
+        ArgumentNullException.ThrowIfNull(adapterNames);
+        if (adapterNames.Count == 0) throw new ArgumentException("Name at least one adapter.", nameof(adapterNames));
+        if (weights is not null && weights.Count != adapterNames.Count)
+            throw new ArgumentException($"{adapterNames.Count} adapters but {weights.Count} weights; give one weight per adapter.", nameof(weights));
+        foreach (var name in adapterNames) CheckAdapter(name);
+        foreach (var (_, module) in ModuleSurgery.Modules(Model))
+        {
+            if (module is ModulesToSaveWrapper && adapterNames.Count > 1)
+                throw new NotSupportedException("Adapters with modules_to_save cannot run together: each holds its own copy of the module.");
+            if (module is not AdapterLayer layer) continue;
+            var held = adapterNames.Where(layer.AdapterNames.Contains).ToList();
+            layer.SetAdapter(held, inferenceMode: true);
+            for (int i = 0; i < adapterNames.Count; i++)
+            {
+                if (held.Contains(adapterNames[i])) layer.SetScale(adapterNames[i], weights?[i] ?? 1.0);
+            }
+        }
+        ActiveAdapter = adapterNames[0];
+    }
+
+    /// <summary>
     /// PEFT's <c>disable_adapter()</c> context: until the returned scope is disposed the model computes exactly the
     /// base model (merged adapters are unmerged by the next forward) and no adapter tensor trains.
     /// </summary>

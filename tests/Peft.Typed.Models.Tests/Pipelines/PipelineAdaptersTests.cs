@@ -1,0 +1,114 @@
+using Peft.Typed.Architecture.Targeting;
+using Peft.Typed.Models.Adapters;
+using Peft.Typed.Models.Adapters.Lora;
+using Peft.Typed.Models.Pipelines;
+using Peft.Typed.Models.Runtime;
+using Peft.Typed.Models.SafeTensors;
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Models.Tests.Pipelines;
+
+/// <summary>
+/// Several adapters at once on a pipeline (diffusers' <c>set_adapters(names, weights)</c>): the images equal those of
+/// a pipeline whose weights hold W + Σ wᵢ·(αᵢ/rᵢ)·Bᵢ·Aᵢ, computed here from the adapter files alone, for the same seed.
+/// </summary>
+public sealed class PipelineAdaptersTests : IDisposable
+{
+    private readonly TinyPipelineFolder _folder = new();
+    private readonly DirectoryInfo _adapters = Directory.CreateTempSubdirectory("pipeline-adapters-");
+
+    public void Dispose()
+    {
+        _folder.Dispose();
+        _adapters.Delete(recursive: true);
+    }
+
+    /// <summary>A random LoRA (B not zero) on the UNet and the text encoder, saved as the trainer saves its outputs.</summary>
+    private string SaveAdapter(string name, int seed, int rank, double alpha, IReadOnlyList<string> unetTargets)
+    {
+        var folder = Path.Combine(_adapters.FullName, name);
+        using var pipeline = StableDiffusionPipeline.FromPretrained(_folder.Path);
+        manual_seed(seed);
+        var unet = PeftModel.Create(pipeline.Unet, new LoraConfig { R = rank, LoraAlpha = alpha, InitLoraWeights = LoraInit.Random, TargetModules = TargetModules.FromNames(unetTargets) });
+        var text = PeftModel.Create(pipeline.TextEncoder, new LoraConfig { R = rank, LoraAlpha = alpha, InitLoraWeights = LoraInit.Random, TargetModules = TargetModules.FromNames("q_proj", "v_proj") });
+        // The layers' default init makes B as large as A; scale the update down so the images stay in range.
+        using (no_grad())
+        {
+            foreach (var (key, tensor) in unet.GetAdapterStateDict().Concat(text.GetAdapterStateDict()))
+            {
+                if (key.Contains("lora_B", StringComparison.Ordinal)) tensor.MulInPlace(0.05);
+            }
+        }
+        unet.SavePretrained(Path.Combine(folder, "unet"));
+        text.SavePretrained(Path.Combine(folder, "text_encoder"));
+        return folder;
+    }
+
+    private static Tensor Generate(StableDiffusionPipeline pipeline)
+    {
+        using var generator = new Generator(42);
+        return pipeline.Generate("a photo of a cat", new GenerationOptions { NumInferenceSteps = 4, Height = 32, Width = 32, NumImagesPerPrompt = 2, Generator = generator });
+    }
+
+    [Fact]
+    public void Two_adapters_at_weights_equal_their_weighted_updates_merged_by_hand()
+    {
+        var first = SaveAdapter("first", 1, rank: 4, alpha: 8, ["to_q", "to_v", "conv1"]);
+        var second = SaveAdapter("second", 2, rank: 2, alpha: 2, ["to_k", "to_v", "proj_in"]);
+        var adapters = new[] { (Folder: first, Weight: 0.7), (Folder: second, Weight: 0.3) };
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor actual;
+        using (var pipeline = StableDiffusionPipeline.FromPretrained(_folder.Path))
+        {
+            var loaded = new PipelineAdapters(pipeline);
+            loaded.Load(first, "first");
+            loaded.Load(second, "second");
+            loaded.SetAdapters(["first", "second"], adapters.Select(a => a.Weight).ToList());
+            actual = Generate(pipeline).MoveToOuterDisposeScope();
+        }
+
+        Tensor expected;
+        using (var pipeline = StableDiffusionPipeline.FromPretrained(_folder.Path))
+        {
+            foreach (var (folder, weight) in adapters)
+            {
+                MergeByHand(pipeline.Unet, Path.Combine(folder, "unet"), weight);
+                MergeByHand(pipeline.TextEncoder, Path.Combine(folder, "text_encoder"), weight);
+            }
+            expected = Generate(pipeline);
+        }
+
+        var difference = MaxDifference(expected, actual);
+        Assert.True(difference <= 1e-5f, $"largest pixel difference {difference}");
+        Assert.True(MaxDifference(expected, Generate0(_folder.Path)) > 1e-3f, "the adapters must change the images");
+    }
+
+    private static float MaxDifference(Tensor a, Tensor b) => a.Add(b.neg()).abs().max().item<float>();
+
+    /// <summary>The base pipeline's images, to show the adapters matter.</summary>
+    private static Tensor Generate0(string folder)
+    {
+        using var pipeline = StableDiffusionPipeline.FromPretrained(folder);
+        return Generate(pipeline);
+    }
+
+    /// <summary>W += weight · (lora_alpha / r) · B·A for every module of a PEFT folder, read from its files only.</summary>
+    private static void MergeByHand(nn.Module model, string adapterFolder, double weight)
+    {
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(adapterFolder, "adapter_config.json")))!;
+        double scaling = weight * config["lora_alpha"]!.GetValue<double>() / config["r"]!.GetValue<int>();
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var tensors = SafetensorsFile.LoadAll(Path.Combine(adapterFolder, "adapter_model.safetensors"));
+        foreach (var key in tensors.Keys.Where(k => k.EndsWith(".lora_A.weight", StringComparison.Ordinal)))
+        {
+            var module = key["base_model.model.".Length..^".lora_A.weight".Length];
+            var a = tensors[key];
+            var b = tensors[$"base_model.model.{module}.lora_B.weight"];
+            var w = parameters[module + ".weight"];
+            var delta = b.reshape(b.shape[0], b.shape[1]).matmul(a.reshape(a.shape[0], -1)).reshape(w.shape).Mul(scaling);
+            w.AddInPlace(delta);
+        }
+    }
+}
