@@ -1,5 +1,10 @@
 using System.CommandLine;
+using Peft.Typed.Architecture.Diagnostics;
 using Peft.Typed.DreamBooth;
+using Peft.Typed.Models.Adapters;
+using Peft.Typed.Models.Loading;
+using Peft.Typed.Models.SafeTensors;
+using Peft.Typed.Models.Typed;
 using Peft.Typed.Training;
 
 var trainer = new TrainerCommand();
@@ -37,26 +42,34 @@ static int Run(TrainerCommand command, ParseResult result)
     return 0;
 }
 
-/// <summary>Every command's user-caused errors as one line on stderr and an exit code; anything else is a bug and crashes loudly.</summary>
+/// <summary>
+/// Every command's user-caused errors as one line on stderr and an exit code. The user-caused errors are the library's
+/// documented set (docs/training.md, "Errors"): a bad option (2), a diverged run (3), and a bad file, folder or config
+/// (1); anything else is a bug and crashes loudly with its stack trace.
+/// </summary>
 static int Guarded(Func<int> command)
 {
+    static int Fail(Exception e, int code)
+    {
+        Console.Error.WriteLine("error: " + e.Message.ReplaceLineEndings(" "));
+        return code;
+    }
+
     try
     {
         return command();
     }
     catch (DreamBoothOptionException e)
     {
-        Console.Error.WriteLine("error: " + e.Message);
-        return 2;
+        return Fail(e, 2);
     }
     catch (TrainingDivergedException e)
     {
-        Console.Error.WriteLine("error: " + e.Message);
-        return 3;
+        return Fail(e, 3);
     }
-    catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or KeyNotFoundException or ArgumentException)
+    catch (Exception e) when (e is ArchitectureException or SafetensorsFormatException or CheckpointMismatchException or TypedModelConfigException
+        or AdapterConfigException or IOException or InvalidDataException or UnauthorizedAccessException or KeyNotFoundException or ArgumentException)
     {
-        Console.Error.WriteLine("error: " + e.Message);
-        return 1;
+        return Fail(e, 1);
     }
 }
