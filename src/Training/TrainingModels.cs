@@ -64,8 +64,9 @@ public sealed class TrainingModels : IDisposable
             Freeze(pipeline.Vae);
             Freeze(pipeline.TextEncoder);
             Freeze(pipeline.Unet);
-            unetPeft = PeftModel.Create(pipeline.Unet, options.UnetAdapter);
-            if (options.TextEncoderAdapter is { } teConfig) textEncoderPeft = PeftModel.Create(pipeline.TextEncoder, teConfig);
+            unetPeft = PeftModel.Create(pipeline.Unet, PeftBaseModel.Describe(options.UnetAdapter, pipeline.Unet, folder));
+            if (options.TextEncoderAdapter is { } teConfig)
+                textEncoderPeft = PeftModel.Create(pipeline.TextEncoder, PeftBaseModel.Describe(teConfig, pipeline.TextEncoder, folder));
         }
         catch
         {

@@ -23,6 +23,11 @@ public sealed class DreamBoothTrainerTests : IDisposable
         Assert.True(last < first, $"mean loss of the last 20% ({last}) is not below the first 20% ({first})");
         Assert.True(File.Exists(Path.Combine(result.UnetAdapterDir, "adapter_config.json")));
         Assert.True(File.Exists(Path.Combine(result.UnetAdapterDir, "adapter_model.safetensors")));
+        // As PEFT's save_pretrained writes them for a diffusers UNet loaded from a folder.
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(result.UnetAdapterDir, "adapter_config.json")))!;
+        Assert.Equal(options.PretrainedModel, config["base_model_name_or_path"]!.GetValue<string>());
+        Assert.Equal("UNet2DConditionModel", config["auto_mapping"]!["base_model_class"]!.GetValue<string>());
+        Assert.Equal("diffusers.models.unets.unet_2d_condition", config["auto_mapping"]!["parent_library"]!.GetValue<string>());
         Assert.True(File.Exists(result.LossCurve));
         Assert.Contains(observer.Messages, m => m.StartsWith("UNet: trainable params: ", StringComparison.Ordinal));
         Assert.Equal(Enumerable.Range(1, 60), observer.Steps.Select(s => s.Step));
@@ -108,6 +113,32 @@ public sealed class DreamBoothTrainerTests : IDisposable
         var ex = Assert.Throws<DreamBoothOptionException>(() => new DreamBoothTrainer(TrainerFixture.Options(Path.Combine(_dir, "bad")) with { Resolution = 60 }, new RecordingObserver()).Run());
         Assert.Equal("resolution", ex.Option);
         Assert.Equal("--resolution 60: must be a positive multiple of 8", ex.Message);
+    }
+
+    [Fact]
+    public void The_merged_unet_keeps_the_dtype_of_an_fp16_base_checkpoint()
+    {
+        var model = Path.Combine(_dir, "fp16-model");
+        var source = Path.Combine(TrainerFixture.DefaultModel, "model");
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(model, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        var weights = Path.Combine(model, "unet", "diffusion_pytorch_model.safetensors");
+        using (var scope = NewDisposeScope())
+        {
+            var half = Models.SafeTensors.SafetensorsFile.LoadAll(weights).ToDictionary(kv => kv.Key, kv => kv.Value.to_type(ScalarType.Float16));
+            Models.SafeTensors.SafetensorsWriter.Save(weights, half);
+        }
+
+        var options = TrainerFixture.Options(Path.Combine(_dir, "merged")) with { PretrainedModel = model, MaxTrainSteps = 1, SaveMergedUnet = true };
+        var result = new DreamBoothTrainer(options, new RecordingObserver()).Run();
+
+        using var merged = Models.SafeTensors.SafetensorsFile.Open(Path.Combine(result.MergedUnetDir!, "diffusion_pytorch_model.safetensors"));
+        Assert.All(merged.Tensors, t => Assert.Equal(Models.SafeTensors.SafetensorsDType.F16, t.DType));
+        using var unet = Models.Unet.UNet2DConditionModel.FromPretrained(result.MergedUnetDir!);
     }
 
     private sealed class CancelAfterStep(int step, CancellationTokenSource source) : ITrainingObserver
