@@ -27,12 +27,13 @@ internal static class FormatChecks
         throw MissingModules(path, component, catalog, missing.Select(m => (m.Key, m.Module, ClosestName.Find(m.Module, adaptable))).ToList());
     }
 
-    /// <summary>"N key(s) name modules that unet (UNet2DConditionModel) does not have: 'key' (module 'x'; closest 'y'), ...".</summary>
+    /// <summary>"N key(s) name modules that unet does not have: 'key' (module 'x'; closest 'y'), ...".</summary>
     public static AdapterFormatException MissingModules(string path, string component, ModuleCatalog catalog, IReadOnlyList<(string Key, string Module, string? Closest)> missing)
     {
+        var model = catalog.ModelName == component ? component : $"{component} ({catalog.ModelName})";
         var shown = string.Join(", ", missing.Take(3).Select(m => $"'{m.Key}' (closest: '{m.Closest}')"));
         return new AdapterFormatException(path,
-            $"{missing.Count} key(s) name modules that {component} ({catalog.ModelName}) does not have: {shown}{(missing.Count > 3 ? ", ..." : "")}. Nothing was loaded.",
+            $"{missing.Count} key(s) name modules that {model} does not have: {shown}{(missing.Count > 3 ? ", ..." : "")}. Nothing was loaded.",
             missing.Select(m => m.Key).ToList());
     }
 

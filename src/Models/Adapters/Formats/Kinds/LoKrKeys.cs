@@ -19,7 +19,8 @@ internal sealed class LoKrKeys : AdapterKindKeys
     {
         var required = new List<string>();
         required.AddRange(present.Contains("lokr_w1_a") || present.Contains("lokr_w1_b") ? ["lokr_w1_a", "lokr_w1_b"] : ["lokr_w1"]);
-        required.AddRange(present.Contains("lokr_w2_a") || present.Contains("lokr_w2_b") || present.Contains("lokr_t2") ? ["lokr_w2_a", "lokr_w2_b"] : ["lokr_w2"]);
+        required.AddRange(present.Contains("lokr_t2") ? ["lokr_w2_a", "lokr_w2_b", "lokr_t2"]
+            : present.Contains("lokr_w2_a") || present.Contains("lokr_w2_b") ? ["lokr_w2_a", "lokr_w2_b"] : ["lokr_w2"]);
         return required;
     }
 
