@@ -1,5 +1,7 @@
 using Peft.Typed.Models.Adapters.Formats;
+using Peft.Typed.Models.Adapters.Formats.Kohya;
 using Peft.Typed.Models.Adapters.Lora;
+using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Models.Tests.Support;
 using static TorchSharp.torch;
 
@@ -131,6 +133,41 @@ public sealed class LoraFormatsFixtureTests
             var kohya = Path.Combine(dir.FullName, "kohya.safetensors");
             AdapterFiles.Write(kohya, AdapterFileFormat.Kohya, AdapterFiles.Read(FormatsFixture.PathOf("kohya", "lora_converter_alpha_eq_rank.safetensors"), FormatsFixture.Catalogs()));
             FormatsFixture.SameTensors(FormatsFixture.PathOf("kohya", "lora_converter_alpha_eq_rank.safetensors"), kohya);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_kohya_file_with_original_sd_block_names_loads_the_same_adapter()
+    {
+        var dir = Directory.CreateTempSubdirectory("peft-formats-");
+        try
+        {
+            var catalogs = FormatsFixture.Catalogs();
+            var names = new KohyaModuleNames("unet", catalogs["unet"]);
+            var renamed = 0;
+            var path = Path.Combine(dir.FullName, "a1111.safetensors");
+            using (var scope = NewDisposeScope())
+            {
+                var tensors = SafetensorsFile.LoadAll(FormatsFixture.PathOf("kohya", "lora.safetensors"));
+                var output = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+                foreach (var (key, tensor) in tensors)
+                {
+                    int dot = key.IndexOf('.', StringComparison.Ordinal);
+                    var module = names.ModuleOf(key.Substring(0, dot));
+                    var name = module is null ? key.Substring(0, dot) : KohyaModuleNames.NameOf(names.Prefix, names.OriginalSdNames[module]);
+                    if (name != key.Substring(0, dot)) renamed++;
+                    output[name + key.Substring(dot)] = tensor;
+                }
+                SafetensorsWriter.Save(path, output);
+            }
+            Assert.Equal(3 * FormatsFixture.CaseJson.Value["unet_targeted_modules"]!.AsObject().Count, renamed);
+            var state = AdapterFiles.Read(path, catalogs)["unet"];
+            using var compare = NewDisposeScope();
+            Compare.Close(FormatsFixture.Case.Value["output.unet.lora"], FormatsFixture.OutputWith("unet", state), FormatsFixture.Tolerance("unet"), what: "original SD names");
         }
         finally
         {
