@@ -2,6 +2,7 @@ using System.CommandLine;
 using Peft.Typed.Architecture.Diagnostics;
 using Peft.Typed.DreamBooth;
 using Peft.Typed.Models.Adapters;
+using Peft.Typed.Models.Adapters.Formats;
 using Peft.Typed.Models.Loading;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Models.Typed;
@@ -18,6 +19,7 @@ createDefault.SetAction(result =>
 });
 trainer.Root.Subcommands.Add(createDefault);
 trainer.Root.Subcommands.Add(GenerateCommand.Create(Guarded));
+trainer.Root.Subcommands.Add(ConvertCommand.Create(Guarded));
 trainer.Root.SetAction(result => Guarded(() => Run(trainer, result)));
 
 var parsed = trainer.Root.Parse(args);
@@ -37,6 +39,7 @@ static int Run(TrainerCommand command, ParseResult result)
     Console.WriteLine($"Adapter: {run.UnetAdapterDir}");
     if (run.TextEncoderAdapterDir is not null) Console.WriteLine($"Text-encoder adapter: {run.TextEncoderAdapterDir}");
     if (run.ValidationGrid is not null) Console.WriteLine($"Validation images: {run.ValidationGrid}");
+    foreach (var file in run.ExportedFiles) Console.WriteLine($"Adapter file: {file}");
     if (run.LossCurve is not null) Console.WriteLine($"Loss curve: {run.LossCurve}");
     Console.WriteLine($"Output folder: {Path.GetFullPath(run.OutputDir)}");
     return 0;
@@ -67,7 +70,7 @@ static int Guarded(Func<int> command)
     {
         return Fail(e, 3);
     }
-    catch (Exception e) when (e is ArchitectureException or SafetensorsFormatException or CheckpointMismatchException or TypedModelConfigException
+    catch (Exception e) when (e is ArchitectureException or AdapterFormatException or SafetensorsFormatException or CheckpointMismatchException or TypedModelConfigException
         or AdapterConfigException or IOException or InvalidDataException or UnauthorizedAccessException or KeyNotFoundException or ArgumentException)
     {
         return Fail(e, 1);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Peft.Typed.Models.Adapters.Formats;
 using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Training;
 using Peft.Typed.Training.Optimization;
@@ -73,6 +74,9 @@ internal sealed class TrainerCommand
         Add<string?>("--prediction_type", "Override the scheduler's prediction type: epsilon or v_prediction.", null, (b, v) => b.Options = b.Options with { PredictionType = v is null ? null : CommandLineNames.Parse<PredictionType>("prediction_type", v) });
         Flag("--pre_compute_text_embeddings", "Encode the prompts once and free the text encoder (frozen text encoder only).", (b, v) => b.Options = b.Options with { PreComputeTextEmbeddings = v });
         Flag("--cache_latents", "Encode every image with the VAE once, before training.", (b, v) => b.Options = b.Options with { CacheLatents = v });
+        Add("--export_format", "Adapter files to write: a comma-separated list of peft (always written), diffusers (pytorch_lora_weights.safetensors, alpha folded) and kohya (pytorch_lora_weights_kohya.safetensors for A1111/ComfyUI).",
+            "peft", (b, v) => b.Options = b.Options with { ExportFormats = ExportFormats(v, b.Options.ExportFormats) });
+        Flag("--output_kohya_format", "diffusers' name for adding kohya to --export_format.", (b, v) => b.Options = v ? b.Options with { ExportFormats = [.. b.Options.ExportFormats, AdapterFileFormat.Kohya] } : b.Options);
         Flag("--save_merged_unet", "Also write the UNet with the adapter merged (diffusers safetensors).", (b, v) => b.Options = b.Options with { SaveMergedUnet = v });
         Add("--adapter", "lora, loha or lokr.", "lora", (b, v) => b.Adapter = v);
         AddAdapterOptions("unet", (b, a) => b.Unet = a, b => b.Unet);
@@ -136,6 +140,9 @@ internal sealed class TrainerCommand
             AdapterDefaults.TargetModules, (b, v) => Update(b, a => a with { TargetModules = v }), alias: $"--{prefix}_targets");
         Add<string?>($"--{prefix}_exclude_modules", $"Modules of the {model} never adapted, in the same forms (no presets).", null, (b, v) => Update(b, a => a with { ExcludeModules = v }));
     }
+
+    private static IReadOnlyList<AdapterFileFormat> ExportFormats(string value, IReadOnlyList<AdapterFileFormat> given) =>
+        [.. given.Union(value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(f => CommandLineNames.Parse<AdapterFileFormat>("export_format", f)))];
 
     /// <summary>Values collected while binding.</summary>
     internal sealed class Builder

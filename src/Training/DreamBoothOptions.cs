@@ -1,4 +1,5 @@
 using Peft.Typed.Models.Adapters;
+using Peft.Typed.Models.Adapters.Formats;
 using Peft.Typed.Models.Adapters.Lora;
 using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Training.Optimization;
@@ -88,6 +89,14 @@ public sealed record DreamBoothOptions
     public int ValidationSteps { get; init; } = 100;
     /// <summary>TensorBoard folder, relative to <see cref="OutputDir"/> unless rooted.</summary>
     public string LoggingDir { get; init; } = "logs";
+    /// <summary>
+    /// The adapter files written besides the PEFT folders (which are always written: checkpoints and resume use them):
+    /// <see cref="AdapterFileFormat.Diffusers"/> adds <c>pytorch_lora_weights.safetensors</c> (alpha folded into lora_B,
+    /// as diffusers loads it at scale 1), <see cref="AdapterFileFormat.Kohya"/> adds
+    /// <c>pytorch_lora_weights_kohya.safetensors</c> for A1111, ComfyUI and Forge (docs/interop.md).
+    /// </summary>
+    public IReadOnlyList<AdapterFileFormat> ExportFormats { get; init; } = [AdapterFileFormat.Peft];
+
     /// <summary>Also write the UNet with the adapter merged, as a diffusers safetensors folder.</summary>
     public bool SaveMergedUnet { get; init; }
 

@@ -11,4 +11,6 @@ public sealed record DreamBoothResult(string OutputDir, string UnetAdapterDir, s
     public string? ValidationGrid { get; init; }
     public string? LossCurve { get; init; }
     public string? MergedUnetDir { get; init; }
+    /// <summary>The single-file adapter exports (diffusers, kohya) written next to the PEFT folders.</summary>
+    public IReadOnlyList<string> ExportedFiles { get; init; } = [];
 }

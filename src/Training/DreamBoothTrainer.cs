@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Peft.Typed.Models.Adapters.Formats;
 using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Models.Schedulers;
@@ -158,6 +159,7 @@ public sealed class DreamBoothTrainer
             teDir = Path.Combine(o.OutputDir, TextEncoderFolder);
             AtomicDirectory.Write(teDir, dir => te.SavePretrained(dir));
         }
+        var exported = ExportAdapters(models);
         var lossCurve = Path.Combine(o.OutputDir, "loss.png");
         LossCurve.Write(lossCurve, losses);
 
@@ -170,7 +172,23 @@ public sealed class DreamBoothTrainer
             AtomicDirectory.Write(merged, dir => MergedUnet.Save(models, o.PretrainedModel, dir));
         }
         _observer.Info($"Wrote the UNet adapter to {unetDir}{(teDir is null ? "" : $" and the text-encoder adapter to {teDir}")}.");
-        return new DreamBoothResult(o.OutputDir, unetDir, teDir, steps, losses) { ValidationGrid = grid, LossCurve = lossCurve, MergedUnetDir = merged };
+        return new DreamBoothResult(o.OutputDir, unetDir, teDir, steps, losses) { ValidationGrid = grid, LossCurve = lossCurve, MergedUnetDir = merged, ExportedFiles = exported };
+    }
+
+    /// <summary>The single-file formats of <see cref="DreamBoothOptions.ExportFormats"/>, written next to the PEFT folders.</summary>
+    private IReadOnlyList<string> ExportAdapters(TrainingModels models)
+    {
+        var components = new Dictionary<string, AdapterState> { [UnetFolder] = AdapterState.From(models.UnetPeft) };
+        if (models.TextEncoderPeft is { } te) components[TextEncoderFolder] = AdapterState.From(te);
+        var written = new List<string>();
+        foreach (var format in _options.ExportFormats.Distinct().Where(f => f != AdapterFileFormat.Peft))
+        {
+            var path = Path.Combine(_options.OutputDir, format == AdapterFileFormat.Kohya ? "pytorch_lora_weights_kohya.safetensors" : "pytorch_lora_weights.safetensors");
+            AdapterFiles.Write(path, format, components);
+            _observer.Info($"Wrote the {format} adapter file {path}.");
+            written.Add(path);
+        }
+        return written;
     }
 
     /// <summary>Refuses to mix two runs in one folder; returns the checkpoint to resume from, if any.</summary>

@@ -1,4 +1,6 @@
+using Peft.Typed.Architecture.Targeting;
 using Peft.Typed.Models.Adapters;
+using Peft.Typed.Models.Adapters.Formats;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Pipelines;
@@ -29,26 +31,35 @@ public sealed class PipelineAdapters
     public IReadOnlyList<string> Names => _names;
 
     /// <summary>
-    /// Loads the PEFT adapter at <paramref name="path"/> as <paramref name="name"/>: a folder holding <c>unet/</c>,
-    /// <c>text_encoder/</c>, <c>text_encoder_2/</c> adapter folders (as the DreamBooth trainer writes them), or one adapter
-    /// folder, which is the UNet's.
+    /// Loads the adapter at <paramref name="path"/> as <paramref name="name"/>, in any format <see cref="AdapterFiles"/>
+    /// reads: a PEFT folder (one adapter folder, which is the UNet's, or <c>unet/</c>, <c>text_encoder/</c>,
+    /// <c>text_encoder_2/</c> folders as the DreamBooth trainer writes them), a diffusers LoRA file or a kohya/LyCORIS file.
     /// </summary>
     public void Load(string path, string name)
     {
         if (_names.Contains(name)) throw new ArgumentException($"An adapter named '{name}' is already loaded.", nameof(name));
-        if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"Adapter folder '{path}' does not exist.");
-        var folders = File.Exists(Path.Combine(path, AdapterConfig.FileName))
-            ? [("unet", path)]
-            : ComponentNames.Select(c => (Component: c, Folder: Path.Combine(path, c))).Where(c => File.Exists(Path.Combine(c.Folder, AdapterConfig.FileName))).ToList();
-        if (folders.Count == 0)
-            throw new InvalidDataException($"'{path}' holds no PEFT adapter: no {AdapterConfig.FileName} in it or in {string.Join(", ", ComponentNames.Select(c => c + "/"))}.");
-        foreach (var (component, folder) in folders)
+        using var scope = NewDisposeScope();
+        foreach (var (component, state) in AdapterFiles.Read(path, Catalogs(_pipeline)))
         {
-            var model = Component(component) ?? throw new InvalidDataException($"'{folder}' is an adapter for {component}, which this pipeline does not have.");
-            if (_peft.TryGetValue(component, out var peft)) peft.LoadAdapter(folder, name);
-            else _peft[component] = PeftModel.FromPretrained(model, folder, name);
+            var model = Component(_pipeline, component)!;
+            if (_peft.TryGetValue(component, out var peft))
+            {
+                peft.AddAdapter(name, state.Config);
+                peft.SetAdapterStateDict(state.Tensors, name, source: path);
+            }
+            else
+            {
+                _peft[component] = state.ApplyTo(model, name);
+            }
         }
         _names.Add(name);
+    }
+
+    /// <summary>The catalogs of the pipeline's adaptable components, as <see cref="AdapterFiles"/> reads and writes against.</summary>
+    public static IReadOnlyDictionary<string, ModuleCatalog> Catalogs(StableDiffusionPipeline pipeline)
+    {
+        return ComponentNames.Select(c => (Name: c, Model: Component(pipeline, c))).Where(c => c.Model is not null)
+            .ToDictionary(c => c.Name, c => new ModuleCatalog(c.Name, PeftModel.ListModules(c.Model!)), StringComparer.Ordinal);
     }
 
     /// <summary>
@@ -84,11 +95,11 @@ public sealed class PipelineAdapters
         }
     }
 
-    private nn.Module? Component(string name) => name switch
+    private static nn.Module? Component(StableDiffusionPipeline pipeline, string name) => name switch
     {
-        "unet" => _pipeline.Unet,
-        "text_encoder" => _pipeline.TextEncoder,
-        "text_encoder_2" => _pipeline.TextEncoder2,
+        "unet" => pipeline.Unet,
+        "text_encoder" => pipeline.TextEncoder,
+        "text_encoder_2" => pipeline.TextEncoder2,
         _ => null,
     };
 }

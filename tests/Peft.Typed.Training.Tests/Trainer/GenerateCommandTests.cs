@@ -65,7 +65,7 @@ public sealed class GenerateCommandTests : IDisposable
         var empty = Directory.CreateDirectory(Path.Combine(_dir, "empty")).FullName;
         var (code, log, errors) = Generate("--lora", empty, "--output_dir", Path.Combine(_dir, "out"));
         Assert.True(code == 1, log);
-        Assert.Equal($"error: '{empty}' holds no PEFT adapter: no adapter_config.json in it or in unet/, text_encoder/, text_encoder_2/.", Assert.Single(errors));
+        Assert.Equal($"error: {empty}: the folder holds no PEFT adapter: no adapter_config.json in it or in a sub-folder (unet/, text_encoder/, ...).", Assert.Single(errors));
         Assert.False(Directory.Exists(Path.Combine(_dir, "out")));
     }
 }
