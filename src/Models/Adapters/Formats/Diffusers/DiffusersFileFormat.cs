@@ -55,12 +55,7 @@ internal sealed class DiffusersFileFormat : IAdapterFileFormat
 
     private static Dictionary<string, AdapterState> ReadTensors(string path, Dictionary<string, Tensor> tensors, IReadOnlyDictionary<string, ModuleCatalog> components)
     {
-        var unknown = tensors.Keys.Where(k => Parse(k) is null).Order(StringComparer.Ordinal).ToList();
-        if (unknown.Count > 0)
-            throw new AdapterFormatException(path,
-                $"{unknown.Count} key(s) are not diffusers LoRA keys ('<unet|text_encoder|text_encoder_2>.<module>.lora.down.weight', '.lora_linear_layer.up.weight', '.lora_A.weight', ...): {AdapterFormatException.First(unknown)}.",
-                unknown);
-
+        // AdapterFiles.Read has detected the format: every key parses.
         var result = new Dictionary<string, AdapterState>(StringComparer.Ordinal);
         foreach (var group in tensors.Keys.Select(k => (Key: k, Parsed: Parse(k)!.Value)).GroupBy(k => k.Parsed.Component).OrderBy(g => g.Key, StringComparer.Ordinal))
         {

@@ -22,12 +22,7 @@ internal sealed class KohyaFileFormat : IAdapterFileFormat
 
     private static Dictionary<string, AdapterState> ReadTensors(string path, Dictionary<string, Tensor> tensors, IReadOnlyDictionary<string, ModuleCatalog> components)
     {
-        var unknown = tensors.Keys.Where(k => Parse(k) is null).Order(StringComparer.Ordinal).ToList();
-        if (unknown.Count > 0)
-            throw new AdapterFormatException(path,
-                $"{unknown.Count} key(s) are not kohya/LyCORIS adapter keys ('lora_unet_<module>' / 'lora_te_' / 'lora_te1_' / 'lora_te2_' + '.lora_down.weight', '.lora_up.weight', '.alpha', '.hada_w1_a', '.lokr_w1', ...): {AdapterFormatException.First(unknown)}.",
-                unknown);
-
+        // AdapterFiles.Read has detected the format: every key parses.
         var result = new Dictionary<string, AdapterState>(StringComparer.Ordinal);
         var parsed = tensors.Keys.Order(StringComparer.Ordinal).Select(k => (Key: k, Parts: Parse(k)!.Value)).ToList();
         foreach (var component in parsed.GroupBy(p => p.Parts.Component))
