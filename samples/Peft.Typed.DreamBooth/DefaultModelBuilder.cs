@@ -20,11 +20,24 @@ internal static class DefaultModelBuilder
     public static void Create(string root)
     {
         var model = Path.Combine(root, "model");
+        CopyMissingConfigs(Path.Combine(EmbeddedDefault.Root, "model"), model);
         Write(model, "unet", "diffusion_pytorch_model", folder => new UNet2DConditionModel(Config<UNet2DConditionConfig>(folder)));
         Write(model, "vae", "diffusion_pytorch_model", folder => new AutoencoderKL(Config<AutoencoderKLConfig>(folder)));
         Write(model, "text_encoder", "model", folder => new CLIPTextModel(Config<ClipTextConfig>(folder)));
         WriteInstanceImages(Path.Combine(root, "instance_images"));
         Console.WriteLine($"Wrote the default model and instance images into {Path.GetFullPath(root)}.");
+    }
+
+    /// <summary>The configs, tokenizer and scheduler files the weights are made from, copied from the shipped default where the target lacks them.</summary>
+    private static void CopyMissingConfigs(string shipped, string model)
+    {
+        foreach (var file in Directory.EnumerateFiles(shipped, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".safetensors", StringComparison.Ordinal)))
+        {
+            var target = Path.Combine(model, Path.GetRelativePath(shipped, file));
+            if (File.Exists(target)) continue;
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
     }
 
     private static T Config<T>(string folder) where T : Architecture.Configs.ArchitectureConfig

@@ -102,12 +102,19 @@ public sealed class MalformedInputTests : IDisposable
     public void A_broken_adapter_is_one_line_naming_its_file()
     {
         var adapter = Directory.CreateDirectory(Path.Combine(_dir, "adapter", "unet")).FullName;
-        File.WriteAllText(Path.Combine(adapter, "adapter_config.json"), "{ \"peft_type\": \"LORA\", \"r\": ");
-        AssertOneLine(Generate("--lora", Path.GetDirectoryName(adapter)!), Path.Combine(adapter, "adapter_config.json"));
+        var config = Path.Combine(adapter, "adapter_config.json");
+        var weights = Path.Combine(adapter, "adapter_model.safetensors");
+        File.WriteAllText(config, """{ "peft_type": "LORA", "r": 4, "lora_alpha": 4, "target_modules": ["to_q"] }""");
+        AssertOneLine(Generate("--lora", Path.GetDirectoryName(adapter)!), adapter);
 
-        File.WriteAllText(Path.Combine(adapter, "adapter_config.json"), """{ "peft_type": "LORA", "r": 4, "lora_alpha": 4, "target_modules": ["to_q"] }""");
-        File.WriteAllBytes(Path.Combine(adapter, "adapter_model.safetensors"), [1, 2, 3]);
-        AssertOneLine(Generate("--lora", Path.GetDirectoryName(adapter)!), Path.Combine(adapter, "adapter_model.safetensors"));
+        using (var scope = NewDisposeScope())
+            SafetensorsWriter.Save(weights, new Dictionary<string, Tensor> { ["base_model.model.conv_in.lora_A.weight"] = zeros(4, 4, 3, 3) });
+        File.WriteAllText(config, "{ \"peft_type\": \"LORA\", \"r\": ");
+        AssertOneLine(Generate("--lora", Path.GetDirectoryName(adapter)!), config);
+
+        File.WriteAllText(config, """{ "peft_type": "LORA", "r": 4, "lora_alpha": 4, "target_modules": ["to_q"] }""");
+        File.WriteAllBytes(weights, [1, 2, 3]);
+        AssertOneLine(Generate("--lora", Path.GetDirectoryName(adapter)!), weights);
     }
 
     [Fact]

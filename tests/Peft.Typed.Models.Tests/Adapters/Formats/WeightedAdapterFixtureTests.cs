@@ -1,0 +1,44 @@
+using Peft.Typed.Models.Adapters;
+using Peft.Typed.Models.Adapters.Formats;
+using Peft.Typed.Models.Tests.Support;
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Models.Tests.Adapters.Formats;
+
+/// <summary>
+/// diffusers' <c>set_adapters(names, weights)</c> as <see cref="PeftModel.SetAdapters"/> does it (PEFT's <c>set_scale</c> on
+/// every layer), against ../shared/fixtures/lora-formats: weight 0.5 gives <c>output.*.lora_scale_0.5</c>, weight 1 gives
+/// <c>output.*.lora</c>, two copies of the adapter at 0.3 and 0.2 give the 0.5 output again (updates add up), and 1.5
+/// equals the adapter with 1.5 times its alpha.
+/// </summary>
+public sealed class WeightedAdapterFixtureTests
+{
+    public static TheoryData<string> Components => new(FormatsFixture.Components);
+
+    [Theory]
+    [MemberData(nameof(Components))]
+    public void Adapter_weights_scale_the_update_as_peft_set_scale(string component)
+    {
+        using var scope = NewDisposeScope();
+        var state = AdapterFiles.Read(FormatsFixture.PathOf("peft"), FormatsFixture.Catalogs())[component];
+        var name = FormatsFixture.OutputName(component);
+        double tolerance = FormatsFixture.Tolerance(component);
+        using var model = FormatsFixture.NewModel(component);
+        var peft = state.ApplyTo(model, "a");
+        peft.AddAdapter("b", state.Config);
+        peft.SetAdapterStateDict(state.Tensors, "b");
+
+        peft.SetAdapters(["a"], [0.5]);
+        Compare.Close(FormatsFixture.Case.Value[$"output.{name}.lora_scale_0.5"], FormatsFixture.Forward(component, model), tolerance, what: "weight 0.5");
+        peft.SetAdapters(["a"], [1.0]);
+        Compare.Close(FormatsFixture.Case.Value[$"output.{name}.lora"], FormatsFixture.Forward(component, model), tolerance, what: "weight 1");
+        peft.SetAdapters(["a", "b"], [0.3, 0.2]);
+        Compare.Close(FormatsFixture.Case.Value[$"output.{name}.lora_scale_0.5"], FormatsFixture.Forward(component, model), tolerance, what: "0.3 + 0.2");
+
+        // Above 1 (no fixture output): the same as an adapter whose alpha is 1.5 times larger, PEFT's other route to a scale.
+        peft.SetAdapters(["a"], [1.5]);
+        using var scaled = FormatsFixture.NewModel(component);
+        state.WithScale(1.5).ApplyTo(scaled);
+        Compare.Close(FormatsFixture.Forward(component, scaled), FormatsFixture.Forward(component, model), 1e-6, what: "weight 1.5");
+    }
+}
