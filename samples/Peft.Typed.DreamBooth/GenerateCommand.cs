@@ -53,6 +53,16 @@ internal static class GenerateCommand
         return (value, 1.0);
     }
 
+    /// <summary>A denoising progress bar redrawn in place on a terminal; one line at the end when output is redirected.</summary>
+    private static void Progress(int step, int total)
+    {
+        const int width = 24;
+        int filled = step * width / total;
+        var line = $"denoising {step,3}/{total} [{new string('#', filled)}{new string('.', width - filled)}]";
+        if (!Console.IsOutputRedirected) Console.Write("\r" + line + (step == total ? Environment.NewLine : ""));
+        else if (step == total) Console.WriteLine(line);
+    }
+
     private static int Run(Request r)
     {
         if (r.Steps <= 0) throw new DreamBoothOptionException("num_inference_steps", $"--num_inference_steps {r.Steps}: must be > 0");
@@ -84,6 +94,7 @@ internal static class GenerateCommand
             Width = r.Width,
             NumImagesPerPrompt = r.Count,
             Generator = generator,
+            OnStep = Progress,
         });
         for (int i = 0; i < images.shape[0]; i++)
         {

@@ -35,6 +35,9 @@ public sealed record GenerationOptions
     /// </summary>
     public Generator? Generator { get; init; }
 
+    /// <summary>diffusers' <c>callback_on_step_end</c>, reduced to progress: called after each denoising step with (steps done, total steps).</summary>
+    public Action<int, int>? OnStep { get; init; }
+
     /// <summary><c>eta</c> of DDIM (0: deterministic DDIM, 1: DDPM-like), default 0.</summary>
     public double Eta { get; init; }
 

@@ -271,11 +271,13 @@ public sealed class StableDiffusionPipeline : IDisposable
 
         Scheduler.SetTimesteps(options.NumInferenceSteps);
         var latents = InitialLatents(batch, height, width, options);
-        foreach (var t in Scheduler.Timesteps.data<long>().ToArray())
+        var timesteps = Scheduler.Timesteps.data<long>().ToArray();
+        for (int i = 0; i < timesteps.Length; i++)
         {
-            var next = DenoisingStep(latents, t, context, textEmbeds, timeIds, guidance, options);
+            var next = DenoisingStep(latents, timesteps[i], context, textEmbeds, timeIds, guidance, options);
             latents.Dispose();
             latents = next;
+            options.OnStep?.Invoke(i + 1, timesteps.Length);
         }
         return latents.MoveToOuterDisposeScope();
     }

@@ -24,23 +24,28 @@ public sealed class PipelineAdaptersTests : IDisposable
     }
 
     /// <summary>A random LoRA (B not zero) on the UNet and the text encoder, saved as the trainer saves its outputs.</summary>
-    private string SaveAdapter(string name, int seed, int rank, double alpha, IReadOnlyList<string> unetTargets)
+    private string SaveAdapter(string pipelineFolder, string name, int seed, int rank, double alpha, IReadOnlyList<string> unetTargets)
     {
         var folder = Path.Combine(_adapters.FullName, name);
-        using var pipeline = StableDiffusionPipeline.FromPretrained(_folder.Path);
+        using var pipeline = StableDiffusionPipeline.FromPretrained(pipelineFolder);
         manual_seed(seed);
         var unet = PeftModel.Create(pipeline.Unet, new LoraConfig { R = rank, LoraAlpha = alpha, InitLoraWeights = LoraInit.Random, TargetModules = TargetModules.FromNames(unetTargets) });
-        var text = PeftModel.Create(pipeline.TextEncoder, new LoraConfig { R = rank, LoraAlpha = alpha, InitLoraWeights = LoraInit.Random, TargetModules = TargetModules.FromNames("q_proj", "v_proj") });
+        var adapted = new Dictionary<string, PeftModel> { ["unet"] = unet };
+        var textTargets = TargetModules.FromNames("q_proj", "v_proj");
+        // An SDXL pipeline's second text encoder gets an adapter of its own, the first one only on the first adapter.
+        if (pipeline.TextEncoder2 is null || seed == 1)
+            adapted["text_encoder"] = PeftModel.Create(pipeline.TextEncoder, new LoraConfig { R = rank, LoraAlpha = alpha, InitLoraWeights = LoraInit.Random, TargetModules = textTargets });
+        if (pipeline.TextEncoder2 is not null)
+            adapted["text_encoder_2"] = PeftModel.Create(pipeline.TextEncoder2, new LoraConfig { R = rank, LoraAlpha = alpha, InitLoraWeights = LoraInit.Random, TargetModules = textTargets });
         // The layers' default init makes B as large as A; scale the update down so the images stay in range.
         using (no_grad())
         {
-            foreach (var (key, tensor) in unet.GetAdapterStateDict().Concat(text.GetAdapterStateDict()))
+            foreach (var (key, tensor) in adapted.Values.SelectMany(p => p.GetAdapterStateDict()))
             {
                 if (key.Contains("lora_B", StringComparison.Ordinal)) tensor.MulInPlace(0.05);
             }
         }
-        unet.SavePretrained(Path.Combine(folder, "unet"));
-        text.SavePretrained(Path.Combine(folder, "text_encoder"));
+        foreach (var (component, peft) in adapted) peft.SavePretrained(Path.Combine(folder, component));
         return folder;
     }
 
@@ -50,17 +55,21 @@ public sealed class PipelineAdaptersTests : IDisposable
         return pipeline.Generate("a photo of a cat", new GenerationOptions { NumInferenceSteps = 4, Height = 32, Width = 32, NumImagesPerPrompt = 2, Generator = generator });
     }
 
-    [Fact]
-    public void Two_adapters_at_weights_equal_their_weighted_updates_merged_by_hand()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Two_adapters_at_weights_equal_their_weighted_updates_merged_by_hand(bool xl)
     {
-        var first = SaveAdapter("first", 1, rank: 4, alpha: 8, ["to_q", "to_v", "conv1"]);
-        var second = SaveAdapter("second", 2, rank: 2, alpha: 2, ["to_k", "to_v", "proj_in"]);
+        using var xlFolder = xl ? new TinyXLPipelineFolder() : null;
+        var pipelineFolder = xlFolder?.Path ?? _folder.Path;
+        var first = SaveAdapter(pipelineFolder, "first", 1, rank: 4, alpha: 8, ["to_q", "to_v", "conv1"]);
+        var second = SaveAdapter(pipelineFolder, "second", 2, rank: 2, alpha: 2, ["to_k", "to_v", "proj_in"]);
         var adapters = new[] { (Folder: first, Weight: 0.7), (Folder: second, Weight: 0.3) };
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor actual;
-        using (var pipeline = StableDiffusionPipeline.FromPretrained(_folder.Path))
+        using (var pipeline = StableDiffusionPipeline.FromPretrained(pipelineFolder))
         {
             var loaded = new PipelineAdapters(pipeline);
             loaded.Load(first, "first");
@@ -70,19 +79,22 @@ public sealed class PipelineAdaptersTests : IDisposable
         }
 
         Tensor expected;
-        using (var pipeline = StableDiffusionPipeline.FromPretrained(_folder.Path))
+        using (var pipeline = StableDiffusionPipeline.FromPretrained(pipelineFolder))
         {
+            var components = new Dictionary<string, nn.Module?> { ["unet"] = pipeline.Unet, ["text_encoder"] = pipeline.TextEncoder, ["text_encoder_2"] = pipeline.TextEncoder2 };
             foreach (var (folder, weight) in adapters)
             {
-                MergeByHand(pipeline.Unet, Path.Combine(folder, "unet"), weight);
-                MergeByHand(pipeline.TextEncoder, Path.Combine(folder, "text_encoder"), weight);
+                foreach (var (component, model) in components)
+                {
+                    if (model is not null && Directory.Exists(Path.Combine(folder, component))) MergeByHand(model, Path.Combine(folder, component), weight);
+                }
             }
             expected = Generate(pipeline);
         }
 
         var difference = MaxDifference(expected, actual);
         Assert.True(difference <= 1e-5f, $"largest pixel difference {difference}");
-        Assert.True(MaxDifference(expected, Generate0(_folder.Path)) > 1e-3f, "the adapters must change the images");
+        Assert.True(MaxDifference(expected, Generate0(pipelineFolder)) > 1e-3f, "the adapters must change the images");
     }
 
     private static float MaxDifference(Tensor a, Tensor b) => a.Add(b.neg()).abs().max().item<float>();

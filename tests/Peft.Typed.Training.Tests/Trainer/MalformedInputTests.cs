@@ -118,6 +118,21 @@ public sealed class MalformedInputTests : IDisposable
     }
 
     [Fact]
+    public void Convert_names_a_file_of_no_known_format_and_a_bad_format_option()
+    {
+        var file = Path.Combine(_dir, "mystery.safetensors");
+        using (var scope = NewDisposeScope())
+            SafetensorsWriter.Save(file, new Dictionary<string, Tensor> { ["model.diffusion_model.weight"] = zeros(2, 2) });
+        var converted = Path.Combine(Output, "converted.safetensors");
+        var unknown = Run("convert", "--input", file, "--output", converted, "--format", "kohya", "--pretrained_model_name_or_path", Model);
+        AssertOneLine(unknown, file);
+
+        var (code, log, errors) = Run("convert", "--input", file, "--output", converted, "--format", "ckpt");
+        Assert.True(code == 2, log);
+        Assert.Equal("error: --format ckpt: must be one of peft, diffusers, kohya", Assert.Single(errors));
+    }
+
+    [Fact]
     public void Files_that_are_no_images_are_skipped_with_a_warning_and_none_left_is_one_error()
     {
         var images = Directory.CreateDirectory(Path.Combine(_dir, "images")).FullName;
