@@ -18,7 +18,35 @@ public static class TorchRuntime
 #pragma warning disable CA2255 // A library initializer is intended: every model and adapter relies on correct convolutions.
     [ModuleInitializer]
 #pragma warning restore CA2255
-    internal static void Initialize() => OneDnnConvolutionsDisabled = DisableOneDnn();
+    internal static void Initialize()
+    {
+        OneDnnConvolutionsDisabled = DisableOneDnn();
+        NnpackDisabled = DisableUnavailableNnpack();
+    }
+
+    /// <summary>True when NNPACK cannot run on this CPU and was switched off, so libtorch stops trying it.</summary>
+    public static bool NnpackDisabled { get; private set; }
+
+    /// <summary>
+    /// libtorch tries NNPACK for every eligible convolution while it is enabled, and on a CPU NNPACK does not support it
+    /// logs "Could not initialize NNPACK! Reason: Unsupported hardware." each time (20,673 lines in one default training
+    /// run). Where NNPACK is unavailable it is switched off, as <c>torch.backends.nnpack.set_flags(False)</c> would; the
+    /// convolutions libtorch runs are the same, since it falls back to them anyway. The availability probe itself logs the
+    /// warning once.
+    /// </summary>
+    private static bool DisableUnavailableNnpack()
+    {
+        try
+        {
+            if (NnpackAvailable()) return false;
+            SetUserEnabledNnpack(GlobalContext(), false);
+            return !UserEnabledNnpack(GlobalContext());
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>
     /// libtorch 2.10's oneDNN 3.7.1 computes convolutions wrongly when the channel count is not a multiple of its
@@ -82,6 +110,17 @@ public static class TorchRuntime
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
     private static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at4_ops17_nnpack_available4callEv")]
+    [return: MarshalAs(UnmanagedType.U1)]
+    private static extern bool NnpackAvailable();
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
+    private static extern void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledNNPACKEv")]
+    [return: MarshalAs(UnmanagedType.U1)]
+    private static extern bool UserEnabledNnpack(IntPtr context);
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")]
     [return: MarshalAs(UnmanagedType.U1)]

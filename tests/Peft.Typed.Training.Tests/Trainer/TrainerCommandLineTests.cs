@@ -52,6 +52,16 @@ public sealed class TrainerCommandLineTests : IDisposable
     }
 
     [Fact]
+    public void A_short_training_prints_each_libtorch_warning_at_most_once()
+    {
+        var (code, log, _) = Train();
+        Assert.True(code == 0, log);
+        // libtorch's lines look like "[W1202 05:27:59.249256378 NNPACK.cpp:56] message"; compare them without the time.
+        var warnings = log.Split('\n').Where(l => l.StartsWith("[W", StringComparison.Ordinal)).Select(l => l[(l.IndexOf(' ', l.IndexOf(' ') + 1) + 1)..].Trim());
+        Assert.All(warnings.GroupBy(w => w), g => Assert.True(g.Count() == 1, $"{g.Count()} times: {g.Key}"));
+    }
+
+    [Fact]
     public void A_regex_that_matches_nothing_is_an_error() =>
         AssertRefused("error: --unet_target_modules: The regex '.*attn3\\.to_q' matches no module of the UNet.", "--unet_target_modules", ".*attn3\\.to_q");
 
