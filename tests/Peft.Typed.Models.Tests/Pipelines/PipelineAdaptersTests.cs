@@ -56,12 +56,18 @@ public sealed class PipelineAdaptersTests : IDisposable
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Two_adapters_at_weights_equal_their_weighted_updates_merged_by_hand(bool xl)
+    [InlineData("sd")]
+    [InlineData("sdxl")]
+    [InlineData("embedded default")]
+    public void Two_adapters_at_weights_equal_their_weighted_updates_merged_by_hand(string pipelineKind)
     {
-        using var xlFolder = xl ? new TinyXLPipelineFolder() : null;
-        var pipelineFolder = xlFolder?.Path ?? _folder.Path;
+        using var xlFolder = pipelineKind == "sdxl" ? new TinyXLPipelineFolder() : null;
+        var pipelineFolder = pipelineKind switch
+        {
+            "sdxl" => xlFolder!.Path,
+            "embedded default" => Path.Combine(Peft.Typed.Testing.Fixtures.RepoRoot, "samples", "Peft.Typed.DreamBooth", "DefaultModel", "model"),
+            _ => _folder.Path,
+        };
         var first = SaveAdapter(pipelineFolder, "first", 1, rank: 4, alpha: 8, ["to_q", "to_v", "conv1"]);
         var second = SaveAdapter(pipelineFolder, "second", 2, rank: 2, alpha: 2, ["to_k", "to_v", "proj_in"]);
         var adapters = new[] { (Folder: first, Weight: 0.7), (Folder: second, Weight: 0.3) };
