@@ -118,14 +118,7 @@ public sealed class DreamBoothTrainerTests : IDisposable
     [Fact]
     public void The_merged_unet_keeps_the_dtype_of_an_fp16_base_checkpoint()
     {
-        var model = Path.Combine(_dir, "fp16-model");
-        var source = Path.Combine(TrainerFixture.DefaultModel, "model");
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(model, Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
+        var model = TrainerFixture.CopyDefaultModel(Path.Combine(_dir, "fp16-model"));
         var weights = Path.Combine(model, "unet", "diffusion_pytorch_model.safetensors");
         using (var scope = NewDisposeScope())
         {

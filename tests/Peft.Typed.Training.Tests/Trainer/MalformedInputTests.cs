@@ -14,16 +14,7 @@ public sealed class MalformedInputTests : IDisposable
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
     private readonly string _dir = Directory.CreateTempSubdirectory("peft-typed-malformed-").FullName;
 
-    public MalformedInputTests()
-    {
-        var source = Path.Combine(TrainerFixture.DefaultModel, "model");
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(Model, Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
-    }
+    public MalformedInputTests() => TrainerFixture.CopyDefaultModel(Model);
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 

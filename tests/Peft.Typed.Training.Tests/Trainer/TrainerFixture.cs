@@ -25,6 +25,19 @@ internal static class TrainerFixture
         CenterCrop = true,
     };
 
+    /// <summary>A copy of the embedded default pipeline folder at <paramref name="target"/>, for tests that alter it.</summary>
+    public static string CopyDefaultModel(string target)
+    {
+        var source = Path.Combine(DefaultModel, "model");
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var copy = Path.Combine(target, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+        return target;
+    }
+
     /// <summary>The tensors of an adapter folder's adapter_model.safetensors, flattened.</summary>
     public static Dictionary<string, float[]> AdapterWeights(string adapterDir)
     {
