@@ -29,7 +29,8 @@ internal static class GenerateCommand
         var count = new Option<int>("--num_images") { Description = "Images to generate.", DefaultValueFactory = _ => 4 };
         var output = new Option<string?>("--output_dir") { Description = "Output folder (default: output/generate-<time>)." };
         var fuse = new Option<bool>("--fuse") { Description = "Merge the adapters into the base weights before sampling (diffusers' fuse_lora)." };
-        foreach (var option in new Option[] { model, loras, prompt, negative, seed, steps, guidance, height, width, count, output, fuse }) command.Options.Add(option);
+        var stored = new Option<bool>("--keep_stored_dtypes") { Description = "Load each component in the dtype its checkpoint stores (torch_dtype=\"auto\"); default: float32." };
+        foreach (var option in new Option[] { model, loras, prompt, negative, seed, steps, guidance, height, width, count, output, fuse, stored }) command.Options.Add(option);
 
         command.SetAction(result => guarded(() => Run(new Request(
             result.GetValue(model) ?? EmbeddedDefault.ModelFolder,
@@ -37,12 +38,12 @@ internal static class GenerateCommand
             result.GetValue(prompt)!, result.GetValue(negative), result.GetValue(seed), result.GetValue(steps), result.GetValue(guidance),
             result.GetValue(height), result.GetValue(width), result.GetValue(count),
             result.GetValue(output) ?? Path.GetFullPath(Path.Combine("output", "generate-" + DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))),
-            result.GetValue(fuse)))));
+            result.GetValue(fuse), result.GetValue(stored)))));
         return command;
     }
 
     private sealed record Request(string Model, IReadOnlyList<(string Path, double Weight)> Loras, string Prompt, string? NegativePrompt, int Seed,
-        int Steps, double Guidance, int? Height, int? Width, int Count, string OutputDir, bool Fuse);
+        int Steps, double Guidance, int? Height, int? Width, int Count, string OutputDir, bool Fuse, bool KeepStoredDTypes);
 
     /// <summary><c>path[:weight]</c>: a trailing <c>:number</c> is the weight (so Windows drive letters still work).</summary>
     private static (string Path, double Weight) ParseLora(string value)
@@ -71,7 +72,7 @@ internal static class GenerateCommand
         if (r.Width is { } w && (w <= 0 || w % 8 != 0)) throw new DreamBoothOptionException("width", $"--width {w}: must be a positive multiple of 8");
         if (!Directory.Exists(r.Model)) throw new DreamBoothOptionException("pretrained_model_name_or_path", $"--pretrained_model_name_or_path: folder '{r.Model}' does not exist.");
 
-        using var pipeline = StableDiffusionPipeline.FromPretrained(r.Model);
+        using var pipeline = r.KeepStoredDTypes ? StableDiffusionPipeline.FromPretrainedInStoredDTypes(r.Model) : StableDiffusionPipeline.FromPretrained(r.Model);
         var adapters = new PipelineAdapters(pipeline);
         for (int i = 0; i < r.Loras.Count; i++)
         {

@@ -14,18 +14,11 @@ internal static class MergedUnet
     public static void Save(TrainingModels models, string pretrainedModel, string folder)
     {
         var baseFolder = Path.Combine(pretrainedModel, "unet");
-        var stored = StoredDType(baseFolder);
+        var stored = PretrainedFolder.StoredDType(baseFolder, "diffusion_pytorch_model");
         var merged = models.UnetPeft.MergeAndUnload();
         File.Copy(Path.Combine(baseFolder, "config.json"), Path.Combine(folder, "config.json"));
         using var scope = NewDisposeScope();
         var state = merged.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.is_floating_point() && kv.Value.dtype != stored ? kv.Value.to_type(stored) : kv.Value);
         SafetensorsWriter.Save(Path.Combine(folder, "diffusion_pytorch_model.safetensors"), state, new Dictionary<string, string> { ["format"] = "pt" });
-    }
-
-    /// <summary>The dtype of the base checkpoint's floating-point tensors (its first one; diffusers saves one dtype).</summary>
-    private static ScalarType StoredDType(string unetFolder)
-    {
-        using var checkpoint = SafetensorsCheckpoint.Open(PretrainedFolder.WeightsPath(unetFolder, "diffusion_pytorch_model"));
-        return checkpoint.Names.Select(n => checkpoint.Info(n).DType.ToScalarType()).FirstOrDefault(t => t is ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64, ScalarType.Float32);
     }
 }

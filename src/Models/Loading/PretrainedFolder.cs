@@ -17,6 +17,17 @@ public static class PretrainedFolder
     }
 
     /// <summary>
+    /// The dtype a folder's checkpoint stores its floating-point weights in (its first one: diffusers and transformers
+    /// save one dtype per checkpoint); float32 when it holds none.
+    /// </summary>
+    public static ScalarType StoredDType(string folder, string weightsName)
+    {
+        using var checkpoint = SafeTensors.SafetensorsCheckpoint.Open(WeightsPath(folder, weightsName));
+        return checkpoint.Names.Select(n => SafeTensors.SafetensorsDTypes.ToScalarType(checkpoint.Info(n).DType))
+            .FirstOrDefault(t => t is ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64, ScalarType.Float32);
+    }
+
+    /// <summary>
     /// The checkpoint of a folder: <c>{name}.safetensors</c>, else the sharded <c>{name}.safetensors.index.json</c>
     /// (<paramref name="name"/> is <c>diffusion_pytorch_model</c> for diffusers, <c>model</c> for transformers).
     /// </summary>

@@ -92,7 +92,17 @@ public sealed class StableDiffusionPipeline : IDisposable
     /// <exception cref="DirectoryNotFoundException">The folder or a component folder is missing; the message names it.</exception>
     /// <exception cref="FileNotFoundException">model_index.json or a file of a component is missing; the message names it.</exception>
     /// <exception cref="InvalidDataException">model_index.json or a config is malformed or unsupported; the message names the file and key.</exception>
-    public static StableDiffusionPipeline FromPretrained(string folder, ScalarType? dtype = null, Device? device = null)
+    public static StableDiffusionPipeline FromPretrained(string folder, ScalarType? dtype = null, Device? device = null) =>
+        FromPretrained(folder, dtype, device, storedDTypes: false);
+
+    /// <summary>
+    /// Each component in the dtype its checkpoint stores (transformers' <c>torch_dtype="auto"</c>): an fp16
+    /// text_encoder and an fp32 unet stay so; an SDXL VAE that asks for <c>force_upcast</c> is loaded in float32.
+    /// </summary>
+    public static StableDiffusionPipeline FromPretrainedInStoredDTypes(string folder, Device? device = null) =>
+        FromPretrained(folder, null, device, storedDTypes: true);
+
+    private static StableDiffusionPipeline FromPretrained(string folder, ScalarType? dtype, Device? device, bool storedDTypes)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Pipeline folder '{folder}' does not exist.");
         var index = PipelineIndex.FromFile(Path.Combine(folder, "model_index.json"));
@@ -107,9 +117,11 @@ public sealed class StableDiffusionPipeline : IDisposable
         var schedulerConfig = SchedulerConfig.FromFile(Path.Combine(Folder("scheduler"), "scheduler_config.json"));
         var tokenizer = ClipTokenizer.FromFolder(Folder("tokenizer"));
         var tokenizer2 = index.IsXL ? ClipTokenizer.FromFolder(Folder("tokenizer_2")) : null;
-        var vaeDType = index.IsXL && dtype == ScalarType.Float16 && PretrainedFolder.ReadConfig<AutoencoderKLConfig>(Folder("vae")).ForceUpcast
+        ScalarType? DTypeOf(string component, string weightsName) => storedDTypes ? PretrainedFolder.StoredDType(Folder(component), weightsName) : dtype;
+        var vaeStored = DTypeOf("vae", "diffusion_pytorch_model");
+        var vaeDType = index.IsXL && vaeStored == ScalarType.Float16 && PretrainedFolder.ReadConfig<AutoencoderKLConfig>(Folder("vae")).ForceUpcast
             ? ScalarType.Float32
-            : dtype;
+            : vaeStored;
 
         var loaded = new List<IDisposable>();
         T Load<T>(Func<T> load) where T : IDisposable
@@ -120,9 +132,9 @@ public sealed class StableDiffusionPipeline : IDisposable
         }
         try
         {
-            var textEncoder = Load(() => CLIPTextModel.FromPretrained(Folder("text_encoder"), dtype, device));
-            var textEncoder2 = index.IsXL ? Load(() => CLIPTextModelWithProjection.FromPretrained(Folder("text_encoder_2"), dtype, device)) : null;
-            var unet = Load(() => UNet2DConditionModel.FromPretrained(Folder("unet"), dtype, device));
+            var textEncoder = Load(() => CLIPTextModel.FromPretrained(Folder("text_encoder"), DTypeOf("text_encoder", "model"), device));
+            var textEncoder2 = index.IsXL ? Load(() => CLIPTextModelWithProjection.FromPretrained(Folder("text_encoder_2"), DTypeOf("text_encoder_2", "model"), device)) : null;
+            var unet = Load(() => UNet2DConditionModel.FromPretrained(Folder("unet"), DTypeOf("unet", "diffusion_pytorch_model"), device));
             var vae = Load(() => AutoencoderKL.FromPretrained(Folder("vae"), vaeDType, device));
             return new StableDiffusionPipeline(new StableDiffusionComponents(unet, vae, textEncoder, tokenizer, schedulerConfig)
             {
