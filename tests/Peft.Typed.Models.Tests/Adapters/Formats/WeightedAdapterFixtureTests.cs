@@ -1,5 +1,6 @@
 using Peft.Typed.Models.Adapters;
 using Peft.Typed.Models.Adapters.Formats;
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.Tests.Support;
 using static TorchSharp.torch;
 
@@ -40,5 +41,33 @@ public sealed class WeightedAdapterFixtureTests
         using var scaled = FormatsFixture.NewModel(component);
         state.WithScale(1.5).ApplyTo(scaled);
         Compare.Close(FormatsFixture.Forward(component, scaled), FormatsFixture.Forward(component, model), 1e-6, what: "weight 1.5");
+    }
+
+    public static TheoryData<string> LycorisKinds => new() { "loha", "lokr" };
+
+    /// <summary>LoHa and LoKr run at a weight the same way (PEFT's set_scale on their layers): like the adapter with that much more alpha.</summary>
+    [Theory]
+    [MemberData(nameof(LycorisKinds))]
+    public void Lycoris_adapters_take_weights_as_their_alpha_scale(string kind)
+    {
+        using var scope = NewDisposeScope();
+        var targets = Architecture.Targeting.TargetModules.FromNames("to_q", "to_v", "conv1");
+        AdapterConfig config = kind == "loha"
+            ? new Models.Adapters.LoHa.LoHaConfig { R = 4, Alpha = 8, InitWeights = false, TargetModules = targets }
+            : new Models.Adapters.LoKr.LoKrConfig { R = 4, Alpha = 8, InitWeights = Models.Adapters.LoKr.LoKrInit.Random, DecomposeBoth = true, TargetModules = targets };
+        using var model = FormatsFixture.NewModel("unet");
+        manual_seed(7);
+        var peft = PeftModel.Create(model, config, "a");
+        var state = AdapterState.From(peft, "a");
+        var outputs = new List<Tensor>();
+        foreach (var weight in new[] { 0.5, 1.5 })
+        {
+            peft.SetAdapters(["a"], [weight]);
+            using var scaled = FormatsFixture.NewModel("unet");
+            state.WithScale(weight).ApplyTo(scaled);
+            outputs.Add(FormatsFixture.Forward("unet", model));
+            Compare.Close(FormatsFixture.Forward("unet", scaled), outputs[^1], 1e-6, what: $"{kind} weight {weight}");
+        }
+        Assert.True(outputs[0].Add(outputs[1].neg()).abs().max().item<float>() > 1e-4f, "the weight must change the output");
     }
 }
