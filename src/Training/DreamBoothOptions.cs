@@ -61,6 +61,14 @@ public sealed record DreamBoothOptions
     public double AdamWeightDecay { get; init; } = 1e-2;
     public double AdamEpsilon { get; init; } = 1e-8;
     public double MaxGradNorm { get; init; } = 1.0;
+    /// <summary>
+    /// <see cref="OptimizerKind.AdamW"/> or <see cref="OptimizerKind.Prodigy"/>; both take <see cref="AdamBeta1"/>,
+    /// <see cref="AdamBeta2"/>, <see cref="AdamWeightDecay"/> and <see cref="AdamEpsilon"/> (as diffusers' scripts do).
+    /// Prodigy learns its step size: give it a learning rate near 1.
+    /// </summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
+    /// <summary>Prodigy's own settings (used with <see cref="OptimizerKind.Prodigy"/>); defaults are prodigyopt's.</summary>
+    public ProdigyOptions Prodigy { get; init; } = new();
 
     public MixedPrecision MixedPrecision { get; init; } = MixedPrecision.No;
     /// <summary>"cpu" or "cuda" (optionally "cuda:N").</summary>
@@ -122,6 +130,10 @@ public sealed record DreamBoothOptions
         Require(AdamBeta2 is >= 0 and < 1, "adam_beta2", AdamBeta2, "must be in [0, 1)");
         Require(AdamWeightDecay >= 0, "adam_weight_decay", AdamWeightDecay, "must be >= 0");
         Require(AdamEpsilon > 0, "adam_epsilon", AdamEpsilon, "must be > 0");
+        Require(Prodigy.Beta3 is null or (>= 0 and < 1), "prodigy_beta3", Prodigy.Beta3, "must be in [0, 1)");
+        Require(Prodigy.D0 > 0, "prodigy_d0", Prodigy.D0, "must be > 0");
+        Require(Prodigy.DCoef > 0, "prodigy_d_coef", Prodigy.DCoef, "must be > 0");
+        Require(Prodigy.GrowthRate >= 1, "prodigy_growth_rate", Prodigy.GrowthRate, "must be >= 1");
         Require(MaxGradNorm > 0, "max_grad_norm", MaxGradNorm, "must be > 0");
         Require(CheckpointingSteps > 0, "checkpointing_steps", CheckpointingSteps, "must be > 0");
         Require(CheckpointsTotalLimit is null or > 0, "checkpoints_total_limit", CheckpointsTotalLimit, "must be > 0");

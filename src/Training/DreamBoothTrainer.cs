@@ -16,7 +16,7 @@ namespace Peft.Typed.Training;
 /// <summary>
 /// DreamBooth fine-tuning with PEFT adapters, as PEFT's and diffusers' DreamBooth scripts do it: instance (and class)
 /// images → VAE latents → noise at a random timestep → UNet prediction → MSE against the noise or velocity, with
-/// the prior-preservation term, gradient accumulation, clipping, AdamW and a learning-rate schedule. Checkpoints
+/// the prior-preservation term, gradient accumulation, clipping, AdamW or Prodigy and a learning-rate schedule. Checkpoints
 /// and outputs are written atomically; a resumed run continues bit-for-bit where the checkpoint left off.
 /// </summary>
 public sealed class DreamBoothTrainer
@@ -73,7 +73,7 @@ public sealed class DreamBoothTrainer
         var lrSchedule = new LearningRateSchedule(o.LrScheduler, o.LrWarmupSteps, maxSteps, o.LrNumCycles, o.LrPower, learningRate);
 
         var trainable = models.TrainableParameters();
-        using var optimizer = new AdamW(trainable, o.AdamBeta1, o.AdamBeta2, o.AdamWeightDecay, o.AdamEpsilon);
+        using var optimizer = CreateOptimizer(trainable);
         var losses = new List<double>();
         int globalStep = 0;
         if (resumeFrom is not null)
@@ -223,7 +223,17 @@ public sealed class DreamBoothTrainer
         return torch.device(name);
     }
 
-    private string SaveCheckpoint(CheckpointManager checkpoints, int step, TrainingModels models, AdamW optimizer, List<double> losses, int seed) =>
+    private IOptimizer CreateOptimizer(IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> trainable)
+    {
+        var o = _options;
+        if (o.Optimizer == OptimizerKind.AdamW) return new AdamW(trainable, o.AdamBeta1, o.AdamBeta2, o.AdamWeightDecay, o.AdamEpsilon);
+        // diffusers' scripts give the same advice: Prodigy's learning rate multiplies the step size it learns.
+        if (o.LearningRate <= 0.1)
+            _observer.Warning($"--learning_rate {o.LearningRate.ToString(CultureInfo.InvariantCulture)} is low for Prodigy, which learns its own step size; a learning rate around 1.0 is usual.");
+        return new Prodigy(trainable, o.Prodigy, o.AdamBeta1, o.AdamBeta2, o.AdamWeightDecay, o.AdamEpsilon);
+    }
+
+    private string SaveCheckpoint(CheckpointManager checkpoints, int step, TrainingModels models, IOptimizer optimizer, List<double> losses, int seed) =>
         checkpoints.Save(step, dir =>
         {
             models.UnetPeft.SavePretrained(Path.Combine(dir, UnetFolder));
@@ -233,7 +243,7 @@ public sealed class DreamBoothTrainer
             File.WriteAllText(Path.Combine(dir, StateFile), JsonSerializer.Serialize(state, TrainingState.JsonOptions));
         });
 
-    private static int LoadCheckpoint(string dir, TrainingModels models, AdamW optimizer, List<double> losses, ref int seed)
+    private static int LoadCheckpoint(string dir, TrainingModels models, IOptimizer optimizer, List<double> losses, ref int seed)
     {
         var statePath = Path.Combine(dir, StateFile);
         if (!File.Exists(statePath)) throw new InvalidDataException($"Checkpoint '{dir}' has no {StateFile}; it is incomplete or not a checkpoint of this trainer.");

@@ -1,4 +1,5 @@
 using Peft.Typed.Training;
+using Peft.Typed.Training.Optimization;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Training.Tests.Trainer;
@@ -48,10 +49,13 @@ public sealed class DreamBoothTrainerTests : IDisposable
         Assert.True(difference < 1e-5f, $"adapter weights differ by {difference}");
     }
 
-    [Fact]
-    public void Resuming_from_a_checkpoint_ends_with_the_weights_of_an_uninterrupted_run()
+    [Theory]
+    [InlineData(OptimizerKind.AdamW)]
+    [InlineData(OptimizerKind.Prodigy)]
+    public void Resuming_from_a_checkpoint_ends_with_the_weights_of_an_uninterrupted_run(OptimizerKind optimizer)
     {
-        var options = TrainerFixture.Options(_dir) with { MaxTrainSteps = 6, CheckpointingSteps = 3 };
+        var options = TrainerFixture.Options(_dir) with { MaxTrainSteps = 6, CheckpointingSteps = 3, Optimizer = optimizer };
+        if (optimizer == OptimizerKind.Prodigy) options = options with { LearningRate = 1.0, Prodigy = new ProdigyOptions { UseBiasCorrection = true } };
         var full = new DreamBoothTrainer(options with { OutputDir = Path.Combine(_dir, "full") }, new RecordingObserver()).Run();
 
         // A run stopped right after its step-3 checkpoint (cancelled at the next step), then resumed from "latest".
