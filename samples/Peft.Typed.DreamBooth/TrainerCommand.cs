@@ -29,6 +29,7 @@ internal sealed class TrainerCommand
         Add<string?>("--pretrained_model_name_or_path", "Diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/).", null, (b, v) => b.Model = v);
         Add<string?>("--instance_data_dir", "Folder of instance images.", null, (b, v) => b.InstanceDataDir = v);
         Add<string?>("--instance_prompt", "Prompt with the identifier of the instance, e.g. 'a photo of sks dog'.", null, (b, v) => b.InstancePrompt = v);
+        Add<string?>("--caption_extension", "Extension of per-image caption files beside the images (kohya), e.g. .txt; default: .caption, then .txt. A caption replaces the prompt for its image; metadata.jsonl (file_name, text) is read too.", null, (b, v) => b.Options = b.Options with { CaptionExtension = v });
         Add<string?>("--class_data_dir", "Folder of class images; missing ones are generated.", null, (b, v) => b.Options = b.Options with { ClassDataDir = v });
         Add<string?>("--class_prompt", "Prompt of the class, e.g. 'a photo of dog'.", null, (b, v) => b.Options = b.Options with { ClassPrompt = v });
         Flag("--with_prior_preservation", "Add the prior-preservation loss on class images.", (b, v) => b.Options = b.Options with { WithPriorPreservation = v });

@@ -17,6 +17,12 @@ public sealed record DreamBoothOptions
     public required string PretrainedModel { get; init; }
     public required string InstanceDataDir { get; init; }
     public required string InstancePrompt { get; init; }
+    /// <summary>
+    /// The extension of per-image caption files (kohya's <c>--caption_extension</c>, with its dot), or null to look for
+    /// <c>.caption</c>, then <c>.txt</c>. A caption replaces the instance or class prompt for its image; a folder's
+    /// <c>metadata.jsonl</c> (<c>file_name</c>, <c>text</c>) is read too (<see cref="Data.ImageCaptions"/>).
+    /// </summary>
+    public string? CaptionExtension { get; init; }
     public string? ClassDataDir { get; init; }
     public string? ClassPrompt { get; init; }
     public bool WithPriorPreservation { get; init; }
@@ -117,6 +123,7 @@ public sealed record DreamBoothOptions
         }
 
         Require(!string.IsNullOrWhiteSpace(InstancePrompt), "instance_prompt", $"'{InstancePrompt}'", "must not be empty");
+        Require(CaptionExtension is null || (CaptionExtension.Length > 1 && CaptionExtension[0] == '.'), "caption_extension", $"'{CaptionExtension}'", "must be a dot and a name, e.g. .txt");
         Require(Resolution > 0 && Resolution % 8 == 0, "resolution", Resolution, "must be a positive multiple of 8");
         Require(TrainBatchSize > 0, "train_batch_size", TrainBatchSize, "must be > 0");
         Require(SampleBatchSize > 0, "sample_batch_size", SampleBatchSize, "must be > 0");

@@ -47,7 +47,8 @@ public sealed class DreamBoothTrainer
         var device = ResolveDevice(o.Device);
         int seed = o.Seed ?? Random.Shared.Next();
 
-        var instanceImages = ImageFolder.Load(o.InstanceDataDir, "--instance_data_dir", _observer.Warning);
+        var instanceImages = ImageFolder.Load(o.InstanceDataDir, "--instance_data_dir", _observer.Warning, o.CaptionExtension);
+        var instanceCaptions = ImageCaptions.Load(o.InstanceDataDir, instanceImages, o.CaptionExtension);
         // Adapter initialisation draws from the global generator: seed it so a run (and its resume) is reproducible.
         manual_seed(seed);
         // Models and adapter targets are checked before the output folder is touched, so a bad option loses no earlier run.
@@ -58,13 +59,17 @@ public sealed class DreamBoothTrainer
         if (models.TextEncoderPeft is { } te) _observer.Info($"Text encoder: {te.TrainableParametersSummary()}");
 
         IReadOnlyList<string> classImages = [];
+        IReadOnlyList<ImageCaption?> classCaptions = [];
         if (o.WithPriorPreservation)
         {
             new ClassImageGenerator(o, models, _observer).EnsureClassImages(seed, cancellation);
-            classImages = ImageFolder.Load(o.ClassDataDir!, "--class_data_dir", _observer.Warning).Take(o.NumClassImages).ToList();
+            classImages = ImageFolder.Load(o.ClassDataDir!, "--class_data_dir", _observer.Warning, o.CaptionExtension).Take(o.NumClassImages).ToList();
+            classCaptions = ImageCaptions.Load(o.ClassDataDir!, classImages, o.CaptionExtension);
         }
+        var instancePrompts = Prompts(instanceCaptions, o.InstancePrompt, "instance", models.Tokenizer);
+        var classPrompts = o.WithPriorPreservation ? Prompts(classCaptions, o.ClassPrompt!, "class", models.Tokenizer) : [];
 
-        using var batches = new DreamBoothBatches(o, models, instanceImages, classImages);
+        using var batches = new DreamBoothBatches(o, models, instanceImages, classImages, instancePrompts, classPrompts);
         var schedule = new DreamBoothSchedule(instanceImages.Count, classImages.Count, o.TrainBatchSize, seed);
         int updatesPerEpoch = (schedule.BatchesPerEpoch + o.GradientAccumulationSteps - 1) / o.GradientAccumulationSteps;
         int maxSteps = o.MaxTrainSteps ?? o.NumTrainEpochs * updatesPerEpoch;
@@ -221,6 +226,25 @@ public sealed class DreamBoothTrainer
             throw new DreamBoothOptionException("device",
                 $"--device {name}: CUDA is not available to TorchSharp here. Build with -p:TorchBackend=cuda (TorchSharp-cuda-linux or TorchSharp-cuda-windows) on a machine with an NVIDIA driver, or use --device cpu.");
         return torch.device(name);
+    }
+
+    /// <summary>
+    /// The prompt of each image: its caption, else <paramref name="prompt"/>. A caption longer than the text encoder takes
+    /// is cut there, as the tokenizer does, with one warning naming its file.
+    /// </summary>
+    private string[] Prompts(IReadOnlyList<ImageCaption?> captions, string prompt, string kind, Models.Tokenizers.ClipTokenizer tokenizer)
+    {
+        int captioned = captions.Count(c => c is not null);
+        if (captioned > 0)
+            _observer.Info($"Captions: {captioned} of {captions.Count} {kind} images have their own; the others use --{kind}_prompt.");
+        const int contentTokens = Models.Tokenizers.ClipTokenizer.ModelMaxLength - 2;
+        foreach (var caption in captions.OfType<ImageCaption>())
+        {
+            int tokens = tokenizer.Encode(caption.Text).Length;
+            if (tokens > contentTokens)
+                _observer.Warning($"The caption from '{caption.Source}' has {tokens} tokens; the text encoder takes {contentTokens}, so the rest is cut off.");
+        }
+        return [.. captions.Select(c => c?.Text ?? prompt)];
     }
 
     private IOptimizer CreateOptimizer(IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> trainable)
