@@ -29,6 +29,7 @@ internal sealed class TrainerCommand
         Add<string?>("--pretrained_model_name_or_path", "Diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/).", null, (b, v) => b.Model = v);
         Add<string?>("--instance_data_dir", "Folder of instance images.", null, (b, v) => b.InstanceDataDir = v);
         Add<string?>("--instance_prompt", "Prompt with the identifier of the instance, e.g. 'a photo of sks dog'.", null, (b, v) => b.InstancePrompt = v);
+        Add<string?>("--caption_extension", "Extension of per-image caption files beside the images (kohya), e.g. .txt; default: .caption, then .txt. A caption replaces the prompt for its image; metadata.jsonl (file_name, text) is read too.", null, (b, v) => b.Options = b.Options with { CaptionExtension = v });
         Add<string?>("--class_data_dir", "Folder of class images; missing ones are generated.", null, (b, v) => b.Options = b.Options with { ClassDataDir = v });
         Add<string?>("--class_prompt", "Prompt of the class, e.g. 'a photo of dog'.", null, (b, v) => b.Options = b.Options with { ClassPrompt = v });
         Flag("--with_prior_preservation", "Add the prior-preservation loss on class images.", (b, v) => b.Options = b.Options with { WithPriorPreservation = v });
@@ -65,6 +66,14 @@ internal sealed class TrainerCommand
         Add("--adam_beta2", "Adam beta2.", ScriptDefaults.AdamBeta2, (b, v) => b.Options = b.Options with { AdamBeta2 = v });
         Add("--adam_weight_decay", "AdamW weight decay.", ScriptDefaults.AdamWeightDecay, (b, v) => b.Options = b.Options with { AdamWeightDecay = v });
         Add("--adam_epsilon", "Adam epsilon.", ScriptDefaults.AdamEpsilon, (b, v) => b.Options = b.Options with { AdamEpsilon = v });
+        Add("--optimizer", $"{string.Join(" or ", Enum.GetValues<OptimizerKind>().Select(CommandLineNames.Of))}; Prodigy learns its step size (use --learning_rate 1.0) and takes the --adam_* options too.", CommandLineNames.Of(ScriptDefaults.Optimizer), (b, v) => b.Options = b.Options with { Optimizer = CommandLineNames.Parse<OptimizerKind>("optimizer", v) });
+        Add<double?>("--prodigy_beta3", "Prodigy: decay of the step-size estimate (default sqrt(adam_beta2)).", null, (b, v) => b.Options = b.Options with { Prodigy = b.Options.Prodigy with { Beta3 = v } });
+        Add("--prodigy_decouple", "Prodigy: AdamW-style weight decay (false: L2 term in the gradient).", ScriptDefaults.Prodigy.Decouple, (b, v) => b.Options = b.Options with { Prodigy = b.Options.Prodigy with { Decouple = v } });
+        Flag("--prodigy_use_bias_correction", "Prodigy: Adam's bias correction.", (b, v) => b.Options = b.Options with { Prodigy = b.Options.Prodigy with { UseBiasCorrection = v } });
+        Flag("--prodigy_safeguard_warmup", "Prodigy: leave the learning rate out of the D estimate's denominator (for warm-up).", (b, v) => b.Options = b.Options with { Prodigy = b.Options.Prodigy with { SafeguardWarmup = v } });
+        Add("--prodigy_d0", "Prodigy: initial step-size estimate.", ScriptDefaults.Prodigy.D0, (b, v) => b.Options = b.Options with { Prodigy = b.Options.Prodigy with { D0 = v } });
+        Add("--prodigy_d_coef", "Prodigy: multiplier of the step-size estimate.", ScriptDefaults.Prodigy.DCoef, (b, v) => b.Options = b.Options with { Prodigy = b.Options.Prodigy with { DCoef = v } });
+        Add("--prodigy_growth_rate", "Prodigy: largest growth factor of the estimate per step (default unbounded).", ScriptDefaults.Prodigy.GrowthRate, (b, v) => b.Options = b.Options with { Prodigy = b.Options.Prodigy with { GrowthRate = v } });
         Add("--max_grad_norm", "Gradient clipping norm.", ScriptDefaults.MaxGradNorm, (b, v) => b.Options = b.Options with { MaxGradNorm = v });
         Add("--logging_dir", "TensorBoard folder (relative to --output_dir).", ScriptDefaults.LoggingDir, (b, v) => b.Options = b.Options with { LoggingDir = v });
         Add("--mixed_precision", "no, fp16 or bf16: frozen weights in half precision, adapters in fp32.", "no", (b, v) => b.Options = b.Options with { MixedPrecision = CommandLineNames.Parse<MixedPrecision>("mixed_precision", v) });

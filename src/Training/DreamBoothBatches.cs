@@ -12,16 +12,21 @@ internal sealed class DreamBoothBatches : IDisposable
     private readonly IReadOnlyList<string> _instanceImages;
     private readonly IReadOnlyList<string> _classImages;
     private readonly ImageTransform _transform;
-    private readonly Tensor _instanceIds;
-    private readonly Tensor? _classIds;
+    // Token ids (and with --pre_compute_text_embeddings, embeddings) per distinct prompt; each image's prompt is its
+    // caption or the run's prompt.
+    private readonly IReadOnlyList<string> _instancePrompts;
+    private readonly IReadOnlyList<string> _classPrompts;
+    private readonly Dictionary<string, Tensor> _ids = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Tensor> _embeddings = new(StringComparer.Ordinal);
     private readonly DiffusionTrainingStep _step;
-    private Tensor? _instanceEmbedding;
-    private Tensor? _classEmbedding;
     private readonly ScalarType _vaeDType;
     private List<(Tensor Mean, Tensor Std)>? _instanceLatents;
     private List<(Tensor Mean, Tensor Std)>? _classLatents;
 
-    public DreamBoothBatches(DreamBoothOptions options, TrainingModels models, IReadOnlyList<string> instanceImages, IReadOnlyList<string> classImages)
+    /// <param name="instancePrompts">The prompt of each instance image (its caption or the instance prompt).</param>
+    /// <param name="classPrompts">The prompt of each class image.</param>
+    public DreamBoothBatches(DreamBoothOptions options, TrainingModels models, IReadOnlyList<string> instanceImages, IReadOnlyList<string> classImages,
+        IReadOnlyList<string> instancePrompts, IReadOnlyList<string> classPrompts)
     {
         _options = options;
         _models = models;
@@ -29,8 +34,9 @@ internal sealed class DreamBoothBatches : IDisposable
         _classImages = classImages;
         _transform = new ImageTransform(options.Resolution, options.CenterCrop, options.RandomFlip);
         _vaeDType = models.Vae.parameters().First().dtype;
-        _instanceIds = PromptIds(options.InstancePrompt);
-        _classIds = options.WithPriorPreservation ? PromptIds(options.ClassPrompt!) : null;
+        _instancePrompts = instancePrompts;
+        _classPrompts = classPrompts;
+        foreach (var prompt in instancePrompts.Concat(classPrompts)) _ids.TryAdd(prompt, PromptIds(prompt));
         _step = models.TrainingStep(new DiffusionObjective
         {
             PredictionType = options.PredictionType,
@@ -41,8 +47,7 @@ internal sealed class DreamBoothBatches : IDisposable
         if (options.PreComputeTextEmbeddings)
         {
             using var noGrad = no_grad();
-            _instanceEmbedding = models.TextEncoder.call(_instanceIds).LastHiddenState.detach().DetachFromDisposeScope();
-            _classEmbedding = _classIds is null ? null : models.TextEncoder.call(_classIds).LastHiddenState.detach().DetachFromDisposeScope();
+            foreach (var (prompt, ids) in _ids) _embeddings[prompt] = models.TextEncoder.call(ids).LastHiddenState.detach().DetachFromDisposeScope();
         }
         if (options.CacheLatents)
         {
@@ -76,23 +81,22 @@ internal sealed class DreamBoothBatches : IDisposable
         }
 
         int instances = examples.Count;
-        Tensor hiddenStates;
-        if (_instanceEmbedding is not null)
-        {
-            hiddenStates = _classEmbedding is null
-                ? _instanceEmbedding.expand(instances, -1, -1)
-                : cat([_instanceEmbedding.expand(instances, -1, -1), _classEmbedding.expand(instances, -1, -1)], 0);
-        }
-        else
-        {
-            var ids = _classIds is null ? _instanceIds.expand(instances, -1) : cat([_instanceIds.expand(instances, -1), _classIds.expand(instances, -1)], 0);
-            hiddenStates = _step.EncodePrompts(ids);
-        }
+        var prompts = Prompts(examples);
+        var hiddenStates = _embeddings.Count > 0
+            ? cat(prompts.Select(p => _embeddings[p]).ToList(), 0)
+            : _step.EncodePrompts(cat(prompts.Select(p => _ids[p]).ToList(), 0));
 
         var loss = _step.Loss(latents, hiddenStates, cat(noise, 0), cat(timesteps, 0), o.WithPriorPreservation ? instances : 0).Loss;
         loss.Mul(lossScale).backward();
         return loss.item<float>();
     }
+
+    /// <summary>The prompt of each item of a micro-batch: the instance images' in example order, then the class images'.</summary>
+    public IReadOnlyList<string> Prompts(IReadOnlyList<DreamBoothExample> examples) =>
+    [
+        .. examples.Select(e => _instancePrompts[e.InstanceImage]),
+        .. _options.WithPriorPreservation ? examples.Select(e => _classPrompts[e.ClassImage!.Value]) : [],
+    ];
 
     /// <summary>Scaled latents sampled from the image's posterior, ε drawn from the example's seed.</summary>
     private Tensor Latent(string image, long seed, bool isClass, (Tensor Mean, Tensor Std)? cached)
@@ -130,10 +134,7 @@ internal sealed class DreamBoothBatches : IDisposable
 
     public void Dispose()
     {
-        _instanceIds.Dispose();
-        _classIds?.Dispose();
-        _instanceEmbedding?.Dispose();
-        _classEmbedding?.Dispose();
+        foreach (var t in _ids.Values.Concat(_embeddings.Values)) t.Dispose();
         foreach (var (mean, std) in (_instanceLatents ?? []).Concat(_classLatents ?? []))
         {
             mean.Dispose();

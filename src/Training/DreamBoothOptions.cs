@@ -17,6 +17,12 @@ public sealed record DreamBoothOptions
     public required string PretrainedModel { get; init; }
     public required string InstanceDataDir { get; init; }
     public required string InstancePrompt { get; init; }
+    /// <summary>
+    /// The extension of per-image caption files (kohya's <c>--caption_extension</c>, with its dot), or null to look for
+    /// <c>.caption</c>, then <c>.txt</c>. A caption replaces the instance or class prompt for its image; a folder's
+    /// <c>metadata.jsonl</c> (<c>file_name</c>, <c>text</c>) is read too (<see cref="Data.ImageCaptions"/>).
+    /// </summary>
+    public string? CaptionExtension { get; init; }
     public string? ClassDataDir { get; init; }
     public string? ClassPrompt { get; init; }
     public bool WithPriorPreservation { get; init; }
@@ -61,6 +67,14 @@ public sealed record DreamBoothOptions
     public double AdamWeightDecay { get; init; } = 1e-2;
     public double AdamEpsilon { get; init; } = 1e-8;
     public double MaxGradNorm { get; init; } = 1.0;
+    /// <summary>
+    /// <see cref="OptimizerKind.AdamW"/> or <see cref="OptimizerKind.Prodigy"/>; both take <see cref="AdamBeta1"/>,
+    /// <see cref="AdamBeta2"/>, <see cref="AdamWeightDecay"/> and <see cref="AdamEpsilon"/> (as diffusers' scripts do).
+    /// Prodigy learns its step size: give it a learning rate near 1.
+    /// </summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
+    /// <summary>Prodigy's own settings (used with <see cref="OptimizerKind.Prodigy"/>); defaults are prodigyopt's.</summary>
+    public ProdigyOptions Prodigy { get; init; } = new();
 
     public MixedPrecision MixedPrecision { get; init; } = MixedPrecision.No;
     /// <summary>"cpu" or "cuda" (optionally "cuda:N").</summary>
@@ -109,6 +123,7 @@ public sealed record DreamBoothOptions
         }
 
         Require(!string.IsNullOrWhiteSpace(InstancePrompt), "instance_prompt", $"'{InstancePrompt}'", "must not be empty");
+        Require(CaptionExtension is null || (CaptionExtension.Length > 1 && CaptionExtension[0] == '.'), "caption_extension", $"'{CaptionExtension}'", "must be a dot and a name, e.g. .txt");
         Require(Resolution > 0 && Resolution % 8 == 0, "resolution", Resolution, "must be a positive multiple of 8");
         Require(TrainBatchSize > 0, "train_batch_size", TrainBatchSize, "must be > 0");
         Require(SampleBatchSize > 0, "sample_batch_size", SampleBatchSize, "must be > 0");
@@ -122,6 +137,10 @@ public sealed record DreamBoothOptions
         Require(AdamBeta2 is >= 0 and < 1, "adam_beta2", AdamBeta2, "must be in [0, 1)");
         Require(AdamWeightDecay >= 0, "adam_weight_decay", AdamWeightDecay, "must be >= 0");
         Require(AdamEpsilon > 0, "adam_epsilon", AdamEpsilon, "must be > 0");
+        Require(Prodigy.Beta3 is null or (>= 0 and < 1), "prodigy_beta3", Prodigy.Beta3, "must be in [0, 1)");
+        Require(Prodigy.D0 > 0, "prodigy_d0", Prodigy.D0, "must be > 0");
+        Require(Prodigy.DCoef > 0, "prodigy_d_coef", Prodigy.DCoef, "must be > 0");
+        Require(Prodigy.GrowthRate >= 1, "prodigy_growth_rate", Prodigy.GrowthRate, "must be >= 1");
         Require(MaxGradNorm > 0, "max_grad_norm", MaxGradNorm, "must be > 0");
         Require(CheckpointingSteps > 0, "checkpointing_steps", CheckpointingSteps, "must be > 0");
         Require(CheckpointsTotalLimit is null or > 0, "checkpoints_total_limit", CheckpointsTotalLimit, "must be > 0");

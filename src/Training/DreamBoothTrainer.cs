@@ -16,7 +16,7 @@ namespace Peft.Typed.Training;
 /// <summary>
 /// DreamBooth fine-tuning with PEFT adapters, as PEFT's and diffusers' DreamBooth scripts do it: instance (and class)
 /// images → VAE latents → noise at a random timestep → UNet prediction → MSE against the noise or velocity, with
-/// the prior-preservation term, gradient accumulation, clipping, AdamW and a learning-rate schedule. Checkpoints
+/// the prior-preservation term, gradient accumulation, clipping, AdamW or Prodigy and a learning-rate schedule. Checkpoints
 /// and outputs are written atomically; a resumed run continues bit-for-bit where the checkpoint left off.
 /// </summary>
 public sealed class DreamBoothTrainer
@@ -47,7 +47,8 @@ public sealed class DreamBoothTrainer
         var device = ResolveDevice(o.Device);
         int seed = o.Seed ?? Random.Shared.Next();
 
-        var instanceImages = ImageFolder.Load(o.InstanceDataDir, "--instance_data_dir", _observer.Warning);
+        var instanceImages = ImageFolder.Load(o.InstanceDataDir, "--instance_data_dir", _observer.Warning, o.CaptionExtension);
+        var instanceCaptions = ImageCaptions.Load(o.InstanceDataDir, instanceImages, o.CaptionExtension);
         // Adapter initialisation draws from the global generator: seed it so a run (and its resume) is reproducible.
         manual_seed(seed);
         // Models and adapter targets are checked before the output folder is touched, so a bad option loses no earlier run.
@@ -58,13 +59,17 @@ public sealed class DreamBoothTrainer
         if (models.TextEncoderPeft is { } te) _observer.Info($"Text encoder: {te.TrainableParametersSummary()}");
 
         IReadOnlyList<string> classImages = [];
+        IReadOnlyList<ImageCaption?> classCaptions = [];
         if (o.WithPriorPreservation)
         {
             new ClassImageGenerator(o, models, _observer).EnsureClassImages(seed, cancellation);
-            classImages = ImageFolder.Load(o.ClassDataDir!, "--class_data_dir", _observer.Warning).Take(o.NumClassImages).ToList();
+            classImages = ImageFolder.Load(o.ClassDataDir!, "--class_data_dir", _observer.Warning, o.CaptionExtension).Take(o.NumClassImages).ToList();
+            classCaptions = ImageCaptions.Load(o.ClassDataDir!, classImages, o.CaptionExtension);
         }
+        var instancePrompts = Prompts(instanceCaptions, o.InstancePrompt, "instance", models.Tokenizer);
+        var classPrompts = o.WithPriorPreservation ? Prompts(classCaptions, o.ClassPrompt!, "class", models.Tokenizer) : [];
 
-        using var batches = new DreamBoothBatches(o, models, instanceImages, classImages);
+        using var batches = new DreamBoothBatches(o, models, instanceImages, classImages, instancePrompts, classPrompts);
         var schedule = new DreamBoothSchedule(instanceImages.Count, classImages.Count, o.TrainBatchSize, seed);
         int updatesPerEpoch = (schedule.BatchesPerEpoch + o.GradientAccumulationSteps - 1) / o.GradientAccumulationSteps;
         int maxSteps = o.MaxTrainSteps ?? o.NumTrainEpochs * updatesPerEpoch;
@@ -73,7 +78,7 @@ public sealed class DreamBoothTrainer
         var lrSchedule = new LearningRateSchedule(o.LrScheduler, o.LrWarmupSteps, maxSteps, o.LrNumCycles, o.LrPower, learningRate);
 
         var trainable = models.TrainableParameters();
-        using var optimizer = new AdamW(trainable, o.AdamBeta1, o.AdamBeta2, o.AdamWeightDecay, o.AdamEpsilon);
+        using var optimizer = CreateOptimizer(trainable);
         var losses = new List<double>();
         int globalStep = 0;
         if (resumeFrom is not null)
@@ -223,7 +228,36 @@ public sealed class DreamBoothTrainer
         return torch.device(name);
     }
 
-    private string SaveCheckpoint(CheckpointManager checkpoints, int step, TrainingModels models, AdamW optimizer, List<double> losses, int seed) =>
+    /// <summary>
+    /// The prompt of each image: its caption, else <paramref name="prompt"/>. A caption longer than the text encoder takes
+    /// is cut there, as the tokenizer does, with one warning naming its file.
+    /// </summary>
+    private string[] Prompts(IReadOnlyList<ImageCaption?> captions, string prompt, string kind, Models.Tokenizers.ClipTokenizer tokenizer)
+    {
+        int captioned = captions.Count(c => c is not null);
+        if (captioned > 0)
+            _observer.Info($"Captions: {captioned} of {captions.Count} {kind} images have their own; the others use --{kind}_prompt.");
+        const int contentTokens = Models.Tokenizers.ClipTokenizer.ModelMaxLength - 2;
+        foreach (var caption in captions.OfType<ImageCaption>())
+        {
+            int tokens = tokenizer.Encode(caption.Text).Length;
+            if (tokens > contentTokens)
+                _observer.Warning($"The caption from '{caption.Source}' has {tokens} tokens; the text encoder takes {contentTokens}, so the rest is cut off.");
+        }
+        return [.. captions.Select(c => c?.Text ?? prompt)];
+    }
+
+    private IOptimizer CreateOptimizer(IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> trainable)
+    {
+        var o = _options;
+        if (o.Optimizer == OptimizerKind.AdamW) return new AdamW(trainable, o.AdamBeta1, o.AdamBeta2, o.AdamWeightDecay, o.AdamEpsilon);
+        // diffusers' scripts give the same advice: Prodigy's learning rate multiplies the step size it learns.
+        if (o.LearningRate <= 0.1)
+            _observer.Warning($"--learning_rate {o.LearningRate.ToString(CultureInfo.InvariantCulture)} is low for Prodigy, which learns its own step size; a learning rate around 1.0 is usual.");
+        return new Prodigy(trainable, o.Prodigy, o.AdamBeta1, o.AdamBeta2, o.AdamWeightDecay, o.AdamEpsilon);
+    }
+
+    private string SaveCheckpoint(CheckpointManager checkpoints, int step, TrainingModels models, IOptimizer optimizer, List<double> losses, int seed) =>
         checkpoints.Save(step, dir =>
         {
             models.UnetPeft.SavePretrained(Path.Combine(dir, UnetFolder));
@@ -233,7 +267,7 @@ public sealed class DreamBoothTrainer
             File.WriteAllText(Path.Combine(dir, StateFile), JsonSerializer.Serialize(state, TrainingState.JsonOptions));
         });
 
-    private static int LoadCheckpoint(string dir, TrainingModels models, AdamW optimizer, List<double> losses, ref int seed)
+    private static int LoadCheckpoint(string dir, TrainingModels models, IOptimizer optimizer, List<double> losses, ref int seed)
     {
         var statePath = Path.Combine(dir, StateFile);
         if (!File.Exists(statePath)) throw new InvalidDataException($"Checkpoint '{dir}' has no {StateFile}; it is incomplete or not a checkpoint of this trainer.");

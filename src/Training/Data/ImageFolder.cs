@@ -6,17 +6,20 @@ namespace Peft.Typed.Training.Data;
 public static class ImageFolder
 {
     /// <summary>
-    /// Lists the images in <paramref name="folder"/> in name order. Files that are not images or cannot be decoded are
-    /// skipped with a warning naming them; a folder left with no image is an error.
+    /// Lists the images in <paramref name="folder"/> in name order. Caption files (<see cref="ImageCaptions.CaptionFiles"/>)
+    /// are passed over; other files that are not images or cannot be decoded are skipped with a warning naming them; a
+    /// folder left with no image is an error.
     /// </summary>
-    public static IReadOnlyList<string> Load(string folder, string optionName, Action<string> warn)
+    public static IReadOnlyList<string> Load(string folder, string optionName, Action<string> warn, string? captionExtension = null)
     {
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"{optionName}: folder '{folder}' does not exist.");
         var images = new List<string>();
-        foreach (var file in Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal))
+        var files = Directory.EnumerateFiles(folder).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal).ToList();
+        var captionFiles = ImageCaptions.CaptionFiles(files, captionExtension);
+        foreach (var file in files)
         {
-            if (Path.GetFileName(file).StartsWith('.')) continue;
+            if (captionFiles.Contains(file)) continue;
             if (IsDecodable(file, out var problem)) images.Add(file);
             else warn($"Skipping '{file}': {problem}.");
         }

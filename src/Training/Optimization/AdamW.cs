@@ -8,7 +8,7 @@ namespace Peft.Typed.Training.Optimization;
 /// using TorchSharp's so its state (step, exp_avg, exp_avg_sq) is plain named tensors that checkpoints save and
 /// restore exactly, which makes a resumed run bit-identical to an uninterrupted one.
 /// </summary>
-public sealed class AdamW : IDisposable
+public sealed class AdamW : IOptimizer
 {
     private readonly IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> _parameters;
     private readonly Dictionary<string, (Tensor ExpAvg, Tensor ExpAvgSq)> _state = new(StringComparer.Ordinal);

@@ -1,4 +1,5 @@
 using Peft.Typed.Training;
+using Peft.Typed.Training.Optimization;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Training.Tests.Trainer;
@@ -48,10 +49,13 @@ public sealed class DreamBoothTrainerTests : IDisposable
         Assert.True(difference < 1e-5f, $"adapter weights differ by {difference}");
     }
 
-    [Fact]
-    public void Resuming_from_a_checkpoint_ends_with_the_weights_of_an_uninterrupted_run()
+    [Theory]
+    [InlineData(OptimizerKind.AdamW)]
+    [InlineData(OptimizerKind.Prodigy)]
+    public void Resuming_from_a_checkpoint_ends_with_the_weights_of_an_uninterrupted_run(OptimizerKind optimizer)
     {
-        var options = TrainerFixture.Options(_dir) with { MaxTrainSteps = 6, CheckpointingSteps = 3 };
+        var options = TrainerFixture.Options(_dir) with { MaxTrainSteps = 6, CheckpointingSteps = 3, Optimizer = optimizer };
+        if (optimizer == OptimizerKind.Prodigy) options = options with { LearningRate = 1.0, Prodigy = new ProdigyOptions { UseBiasCorrection = true } };
         var full = new DreamBoothTrainer(options with { OutputDir = Path.Combine(_dir, "full") }, new RecordingObserver()).Run();
 
         // A run stopped right after its step-3 checkpoint (cancelled at the next step), then resumed from "latest".
@@ -65,6 +69,55 @@ public sealed class DreamBoothTrainerTests : IDisposable
         Assert.Equal(6, resumed.Steps);
         Assert.Equal(full.Losses, resumed.Losses);
         Assert.True(TrainerFixture.MaxDifference(TrainerFixture.AdapterWeights(full.UnetAdapterDir), TrainerFixture.AdapterWeights(resumed.UnetAdapterDir)) <= 1e-6f);
+    }
+
+    [Fact]
+    public void A_folder_with_mixed_captioned_and_uncaptioned_images_trains_each_image_on_its_prompt()
+    {
+        string Folder(string name, Action<string> addCaptions)
+        {
+            var folder = Path.Combine(_dir, name);
+            Directory.CreateDirectory(folder);
+            foreach (var image in Directory.GetFiles(TrainerFixture.Options(_dir).InstanceDataDir, "*.png"))
+                File.Copy(image, Path.Combine(folder, Path.GetFileName(image)));
+            addCaptions(folder);
+            return folder;
+        }
+
+        var options = TrainerFixture.Options(_dir) with { MaxTrainSteps = 2 };
+        DreamBoothResult Train(string name, string folder, RecordingObserver observer) =>
+            new DreamBoothTrainer(options with { InstanceDataDir = folder, OutputDir = Path.Combine(_dir, name) }, observer).Run();
+
+        var plain = Train("plain", Folder("plain-images", _ => { }), new RecordingObserver());
+        // Every image captioned with the instance prompt itself: the same numbers as no captions at all.
+        var sameObserver = new RecordingObserver();
+        var same = Train("same", Folder("same-images", f =>
+        {
+            foreach (var image in Directory.GetFiles(f, "*.png")) File.WriteAllText(Path.ChangeExtension(image, ".txt"), options.InstancePrompt);
+        }), sameObserver);
+        Assert.Contains("Captions: 4 of 4 instance images have their own; the others use --instance_prompt.", sameObserver.Messages);
+        Assert.Equal(plain.Losses, same.Losses);
+
+        // toy-1 has a caption file, toy-2 a metadata.jsonl line longer than the text encoder takes (5 + 80 + 1 words of
+        // one token each); toy-0 and toy-3 none.
+        var long_ = "a photo of sks toy " + string.Join(' ', Enumerable.Repeat("very", 80)) + " small";
+        var mixedObserver = new RecordingObserver();
+        var mixedFolder = Folder("mixed-images", f =>
+        {
+            File.WriteAllText(Path.Combine(f, "toy-1.caption"), "a watercolor painting of a dragon");
+            File.WriteAllText(Path.Combine(f, "metadata.jsonl"), $$"""{"file_name": "toy-2.png", "text": "{{long_}}"}""");
+        });
+        var mixed = Train("mixed", mixedFolder, mixedObserver);
+        Assert.Equal(2, mixed.Steps);
+        Assert.Contains("Captions: 2 of 4 instance images have their own; the others use --instance_prompt.", mixedObserver.Messages);
+        var warning = Assert.Single(mixedObserver.Messages, m => m.StartsWith("warning: ", StringComparison.Ordinal));
+        Assert.Equal($"warning: The caption from '{Path.Combine(mixedFolder, "metadata.jsonl")} line 1' has 86 tokens; the text encoder takes 75, so the rest is cut off.", warning);
+        Assert.NotEqual(plain.Losses, mixed.Losses);
+
+        // Encoded once per distinct prompt up front, the captions give the same losses.
+        var precomputed = new DreamBoothTrainer(options with { InstanceDataDir = mixedFolder, OutputDir = Path.Combine(_dir, "precomputed"), PreComputeTextEmbeddings = true }, new RecordingObserver()).Run();
+        Assert.Equal(mixed.Losses.Count, precomputed.Losses.Count);
+        for (int i = 0; i < mixed.Losses.Count; i++) Assert.Equal(mixed.Losses[i], precomputed.Losses[i], 5);
     }
 
     [Fact]

@@ -85,6 +85,7 @@ public sealed class TrainerCommandLineTests : IDisposable
     [InlineData("--mixed_precision", "fp8", "no, fp16, bf16")]
     [InlineData("--unet_bias", "some", "none, all, lora_only")]
     [InlineData("--adapter", "dora", "lora, loha, lokr")]
+    [InlineData("--optimizer", "adam", "adamw, prodigy")]
     public void A_value_outside_a_closed_set_lists_the_valid_spellings(string option, string value, string valid) =>
         AssertRefused($"error: {option} {value}: must be one of {valid}", option, value);
 }
