@@ -1,4 +1,6 @@
+using Peft.Typed.Models.Pipelines;
 using Peft.Typed.Models.Runtime;
+using Peft.Typed.Models.Tokenizers;
 using Peft.Typed.Training.Data;
 using static TorchSharp.torch;
 
@@ -14,12 +16,20 @@ internal sealed class DreamBoothBatches : IDisposable
     private readonly ImageTransform _transform;
     private readonly Tensor _instanceIds;
     private readonly Tensor? _classIds;
+    // SDXL: the prompts' ids for tokenizer_2.
+    private readonly Tensor? _instanceIds2;
+    private readonly Tensor? _classIds2;
     private readonly DiffusionTrainingStep _step;
     private Tensor? _instanceEmbedding;
     private Tensor? _classEmbedding;
+    private Tensor? _instancePooled;
+    private Tensor? _classPooled;
     private readonly ScalarType _vaeDType;
-    private List<(Tensor Mean, Tensor Std)>? _instanceLatents;
-    private List<(Tensor Mean, Tensor Std)>? _classLatents;
+    private List<Posterior>? _instanceLatents;
+    private List<Posterior>? _classLatents;
+
+    /// <summary>An image's VAE posterior and the SDXL time ids [1, 6] of the crop it was encoded from.</summary>
+    private sealed record Posterior(Tensor Mean, Tensor Std, Tensor TimeIds);
 
     public DreamBoothBatches(DreamBoothOptions options, TrainingModels models, IReadOnlyList<string> instanceImages, IReadOnlyList<string> classImages)
     {
@@ -29,8 +39,13 @@ internal sealed class DreamBoothBatches : IDisposable
         _classImages = classImages;
         _transform = new ImageTransform(options.Resolution, options.CenterCrop, options.RandomFlip);
         _vaeDType = models.Vae.parameters().First().dtype;
-        _instanceIds = PromptIds(options.InstancePrompt);
-        _classIds = options.WithPriorPreservation ? PromptIds(options.ClassPrompt!) : null;
+        _instanceIds = PromptIds(models.Tokenizer, options.InstancePrompt);
+        _classIds = options.WithPriorPreservation ? PromptIds(models.Tokenizer, options.ClassPrompt!) : null;
+        if (models.Pipeline.Tokenizer2 is { } tokenizer2)
+        {
+            _instanceIds2 = PromptIds(tokenizer2, options.InstancePrompt);
+            _classIds2 = options.WithPriorPreservation ? PromptIds(tokenizer2, options.ClassPrompt!) : null;
+        }
         _step = models.TrainingStep(new DiffusionObjective
         {
             PredictionType = options.PredictionType,
@@ -41,8 +56,16 @@ internal sealed class DreamBoothBatches : IDisposable
         if (options.PreComputeTextEmbeddings)
         {
             using var noGrad = no_grad();
-            _instanceEmbedding = models.TextEncoder.call(_instanceIds).LastHiddenState.detach().DetachFromDisposeScope();
-            _classEmbedding = _classIds is null ? null : models.TextEncoder.call(_classIds).LastHiddenState.detach().DetachFromDisposeScope();
+            if (models.IsXL)
+            {
+                (_instanceEmbedding, _instancePooled) = Detached(_step.EncodePrompts(_instanceIds, _instanceIds2!));
+                if (_classIds is not null) (_classEmbedding, _classPooled) = Detached(_step.EncodePrompts(_classIds, _classIds2!));
+            }
+            else
+            {
+                _instanceEmbedding = _step.EncodePrompts(_instanceIds).detach().DetachFromDisposeScope();
+                _classEmbedding = _classIds is null ? null : _step.EncodePrompts(_classIds).detach().DetachFromDisposeScope();
+            }
         }
         if (options.CacheLatents)
         {
@@ -64,7 +87,8 @@ internal sealed class DreamBoothBatches : IDisposable
 
         // Each example draws its latent sample and its noise from generators of its own seed, so a batch's numbers do
         // not depend on how the examples are grouped into micro-batches.
-        var latents = cat(items.Select(i => Latent(i.Image, i.Seed, i.Class, i.Latents)).ToList(), 0);
+        var sampled = items.Select(i => Latent(i.Image, i.Seed, i.Class, i.Latents)).ToList();
+        var latents = cat(sampled.Select(s => s.Latents).ToList(), 0);
         var noise = new List<Tensor>();
         var timesteps = new List<Tensor>();
         foreach (var (item, index) in items.Select((item, index) => (item, index)))
@@ -77,54 +101,71 @@ internal sealed class DreamBoothBatches : IDisposable
 
         int instances = examples.Count;
         Tensor hiddenStates;
+        Tensor? pooled = null;
         if (_instanceEmbedding is not null)
         {
-            hiddenStates = _classEmbedding is null
-                ? _instanceEmbedding.expand(instances, -1, -1)
-                : cat([_instanceEmbedding.expand(instances, -1, -1), _classEmbedding.expand(instances, -1, -1)], 0);
+            hiddenStates = Rows(_instanceEmbedding, _classEmbedding, instances);
+            if (_instancePooled is not null) pooled = Rows(_instancePooled, _classPooled, instances);
+        }
+        else if (_instanceIds2 is not null)
+        {
+            (hiddenStates, pooled) = _step.EncodePrompts(Rows(_instanceIds, _classIds, instances), Rows(_instanceIds2, _classIds2, instances));
         }
         else
         {
-            var ids = _classIds is null ? _instanceIds.expand(instances, -1) : cat([_instanceIds.expand(instances, -1), _classIds.expand(instances, -1)], 0);
-            hiddenStates = _step.EncodePrompts(ids);
+            hiddenStates = _step.EncodePrompts(Rows(_instanceIds, _classIds, instances));
         }
+        var added = pooled is null ? null : new SdxlAddedConditions(pooled, cat(sampled.Select(s => s.TimeIds).ToList(), 0));
 
-        var loss = _step.Loss(latents, hiddenStates, cat(noise, 0), cat(timesteps, 0), o.WithPriorPreservation ? instances : 0).Loss;
+        var loss = _step.Loss(latents, hiddenStates, cat(noise, 0), cat(timesteps, 0), o.WithPriorPreservation ? instances : 0, added).Loss;
         loss.Mul(lossScale).backward();
         return loss.item<float>();
     }
 
-    /// <summary>Scaled latents sampled from the image's posterior, ε drawn from the example's seed.</summary>
-    private Tensor Latent(string image, long seed, bool isClass, (Tensor Mean, Tensor Std)? cached)
+    /// <summary>The instance rows (one per instance example), then as many class rows when prior preservation is on.</summary>
+    private static Tensor Rows(Tensor instance, Tensor? cls, int count)
     {
-        using var noGrad = no_grad();
-        var (mean, std) = cached ?? Posterior(image, new Random(unchecked((int)seed ^ (isClass ? 0x5bd1e995 : 0))));
-        using var generator = new Generator((ulong)(seed * 2));
-        return _step.SampleLatents(mean.unsqueeze(0), std.unsqueeze(0), generator);
+        long[] shape = [count, .. Enumerable.Repeat(-1L, (int)instance.dim() - 1)];
+        return cls is null ? instance.expand(shape) : cat([instance.expand(shape), cls.expand(shape)], 0);
     }
 
-    private (Tensor Mean, Tensor Std) Posterior(string image, Random random)
+    private static (Tensor, Tensor) Detached((Tensor HiddenStates, Tensor TextEmbeds) encoded) =>
+        (encoded.HiddenStates.detach().DetachFromDisposeScope(), encoded.TextEmbeds.detach().DetachFromDisposeScope());
+
+    /// <summary>Scaled latents sampled from the image's posterior, ε drawn from the example's seed, and the crop's time ids.</summary>
+    private (Tensor Latents, Tensor TimeIds) Latent(string image, long seed, bool isClass, Posterior? cached)
     {
-        var pixels = _transform.Apply(image, random).unsqueeze(0).to(_models.Device).to_type(_vaeDType);
+        using var noGrad = no_grad();
+        var posterior = cached ?? Encode(image, new Random(unchecked((int)seed ^ (isClass ? 0x5bd1e995 : 0))));
+        using var generator = new Generator((ulong)(seed * 2));
+        return (_step.SampleLatents(posterior.Mean.unsqueeze(0), posterior.Std.unsqueeze(0), generator), posterior.TimeIds);
+    }
+
+    private Posterior Encode(string image, Random random)
+    {
+        var transformed = _transform.Transform(image, random);
+        var pixels = transformed.Pixels.unsqueeze(0).to(_models.Device).to_type(_vaeDType);
         var posterior = _models.Vae.Encode(pixels);
-        return (posterior.Mean[0].to_type(ScalarType.Float32), posterior.Std[0].to_type(ScalarType.Float32));
+        // train_dreambooth_lora_sdxl.py: add_time_ids = original size + crop top-left + (resolution, resolution).
+        var timeIds = SdxlConditioning.AddTimeIds(transformed.OriginalSize, transformed.CropTopLeft, (_options.Resolution, _options.Resolution), ScalarType.Float32, _models.Device);
+        return new Posterior(posterior.Mean[0].to_type(ScalarType.Float32), posterior.Std[0].to_type(ScalarType.Float32), timeIds);
     }
 
     /// <summary>--cache_latents: one VAE pass per image up front (its crop and flip drawn once, as diffusers does).</summary>
-    private List<(Tensor Mean, Tensor Std)> EncodeAll(IReadOnlyList<string> images, int salt)
+    private List<Posterior> EncodeAll(IReadOnlyList<string> images, int salt)
     {
         using var noGrad = no_grad();
         return images.Select((image, index) =>
         {
             using var scope = NewDisposeScope();
-            var (mean, std) = Posterior(image, new Random(index * 2 + salt));
-            return (mean.MoveToOuterDisposeScope(), std.MoveToOuterDisposeScope());
-        }).Select(p => (p.Item1.DetachFromDisposeScope(), p.Item2.DetachFromDisposeScope())).ToList();
+            var p = Encode(image, new Random(index * 2 + salt));
+            return new Posterior(p.Mean.MoveToOuterDisposeScope(), p.Std.MoveToOuterDisposeScope(), p.TimeIds.MoveToOuterDisposeScope());
+        }).Select(p => new Posterior(p.Mean.DetachFromDisposeScope(), p.Std.DetachFromDisposeScope(), p.TimeIds.DetachFromDisposeScope())).ToList();
     }
 
-    private Tensor PromptIds(string prompt)
+    private Tensor PromptIds(ClipTokenizer tokenizer, string prompt)
     {
-        var encoding = _models.Tokenizer.EncodeForModel(prompt);
+        var encoding = tokenizer.EncodeForModel(prompt);
         return tensor(encoding.Ids.Select(i => (long)i).ToArray(), [1, encoding.Ids.Length], device: _models.Device).DetachFromDisposeScope();
     }
 
@@ -132,12 +173,17 @@ internal sealed class DreamBoothBatches : IDisposable
     {
         _instanceIds.Dispose();
         _classIds?.Dispose();
+        _instanceIds2?.Dispose();
+        _classIds2?.Dispose();
         _instanceEmbedding?.Dispose();
         _classEmbedding?.Dispose();
-        foreach (var (mean, std) in (_instanceLatents ?? []).Concat(_classLatents ?? []))
+        _instancePooled?.Dispose();
+        _classPooled?.Dispose();
+        foreach (var posterior in (_instanceLatents ?? []).Concat(_classLatents ?? []))
         {
-            mean.Dispose();
-            std.Dispose();
+            posterior.Mean.Dispose();
+            posterior.Std.Dispose();
+            posterior.TimeIds.Dispose();
         }
     }
 }

@@ -25,6 +25,7 @@ public sealed class DreamBoothTrainer
     private const string OptimizerFile = "optimizer.safetensors";
     private const string UnetFolder = "unet";
     private const string TextEncoderFolder = "text_encoder";
+    private const string TextEncoder2Folder = "text_encoder_2";
 
     private readonly DreamBoothOptions _options;
     private readonly ITrainingObserver _observer;
@@ -56,6 +57,7 @@ public sealed class DreamBoothTrainer
         var resumeFrom = PrepareOutputDirectory(checkpoints);
         _observer.Info($"UNet: {models.UnetPeft.TrainableParametersSummary()}");
         if (models.TextEncoderPeft is { } te) _observer.Info($"Text encoder: {te.TrainableParametersSummary()}");
+        if (models.TextEncoder2Peft is { } te2) _observer.Info($"Text encoder 2: {te2.TrainableParametersSummary()}");
 
         IReadOnlyList<string> classImages = [];
         if (o.WithPriorPreservation)
@@ -159,6 +161,12 @@ public sealed class DreamBoothTrainer
             teDir = Path.Combine(o.OutputDir, TextEncoderFolder);
             AtomicDirectory.Write(teDir, dir => te.SavePretrained(dir));
         }
+        string? te2Dir = null;
+        if (models.TextEncoder2Peft is { } te2)
+        {
+            te2Dir = Path.Combine(o.OutputDir, TextEncoder2Folder);
+            AtomicDirectory.Write(te2Dir, dir => te2.SavePretrained(dir));
+        }
         var exported = ExportAdapters(models);
         var lossCurve = Path.Combine(o.OutputDir, "loss.png");
         LossCurve.Write(lossCurve, losses);
@@ -171,8 +179,15 @@ public sealed class DreamBoothTrainer
             merged = Path.Combine(o.OutputDir, "unet_merged");
             AtomicDirectory.Write(merged, dir => MergedUnet.Save(models, o.PretrainedModel, dir));
         }
-        _observer.Info($"Wrote the UNet adapter to {unetDir}{(teDir is null ? "" : $" and the text-encoder adapter to {teDir}")}.");
-        return new DreamBoothResult(o.OutputDir, unetDir, teDir, steps, losses) { ValidationGrid = grid, LossCurve = lossCurve, MergedUnetDir = merged, ExportedFiles = exported };
+        _observer.Info($"Wrote the UNet adapter to {unetDir}{(teDir is null ? "" : $" and the text-encoder adapter to {teDir}")}{(te2Dir is null ? "" : $" and {te2Dir}")}.");
+        return new DreamBoothResult(o.OutputDir, unetDir, teDir, steps, losses)
+        {
+            TextEncoder2AdapterDir = te2Dir,
+            ValidationGrid = grid,
+            LossCurve = lossCurve,
+            MergedUnetDir = merged,
+            ExportedFiles = exported,
+        };
     }
 
     /// <summary>The single-file formats of <see cref="DreamBoothOptions.ExportFormats"/>, written next to the PEFT folders.</summary>
@@ -180,6 +195,7 @@ public sealed class DreamBoothTrainer
     {
         var components = new Dictionary<string, AdapterState> { [UnetFolder] = AdapterState.From(models.UnetPeft) };
         if (models.TextEncoderPeft is { } te) components[TextEncoderFolder] = AdapterState.From(te);
+        if (models.TextEncoder2Peft is { } te2) components[TextEncoder2Folder] = AdapterState.From(te2);
         var written = new List<string>();
         foreach (var format in _options.ExportFormats.Distinct().Where(f => f != AdapterFileFormat.Peft))
         {
@@ -228,6 +244,7 @@ public sealed class DreamBoothTrainer
         {
             models.UnetPeft.SavePretrained(Path.Combine(dir, UnetFolder));
             models.TextEncoderPeft?.SavePretrained(Path.Combine(dir, TextEncoderFolder));
+            models.TextEncoder2Peft?.SavePretrained(Path.Combine(dir, TextEncoder2Folder));
             SafetensorsWriter.Save(Path.Combine(dir, OptimizerFile), optimizer.StateDict());
             var state = new TrainingState(step, seed, losses.ToList());
             File.WriteAllText(Path.Combine(dir, StateFile), JsonSerializer.Serialize(state, TrainingState.JsonOptions));
@@ -241,6 +258,7 @@ public sealed class DreamBoothTrainer
             ?? throw new InvalidDataException($"'{statePath}' is empty.");
         LoadAdapter(models.UnetPeft, Path.Combine(dir, UnetFolder));
         if (models.TextEncoderPeft is { } te) LoadAdapter(te, Path.Combine(dir, TextEncoderFolder));
+        if (models.TextEncoder2Peft is { } te2) LoadAdapter(te2, Path.Combine(dir, TextEncoder2Folder));
         using (var scope = NewDisposeScope())
         {
             optimizer.LoadStateDict(SafetensorsFile.LoadAll(Path.Combine(dir, OptimizerFile)));
