@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Peft.Typed.Models.Adapters.Formats;
+using Peft.Typed.Models.Pipelines;
 using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Training;
 using Peft.Typed.Training.Optimization;
@@ -27,6 +28,9 @@ internal sealed class TrainerCommand
             $"({EmbeddedDefault.Describe()}).");
 
         Add<string?>("--pretrained_model_name_or_path", "Diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/).", null, (b, v) => b.Model = v);
+        Add<string?>("--pretrained_vae_model_name_or_path", "A VAE folder used instead of the pipeline's vae/ (e.g. an fp16-safe SDXL VAE).", null, (b, v) => b.Options = b.Options with { PretrainedVae = v });
+        Add("--repeats", "How many times each instance image is repeated per epoch.", ScriptDefaults.Repeats, (b, v) => b.Options = b.Options with { Repeats = v });
+        Add<int?>("--validation_epochs", "Run validation after every N-th epoch (0, N, 2N, …) instead of every --validation_steps steps.", null, (b, v) => b.Options = b.Options with { ValidationEpochs = v });
         Add<string?>("--model", "The embedded tiny model trained when --pretrained_model_name_or_path is not given: sd-tiny (default) or sdxl-tiny.", null, (b, v) => b.EmbeddedModel = v);
         Add<string?>("--instance_data_dir", "Folder of instance images.", null, (b, v) => b.InstanceDataDir = v);
         Add<string?>("--instance_prompt", "Prompt with the identifier of the instance, e.g. 'a photo of sks dog'.", null, (b, v) => b.InstancePrompt = v);
@@ -105,11 +109,19 @@ internal sealed class TrainerCommand
             InstancePrompt = builder.InstancePrompt ?? (embedded ? EmbeddedDefault.InstancePrompt : throw Missing("instance_prompt")),
             OutputDir = builder.OutputDir ?? (embedded ? EmbeddedDefault.NewOutputDir() : ScriptDefaults.OutputDir),
         };
+        // diffusers' SDXL script trains at 1024 by default, the SD scripts at 512.
+        if (!embedded && !WasGiven(result, "--resolution") && IsXL(options.PretrainedModel)) options = options with { Resolution = 1024 };
         return (embedded ? EmbeddedDefault.Apply(options, result, this) : options, embedded);
     }
 
     /// <summary>True when the user gave <paramref name="name"/> on the command line.</summary>
     public bool WasGiven(ParseResult result, string name) => result.GetResult(Root.Options.First(o => o.Name == name)) is { Implicit: false };
+
+    private static bool IsXL(string folder)
+    {
+        var index = Path.Combine(folder, "model_index.json");
+        return File.Exists(index) && PipelineIndex.FromFile(index).IsXL;
+    }
 
     private static DreamBoothOptionException Missing(string option) => new(option, $"--{option} is required with --pretrained_model_name_or_path.");
 

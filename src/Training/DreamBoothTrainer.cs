@@ -48,7 +48,9 @@ public sealed class DreamBoothTrainer
         var device = ResolveDevice(o.Device);
         int seed = o.Seed ?? Random.Shared.Next();
 
-        var instanceImages = ImageFolder.Load(o.InstanceDataDir, "--instance_data_dir", _observer.Warning);
+        // --repeats: each instance image that many times per epoch, as diffusers' SDXL script's dataset repeats it.
+        var instanceImages = ImageFolder.Load(o.InstanceDataDir, "--instance_data_dir", _observer.Warning)
+            .SelectMany(image => Enumerable.Repeat(image, o.Repeats)).ToList();
         // Adapter initialisation draws from the global generator: seed it so a run (and its resume) is reproducible.
         manual_seed(seed);
         // Models and adapter targets are checked before the output folder is touched, so a bad option loses no earlier run.
@@ -139,11 +141,17 @@ public sealed class DreamBoothTrainer
                     var path = SaveCheckpoint(checkpoints, globalStep, models, optimizer, losses, seed);
                     _observer.Info($"Saved checkpoint {path}.");
                 }
-                if (validation is not null && globalStep % o.ValidationSteps == 0 && globalStep < maxSteps)
+                if (validation is not null && o.ValidationEpochs is null && globalStep % o.ValidationSteps == 0 && globalStep < maxSteps)
                 {
                     var grid = validation.Generate(globalStep, seed);
                     _observer.Info($"Validation images: {grid}.");
                 }
+            }
+            // diffusers' SDXL script validates after epochs 0, N, 2N, … (--validation_epochs N).
+            if (validation is not null && o.ValidationEpochs is { } every && epoch % every == 0 && globalStep < maxSteps && globalStep > startStep)
+            {
+                var grid = validation.Generate(globalStep, seed);
+                _observer.Info($"Validation images: {grid}.");
             }
         }
 

@@ -56,7 +56,10 @@ public sealed class TrainingModels : IDisposable
         var folder = options.PretrainedModel;
         if (!Directory.Exists(folder))
             throw new DreamBoothOptionException("pretrained_model_name_or_path", $"--pretrained_model_name_or_path: folder '{folder}' does not exist.");
+        if (options.PretrainedVae is { } vaeFolder && !Directory.Exists(vaeFolder))
+            throw new DreamBoothOptionException("pretrained_vae_model_name_or_path", $"--pretrained_vae_model_name_or_path: folder '{vaeFolder}' does not exist.");
         var pipeline = StableDiffusionPipeline.FromPretrained(folder, ScalarType.Float32, device);
+        if (options.PretrainedVae is { } separateVae) pipeline = WithVae(pipeline, separateVae, device);
         PeftModel unetPeft;
         PeftModel? textEncoderPeft = null, textEncoder2Peft = null;
         try
@@ -121,6 +124,31 @@ public sealed class TrainingModels : IDisposable
         Unet.train(training);
         if (TextEncoderPeft is not null) TextEncoder.train(training);
         if (TextEncoder2Peft is not null) TextEncoder2!.train(training);
+    }
+
+    /// <summary>The pipeline with its VAE replaced by the one in <paramref name="vaeFolder"/> (the pipeline's own is disposed).</summary>
+    private static StableDiffusionPipeline WithVae(StableDiffusionPipeline pipeline, string vaeFolder, Device device)
+    {
+        AutoencoderKL vae;
+        try
+        {
+            vae = AutoencoderKL.FromPretrained(vaeFolder, ScalarType.Float32, device);
+        }
+        catch
+        {
+            pipeline.Dispose();
+            throw;
+        }
+        var replaced = new StableDiffusionPipeline(new StableDiffusionComponents(pipeline.Unet, vae, pipeline.TextEncoder, pipeline.Tokenizer, pipeline.SchedulerConfig)
+        {
+            TextEncoder2 = pipeline.TextEncoder2,
+            Tokenizer2 = pipeline.Tokenizer2,
+            ForceZerosForEmptyPrompt = pipeline.ForceZerosForEmptyPrompt,
+        });
+        pipeline.Vae.Dispose();
+        pipeline.Scheduler.Dispose();
+        pipeline.NoiseScheduler.Dispose();
+        return replaced;
     }
 
     private static void Freeze(nn.Module model)

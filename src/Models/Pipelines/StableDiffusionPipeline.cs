@@ -47,6 +47,9 @@ public sealed class StableDiffusionPipeline : IDisposable
         DType = unetParameter.dtype;
     }
 
+    /// <summary>SDXL's <c>force_zeros_for_empty_prompt</c> (model_index.json): zeros as the unconditional embeddings when no negative prompt is given.</summary>
+    public bool ForceZerosForEmptyPrompt => _forceZerosForEmptyPrompt;
+
     /// <summary>True for SDXL (two text encoders, pooled embedding and size micro-conditioning).</summary>
     public bool IsXL => TextEncoder2 is not null;
 

@@ -164,4 +164,19 @@ public sealed class SdxlDreamBoothTests : IDisposable
             Assert.True(difference <= 1e-6f, $"{component} differs by {difference}");
         }
     }
+
+    [Fact]
+    public void A_separate_vae_folder_replaces_the_pipeline_vae_and_an_upcast_vae_stays_float32_under_mixed_precision()
+    {
+        var sdVae = Path.Combine(TrainerFixture.DefaultModel, "model", "vae");
+        var options = TrainerFixture.XLOptions(_dir) with { PretrainedVae = sdVae, MixedPrecision = MixedPrecision.Bf16 };
+        using var models = TrainingModels.Load(options, CPU);
+        Assert.Equal(0.18215, models.Vae.Config.ScalingFactor);
+        Assert.Same(models.Vae, models.Pipeline.Vae);
+        Assert.Equal(ScalarType.Float32, models.Vae.parameters().First().dtype);
+        Assert.Equal(ScalarType.BFloat16, models.TextEncoder2!.parameters().First().dtype);
+
+        var missing = Assert.Throws<DreamBoothOptionException>(() => TrainingModels.Load(options with { PretrainedVae = Path.Combine(_dir, "none") }, CPU));
+        Assert.Equal($"--pretrained_vae_model_name_or_path: folder '{Path.Combine(_dir, "none")}' does not exist.", missing.Message);
+    }
 }
