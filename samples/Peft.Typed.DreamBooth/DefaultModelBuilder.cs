@@ -12,18 +12,25 @@ using static TorchSharp.torch;
 namespace Peft.Typed.DreamBooth;
 
 /// <summary>
-/// Makes the embedded default: seeded random weights for the tiny UNet, VAE and CLIP configs under model/ (stored as
-/// fp16 to keep the repository small; they load into fp32 models), and four drawn "toy" instance images.
+/// Makes the embedded defaults: seeded random weights for the tiny UNet, VAE and CLIP configs under model/ (SD) and
+/// model-sdxl/ (SDXL: a "text_time" UNet, two text encoders), stored as fp16 to keep the repository small (they load
+/// into fp32 models), and four drawn "toy" instance images. The SDXL model's VAE and first text encoder have the SD
+/// model's configs and seed, so their weight files are the same bytes (git stores them once).
 /// </summary>
 internal static class DefaultModelBuilder
 {
     public static void Create(string root)
     {
-        var model = Path.Combine(root, "model");
-        CopyMissingConfigs(Path.Combine(EmbeddedDefault.Root, "model"), model);
-        Write(model, "unet", "diffusion_pytorch_model", folder => new UNet2DConditionModel(Config<UNet2DConditionConfig>(folder)));
-        Write(model, "vae", "diffusion_pytorch_model", folder => new AutoencoderKL(Config<AutoencoderKLConfig>(folder)));
-        Write(model, "text_encoder", "model", folder => new CLIPTextModel(Config<ClipTextConfig>(folder)));
+        foreach (var name in new[] { EmbeddedDefault.SdFolderName, EmbeddedDefault.SdxlFolderName })
+        {
+            var model = Path.Combine(root, name);
+            CopyMissingConfigs(Path.Combine(EmbeddedDefault.Root, name), model);
+            Write(model, "unet", "diffusion_pytorch_model", folder => new UNet2DConditionModel(Config<UNet2DConditionConfig>(folder)));
+            Write(model, "vae", "diffusion_pytorch_model", folder => new AutoencoderKL(Config<AutoencoderKLConfig>(folder)));
+            Write(model, "text_encoder", "model", folder => new CLIPTextModel(Config<ClipTextConfig>(folder)));
+            if (name == EmbeddedDefault.SdxlFolderName)
+                Write(model, "text_encoder_2", "model", folder => new CLIPTextModelWithProjection(Config<ClipTextConfig>(folder)));
+        }
         WriteInstanceImages(Path.Combine(root, "instance_images"));
         Console.WriteLine($"Wrote the default model and instance images into {Path.GetFullPath(root)}.");
     }

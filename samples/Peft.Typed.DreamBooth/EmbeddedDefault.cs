@@ -6,8 +6,9 @@ using Peft.Typed.Training.Optimization;
 namespace Peft.Typed.DreamBooth;
 
 /// <summary>
-/// The demo run: a tiny Stable Diffusion model (configs and weights under DefaultModel/, made by
-/// <c>create-default-model</c>) and a few bundled instance images, with settings that finish in minutes on 2 CPU cores.
+/// The demo run: a tiny Stable Diffusion model (configs and weights under DefaultModel/model/, made by
+/// <c>create-default-model</c>; <c>--model sdxl-tiny</c>: the tiny SDXL model under DefaultModel/model-sdxl/) and a few
+/// bundled instance images, with settings that finish in minutes on 2 CPU cores.
 /// </summary>
 internal static class EmbeddedDefault
 {
@@ -16,7 +17,18 @@ internal static class EmbeddedDefault
     private const string ValidationPrompt = "a photo of sks toy on a table";
 
     public static string Root => Path.Combine(AppContext.BaseDirectory, "DefaultModel");
-    public static string ModelFolder => Path.Combine(Root, "model");
+    public const string SdFolderName = "model";
+    public const string SdxlFolderName = "model-sdxl";
+
+    public static string ModelFolder => Path.Combine(Root, SdFolderName);
+
+    /// <summary>The embedded model named by <c>--model</c>: sd-tiny (default, also when null) or sdxl-tiny.</summary>
+    public static string ModelFolderOf(string? name) => name switch
+    {
+        null or "sd-tiny" => ModelFolder,
+        "sdxl-tiny" => Path.Combine(Root, SdxlFolderName),
+        _ => throw new DreamBoothOptionException("model", $"--model '{name}': must be sd-tiny or sdxl-tiny."),
+    };
     public static string InstanceImages => Path.Combine(Root, "instance_images");
 
     /// <summary>A fresh, timestamped folder so repeated demo runs never collide.</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Peft.Typed.Models.Adapters.Formats;
+using Peft.Typed.Models.Pipelines;
 using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Training;
 using Peft.Typed.Training.Optimization;
@@ -27,6 +28,10 @@ internal sealed class TrainerCommand
             $"({EmbeddedDefault.Describe()}).");
 
         Add<string?>("--pretrained_model_name_or_path", "Diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/).", null, (b, v) => b.Model = v);
+        Add<string?>("--pretrained_vae_model_name_or_path", "A VAE folder used instead of the pipeline's vae/ (e.g. an fp16-safe SDXL VAE).", null, (b, v) => b.Options = b.Options with { PretrainedVae = v });
+        Add("--repeats", "How many times each instance image is repeated per epoch.", ScriptDefaults.Repeats, (b, v) => b.Options = b.Options with { Repeats = v });
+        Add<int?>("--validation_epochs", "Run validation after every N-th epoch (0, N, 2N, …) instead of every --validation_steps steps.", null, (b, v) => b.Options = b.Options with { ValidationEpochs = v });
+        Add<string?>("--model", "The embedded tiny model trained when --pretrained_model_name_or_path is not given: sd-tiny (default) or sdxl-tiny.", null, (b, v) => b.EmbeddedModel = v);
         Add<string?>("--instance_data_dir", "Folder of instance images.", null, (b, v) => b.InstanceDataDir = v);
         Add<string?>("--instance_prompt", "Prompt with the identifier of the instance, e.g. 'a photo of sks dog'.", null, (b, v) => b.InstancePrompt = v);
         Add<string?>("--caption_extension", "Extension of per-image caption files beside the images (kohya), e.g. .txt; default: .caption, then .txt. A caption replaces the prompt for its image; metadata.jsonl (file_name, text) is read too.", null, (b, v) => b.Options = b.Options with { CaptionExtension = v });
@@ -47,7 +52,7 @@ internal sealed class TrainerCommand
         Add("--resolution", "Training image size (shorter side resized, then cropped square).", ScriptDefaults.Resolution, (b, v) => b.Options = b.Options with { Resolution = v });
         Flag("--center_crop", "Centre crop instead of a random crop.", (b, v) => b.Options = b.Options with { CenterCrop = v });
         Flag("--random_flip", "Randomly flip images horizontally.", (b, v) => b.Options = b.Options with { RandomFlip = v });
-        Flag("--train_text_encoder", "Train an adapter on the text encoder too.", (b, v) => b.TrainTextEncoder = v);
+        Flag("--train_text_encoder", "Train an adapter on the text encoder too (SDXL: on both text encoders, with the same --te_* settings).", (b, v) => b.TrainTextEncoder = v);
         Add("--train_batch_size", "Batch size.", ScriptDefaults.TrainBatchSize, (b, v) => b.Options = b.Options with { TrainBatchSize = v });
         Add("--num_train_epochs", "Epochs (ignored when --max_train_steps is set).", ScriptDefaults.NumTrainEpochs, (b, v) => b.Options = b.Options with { NumTrainEpochs = v });
         Add<int?>("--max_train_steps", "Total optimizer steps; overrides --num_train_epochs.", null, (b, v) => b.Options = b.Options with { MaxTrainSteps = v });
@@ -100,22 +105,32 @@ internal sealed class TrainerCommand
         var builder = new Builder();
         foreach (var bind in _binders) bind(result, builder);
         bool embedded = builder.Model is null;
+        if (!embedded && builder.EmbeddedModel is not null)
+            throw new DreamBoothOptionException("model", "--model selects an embedded model; it cannot be combined with --pretrained_model_name_or_path.");
         var options = builder.Options with
         {
             UnetAdapter = builder.Unet.ToConfig(builder.Adapter, "unet", (SeedTargets.UnetMinimal, SeedTargets.UnetComprehensive), hasConvolutions: true),
             TextEncoderAdapter = builder.TrainTextEncoder
                 ? builder.TextEncoder.ToConfig(builder.Adapter, "te", (SeedTargets.TextEncoderMinimal, SeedTargets.TextEncoderComprehensive), hasConvolutions: false)
                 : null,
-            PretrainedModel = builder.Model ?? EmbeddedDefault.ModelFolder,
+            PretrainedModel = builder.Model ?? EmbeddedDefault.ModelFolderOf(builder.EmbeddedModel),
             InstanceDataDir = builder.InstanceDataDir ?? (embedded ? EmbeddedDefault.InstanceImages : throw Missing("instance_data_dir")),
             InstancePrompt = builder.InstancePrompt ?? (embedded ? EmbeddedDefault.InstancePrompt : throw Missing("instance_prompt")),
             OutputDir = builder.OutputDir ?? (embedded ? EmbeddedDefault.NewOutputDir() : ScriptDefaults.OutputDir),
         };
+        // diffusers' SDXL script trains at 1024 by default, the SD scripts at 512.
+        if (!embedded && !WasGiven(result, "--resolution") && IsXL(options.PretrainedModel)) options = options with { Resolution = 1024 };
         return (embedded ? EmbeddedDefault.Apply(options, result, this) : options, embedded);
     }
 
     /// <summary>True when the user gave <paramref name="name"/> on the command line.</summary>
     public bool WasGiven(ParseResult result, string name) => result.GetResult(Root.Options.First(o => o.Name == name)) is { Implicit: false };
+
+    private static bool IsXL(string folder)
+    {
+        var index = Path.Combine(folder, "model_index.json");
+        return File.Exists(index) && PipelineIndex.FromFile(index).IsXL;
+    }
 
     private static DreamBoothOptionException Missing(string option) => new(option, $"--{option} is required with --pretrained_model_name_or_path.");
 
@@ -158,6 +173,7 @@ internal sealed class TrainerCommand
     {
         public DreamBoothOptions Options { get; set; } = ScriptDefaults;
         public string? Model { get; set; }
+        public string? EmbeddedModel { get; set; }
         public string? InstanceDataDir { get; set; }
         public string? InstancePrompt { get; set; }
         public string? OutputDir { get; set; }

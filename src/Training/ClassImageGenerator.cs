@@ -26,6 +26,7 @@ internal sealed class ClassImageGenerator(DreamBoothOptions options, TrainingMod
         models.SetTraining(false);
         using var noAdapter = models.UnetPeft.DisableAdapter();
         using var noTextAdapter = models.TextEncoderPeft?.DisableAdapter();
+        using var noTextAdapter2 = models.TextEncoder2Peft?.DisableAdapter();
         try
         {
             for (int start = existing; start < options.NumClassImages; start += options.SampleBatchSize)

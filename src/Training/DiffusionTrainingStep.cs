@@ -1,4 +1,5 @@
 using Peft.Typed.Models.Clip;
+using Peft.Typed.Models.Pipelines;
 using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Models.Unet;
@@ -32,9 +33,13 @@ public sealed class DiffusionTrainingStep
     private readonly CLIPTextModel _textEncoder;
     private readonly UNet2DConditionModel _unet;
     private readonly DDPMScheduler _noiseScheduler;
+    private readonly CLIPTextModelWithProjection? _textEncoder2;
 
-    public DiffusionTrainingStep(AutoencoderKL vae, CLIPTextModel textEncoder, UNet2DConditionModel unet, DDPMScheduler noiseScheduler, DiffusionObjective? objective = null)
+    /// <param name="textEncoder2">SDXL's second text encoder (null for SD 1.x/2.x); with it the UNet takes <see cref="SdxlAddedConditions"/>.</param>
+    public DiffusionTrainingStep(AutoencoderKL vae, CLIPTextModel textEncoder, UNet2DConditionModel unet, DDPMScheduler noiseScheduler, DiffusionObjective? objective = null,
+        CLIPTextModelWithProjection? textEncoder2 = null)
     {
+        _textEncoder2 = textEncoder2;
         _vae = vae ?? throw new ArgumentNullException(nameof(vae));
         _textEncoder = textEncoder ?? throw new ArgumentNullException(nameof(textEncoder));
         _unet = unet ?? throw new ArgumentNullException(nameof(unet));
@@ -80,6 +85,20 @@ public sealed class DiffusionTrainingStep
     }
 
     /// <summary>
+    /// SDXL: token ids of each encoder's tokenizer [B, L] → the concatenated penultimate hidden states and text_encoder_2's
+    /// pooled <c>text_embeds</c>, by the pipeline's own code (<see cref="SdxlConditioning.EncodePrompt"/>), with gradients
+    /// only when an encoder has trainable parameters.
+    /// </summary>
+    public (Tensor HiddenStates, Tensor TextEmbeds) EncodePrompts(Tensor inputIds, Tensor inputIds2)
+    {
+        var textEncoder2 = _textEncoder2 ?? throw new InvalidOperationException("This step has no second text encoder; SD 1.x/2.x prompts take one id tensor.");
+        if (_textEncoder.parameters().Concat(textEncoder2.parameters()).Any(p => p.requires_grad))
+            return SdxlConditioning.EncodePrompt(_textEncoder, textEncoder2, inputIds, inputIds2);
+        using var noGrad = no_grad();
+        return SdxlConditioning.EncodePrompt(_textEncoder, textEncoder2, inputIds, inputIds2);
+    }
+
+    /// <summary>
     /// Standard normal noise of the latents' shape (plus the offset noise of <see cref="DiffusionObjective.NoiseOffset"/>)
     /// and a uniform training timestep per example, drawn from <paramref name="generator"/> in that order.
     /// </summary>
@@ -96,16 +115,23 @@ public sealed class DiffusionTrainingStep
     /// <summary>
     /// The loss for scaled <paramref name="latents"/> [B, C, h, w] conditioned on <paramref name="encoderHiddenStates"/>
     /// [B, L, D], noised with <paramref name="noise"/> at <paramref name="timesteps"/> [B]; the last
-    /// <paramref name="priorExamples"/> examples are class images of the prior-preservation term.
+    /// <paramref name="priorExamples"/> examples are class images of the prior-preservation term. An SDXL UNet
+    /// (<c>addition_embed_type: "text_time"</c>) also takes <paramref name="added"/>.
     /// </summary>
-    public DiffusionStepResult Loss(Tensor latents, Tensor encoderHiddenStates, Tensor noise, Tensor timesteps, int priorExamples = 0)
+    public DiffusionStepResult Loss(Tensor latents, Tensor encoderHiddenStates, Tensor noise, Tensor timesteps, int priorExamples = 0, SdxlAddedConditions? added = null)
     {
         if (priorExamples < 0 || priorExamples >= latents.shape[0])
             throw new ArgumentOutOfRangeException(nameof(priorExamples), priorExamples, $"A batch of {latents.shape[0]} examples can hold 0 to {latents.shape[0] - 1} prior examples.");
+        if (_unet.Config.AdditionEmbedType == "text_time" && added is null)
+            throw new ArgumentNullException(nameof(added), "An SDXL UNet (addition_embed_type \"text_time\") needs the pooled text embeddings and time ids.");
         using var scope = NewDisposeScope();
         var inputDType = FrozenDType(_unet);
         var noisy = _noiseScheduler.AddNoise(latents, noise, timesteps);
-        var prediction = _unet.call(new UNet2DConditionInput(noisy.to_type(inputDType), timesteps, encoderHiddenStates.to_type(inputDType)));
+        var prediction = _unet.call(new UNet2DConditionInput(noisy.to_type(inputDType), timesteps, encoderHiddenStates.to_type(inputDType))
+        {
+            TextEmbeds = added?.TextEmbeds.to_type(inputDType),
+            TimeIds = added?.TimeIds.to_type(inputDType),
+        });
         var target = PredictionType == PredictionType.VPrediction ? _noiseScheduler.GetVelocity(latents, noise, timesteps) : noise;
         var (loss, priorLoss) = DiffusionLoss.Compute(prediction, target, timesteps, _noiseScheduler.AlphasCumprod, PredictionType,
             Objective.SnrGamma, priorExamples, Objective.PriorLossWeight);
@@ -114,7 +140,7 @@ public sealed class DiffusionTrainingStep
 
     /// <summary>
     /// The whole step on raw inputs: <see cref="EncodeImages"/>, <see cref="EncodePrompts"/>, <see cref="SampleNoise"/>,
-    /// then <see cref="Loss(Tensor, Tensor, Tensor, Tensor, int)"/>. <paramref name="pixels"/> [B, 3, H, W] in [-1, 1],
+    /// then <see cref="Loss(Tensor, Tensor, Tensor, Tensor, int, SdxlAddedConditions)"/>. <paramref name="pixels"/> [B, 3, H, W] in [-1, 1],
     /// <paramref name="inputIds"/> [B, L].
     /// </summary>
     public DiffusionStepResult Loss(Tensor pixels, Tensor inputIds, Generator? generator = null, int priorExamples = 0)

@@ -1,4 +1,6 @@
+using Peft.Typed.Models.Pipelines;
 using Peft.Typed.Models.Runtime;
+using Peft.Typed.Models.Tokenizers;
 using Peft.Typed.Training.Data;
 using static TorchSharp.torch;
 
@@ -13,17 +15,21 @@ internal sealed class DreamBoothBatches : IDisposable
     private readonly IReadOnlyList<string> _classImages;
     private readonly ImageTransform _transform;
     // Token ids (and with --pre_compute_text_embeddings, embeddings) per distinct prompt; each image's prompt is its
-    // caption or the run's prompt.
+    // caption or the run's prompt. SDXL keeps the ids for tokenizer_2 and the pooled text embeddings too.
     private readonly IReadOnlyList<string> _instancePrompts;
     private readonly IReadOnlyList<string> _classPrompts;
     private readonly Dictionary<string, Tensor> _ids = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Tensor> _embeddings = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Tensor> _ids2 = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (Tensor HiddenStates, Tensor? Pooled)> _embeddings = new(StringComparer.Ordinal);
     private readonly DiffusionTrainingStep _step;
     private readonly ScalarType _vaeDType;
-    private List<(Tensor Mean, Tensor Std)>? _instanceLatents;
-    private List<(Tensor Mean, Tensor Std)>? _classLatents;
+    private List<Posterior>? _instanceLatents;
+    private List<Posterior>? _classLatents;
 
-    /// <param name="instancePrompts">The prompt of each instance image (its caption or the instance prompt).</param>
+    /// <summary>An image's VAE posterior and the SDXL time ids [1, 6] of the crop it was encoded from.</summary>
+    private sealed record Posterior(Tensor Mean, Tensor Std, Tensor TimeIds);
+
+    /// <param name="instancePrompts">The prompt of each instance image (its caption, else the instance prompt).</param>
     /// <param name="classPrompts">The prompt of each class image.</param>
     public DreamBoothBatches(DreamBoothOptions options, TrainingModels models, IReadOnlyList<string> instanceImages, IReadOnlyList<string> classImages,
         IReadOnlyList<string> instancePrompts, IReadOnlyList<string> classPrompts)
@@ -36,7 +42,12 @@ internal sealed class DreamBoothBatches : IDisposable
         _vaeDType = models.Vae.parameters().First().dtype;
         _instancePrompts = instancePrompts;
         _classPrompts = classPrompts;
-        foreach (var prompt in instancePrompts.Concat(classPrompts)) _ids.TryAdd(prompt, PromptIds(prompt));
+        foreach (var prompt in instancePrompts.Concat(classPrompts))
+        {
+            if (_ids.ContainsKey(prompt)) continue;
+            _ids[prompt] = PromptIds(models.Tokenizer, prompt);
+            if (models.Pipeline.Tokenizer2 is { } tokenizer2) _ids2[prompt] = PromptIds(tokenizer2, prompt);
+        }
         _step = models.TrainingStep(new DiffusionObjective
         {
             PredictionType = options.PredictionType,
@@ -47,7 +58,18 @@ internal sealed class DreamBoothBatches : IDisposable
         if (options.PreComputeTextEmbeddings)
         {
             using var noGrad = no_grad();
-            foreach (var (prompt, ids) in _ids) _embeddings[prompt] = models.TextEncoder.call(ids).LastHiddenState.detach().DetachFromDisposeScope();
+            foreach (var (prompt, ids) in _ids)
+            {
+                if (models.IsXL)
+                {
+                    var (hidden, pooled) = _step.EncodePrompts(ids, _ids2[prompt]);
+                    _embeddings[prompt] = (hidden.detach().DetachFromDisposeScope(), pooled.detach().DetachFromDisposeScope());
+                }
+                else
+                {
+                    _embeddings[prompt] = (_step.EncodePrompts(ids).detach().DetachFromDisposeScope(), null);
+                }
+            }
         }
         if (options.CacheLatents)
         {
@@ -69,7 +91,8 @@ internal sealed class DreamBoothBatches : IDisposable
 
         // Each example draws its latent sample and its noise from generators of its own seed, so a batch's numbers do
         // not depend on how the examples are grouped into micro-batches.
-        var latents = cat(items.Select(i => Latent(i.Image, i.Seed, i.Class, i.Latents)).ToList(), 0);
+        var sampled = items.Select(i => Latent(i.Image, i.Seed, i.Class, i.Latents)).ToList();
+        var latents = cat(sampled.Select(s => s.Latents).ToList(), 0);
         var noise = new List<Tensor>();
         var timesteps = new List<Tensor>();
         foreach (var (item, index) in items.Select((item, index) => (item, index)))
@@ -82,11 +105,24 @@ internal sealed class DreamBoothBatches : IDisposable
 
         int instances = examples.Count;
         var prompts = Prompts(examples);
-        var hiddenStates = _embeddings.Count > 0
-            ? cat(prompts.Select(p => _embeddings[p]).ToList(), 0)
-            : _step.EncodePrompts(cat(prompts.Select(p => _ids[p]).ToList(), 0));
+        Tensor hiddenStates;
+        Tensor? pooled = null;
+        if (_embeddings.Count > 0)
+        {
+            hiddenStates = cat(prompts.Select(p => _embeddings[p].HiddenStates).ToList(), 0);
+            if (_models.IsXL) pooled = cat(prompts.Select(p => _embeddings[p].Pooled!).ToList(), 0);
+        }
+        else if (_models.IsXL)
+        {
+            (hiddenStates, pooled) = _step.EncodePrompts(cat(prompts.Select(p => _ids[p]).ToList(), 0), cat(prompts.Select(p => _ids2[p]).ToList(), 0));
+        }
+        else
+        {
+            hiddenStates = _step.EncodePrompts(cat(prompts.Select(p => _ids[p]).ToList(), 0));
+        }
+        var added = pooled is null ? null : new SdxlAddedConditions(pooled, cat(sampled.Select(s => s.TimeIds).ToList(), 0));
 
-        var loss = _step.Loss(latents, hiddenStates, cat(noise, 0), cat(timesteps, 0), o.WithPriorPreservation ? instances : 0).Loss;
+        var loss = _step.Loss(latents, hiddenStates, cat(noise, 0), cat(timesteps, 0), o.WithPriorPreservation ? instances : 0, added).Loss;
         loss.Mul(lossScale).backward();
         return loss.item<float>();
     }
@@ -98,47 +134,56 @@ internal sealed class DreamBoothBatches : IDisposable
         .. _options.WithPriorPreservation ? examples.Select(e => _classPrompts[e.ClassImage!.Value]) : [],
     ];
 
-    /// <summary>Scaled latents sampled from the image's posterior, ε drawn from the example's seed.</summary>
-    private Tensor Latent(string image, long seed, bool isClass, (Tensor Mean, Tensor Std)? cached)
+    /// <summary>Scaled latents sampled from the image's posterior, ε drawn from the example's seed, and the crop's time ids.</summary>
+    private (Tensor Latents, Tensor TimeIds) Latent(string image, long seed, bool isClass, Posterior? cached)
     {
         using var noGrad = no_grad();
-        var (mean, std) = cached ?? Posterior(image, new Random(unchecked((int)seed ^ (isClass ? 0x5bd1e995 : 0))));
+        var posterior = cached ?? Encode(image, new Random(unchecked((int)seed ^ (isClass ? 0x5bd1e995 : 0))));
         using var generator = new Generator((ulong)(seed * 2));
-        return _step.SampleLatents(mean.unsqueeze(0), std.unsqueeze(0), generator);
+        return (_step.SampleLatents(posterior.Mean.unsqueeze(0), posterior.Std.unsqueeze(0), generator), posterior.TimeIds);
     }
 
-    private (Tensor Mean, Tensor Std) Posterior(string image, Random random)
+    private Posterior Encode(string image, Random random)
     {
-        var pixels = _transform.Apply(image, random).unsqueeze(0).to(_models.Device).to_type(_vaeDType);
+        var transformed = _transform.Transform(image, random);
+        var pixels = transformed.Pixels.unsqueeze(0).to(_models.Device).to_type(_vaeDType);
         var posterior = _models.Vae.Encode(pixels);
-        return (posterior.Mean[0].to_type(ScalarType.Float32), posterior.Std[0].to_type(ScalarType.Float32));
+        // train_dreambooth_lora_sdxl.py: add_time_ids = original size + crop top-left + (resolution, resolution).
+        var timeIds = SdxlConditioning.AddTimeIds(transformed.OriginalSize, transformed.CropTopLeft, (_options.Resolution, _options.Resolution), ScalarType.Float32, _models.Device);
+        return new Posterior(posterior.Mean[0].to_type(ScalarType.Float32), posterior.Std[0].to_type(ScalarType.Float32), timeIds);
     }
 
     /// <summary>--cache_latents: one VAE pass per image up front (its crop and flip drawn once, as diffusers does).</summary>
-    private List<(Tensor Mean, Tensor Std)> EncodeAll(IReadOnlyList<string> images, int salt)
+    private List<Posterior> EncodeAll(IReadOnlyList<string> images, int salt)
     {
         using var noGrad = no_grad();
         return images.Select((image, index) =>
         {
             using var scope = NewDisposeScope();
-            var (mean, std) = Posterior(image, new Random(index * 2 + salt));
-            return (mean.MoveToOuterDisposeScope(), std.MoveToOuterDisposeScope());
-        }).Select(p => (p.Item1.DetachFromDisposeScope(), p.Item2.DetachFromDisposeScope())).ToList();
+            var p = Encode(image, new Random(index * 2 + salt));
+            return new Posterior(p.Mean.MoveToOuterDisposeScope(), p.Std.MoveToOuterDisposeScope(), p.TimeIds.MoveToOuterDisposeScope());
+        }).Select(p => new Posterior(p.Mean.DetachFromDisposeScope(), p.Std.DetachFromDisposeScope(), p.TimeIds.DetachFromDisposeScope())).ToList();
     }
 
-    private Tensor PromptIds(string prompt)
+    private Tensor PromptIds(ClipTokenizer tokenizer, string prompt)
     {
-        var encoding = _models.Tokenizer.EncodeForModel(prompt);
+        var encoding = tokenizer.EncodeForModel(prompt);
         return tensor(encoding.Ids.Select(i => (long)i).ToArray(), [1, encoding.Ids.Length], device: _models.Device).DetachFromDisposeScope();
     }
 
     public void Dispose()
     {
-        foreach (var t in _ids.Values.Concat(_embeddings.Values)) t.Dispose();
-        foreach (var (mean, std) in (_instanceLatents ?? []).Concat(_classLatents ?? []))
+        foreach (var t in _ids.Values.Concat(_ids2.Values)) t.Dispose();
+        foreach (var (hidden, pooled) in _embeddings.Values)
         {
-            mean.Dispose();
-            std.Dispose();
+            hidden.Dispose();
+            pooled?.Dispose();
+        }
+        foreach (var posterior in (_instanceLatents ?? []).Concat(_classLatents ?? []))
+        {
+            posterior.Mean.Dispose();
+            posterior.Std.Dispose();
+            posterior.TimeIds.Dispose();
         }
     }
 }

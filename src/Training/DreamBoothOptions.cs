@@ -15,6 +15,11 @@ public sealed record DreamBoothOptions
 {
     /// <summary>A diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/).</summary>
     public required string PretrainedModel { get; init; }
+    /// <summary>
+    /// A VAE folder (config.json + diffusion_pytorch_model.safetensors) used instead of the pipeline's vae/, e.g. an
+    /// fp16-safe SDXL VAE (<c>--pretrained_vae_model_name_or_path</c>); null: the pipeline's.
+    /// </summary>
+    public string? PretrainedVae { get; init; }
     public required string InstanceDataDir { get; init; }
     public required string InstancePrompt { get; init; }
     /// <summary>
@@ -23,6 +28,9 @@ public sealed record DreamBoothOptions
     /// <c>metadata.jsonl</c> (<c>file_name</c>, <c>text</c>) is read too (<see cref="Data.ImageCaptions"/>).
     /// </summary>
     public string? CaptionExtension { get; init; }
+
+    /// <summary>How many times each instance image is repeated in an epoch (<c>--repeats</c> of diffusers' SDXL script).</summary>
+    public int Repeats { get; init; } = 1;
     public string? ClassDataDir { get; init; }
     public string? ClassPrompt { get; init; }
     public bool WithPriorPreservation { get; init; }
@@ -101,6 +109,11 @@ public sealed record DreamBoothOptions
     public string? ValidationPrompt { get; init; }
     public int NumValidationImages { get; init; } = 4;
     public int ValidationSteps { get; init; } = 100;
+    /// <summary>
+    /// diffusers' SDXL script's <c>--validation_epochs</c>: validation images after every N-th epoch (epochs 0, N, 2N, …,
+    /// counted from 0 as the script does) instead of every <see cref="ValidationSteps"/> steps; null: by steps.
+    /// </summary>
+    public int? ValidationEpochs { get; init; }
     /// <summary>TensorBoard folder, relative to <see cref="OutputDir"/> unless rooted.</summary>
     public string LoggingDir { get; init; } = "logs";
     /// <summary>
@@ -146,6 +159,8 @@ public sealed record DreamBoothOptions
         Require(CheckpointsTotalLimit is null or > 0, "checkpoints_total_limit", CheckpointsTotalLimit, "must be > 0");
         Require(NumValidationImages > 0, "num_validation_images", NumValidationImages, "must be > 0");
         Require(ValidationSteps > 0, "validation_steps", ValidationSteps, "must be > 0");
+        Require(ValidationEpochs is null or > 0, "validation_epochs", ValidationEpochs, "must be > 0");
+        Require(Repeats > 0, "repeats", Repeats, "must be > 0");
         Require(InferenceSteps > 0, "inference_steps", InferenceSteps, "must be > 0");
         Require(NoiseOffset >= 0, "noise_offset", NoiseOffset, "must be >= 0");
         Require(SnrGamma is null or > 0, "snr_gamma", SnrGamma, "must be > 0");

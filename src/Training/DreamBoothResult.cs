@@ -8,6 +8,8 @@ namespace Peft.Typed.Training;
 /// <param name="Losses">The loss of every optimizer step (mean over its accumulated micro-batches).</param>
 public sealed record DreamBoothResult(string OutputDir, string UnetAdapterDir, string? TextEncoderAdapterDir, int Steps, IReadOnlyList<double> Losses)
 {
+    /// <summary>PEFT adapter folder of SDXL's text_encoder_2, when the text encoders were trained.</summary>
+    public string? TextEncoder2AdapterDir { get; init; }
     public string? ValidationGrid { get; init; }
     public string? LossCurve { get; init; }
     public string? MergedUnetDir { get; init; }

@@ -25,6 +25,7 @@ public sealed class DreamBoothTrainer
     private const string OptimizerFile = "optimizer.safetensors";
     private const string UnetFolder = "unet";
     private const string TextEncoderFolder = "text_encoder";
+    private const string TextEncoder2Folder = "text_encoder_2";
 
     private readonly DreamBoothOptions _options;
     private readonly ITrainingObserver _observer;
@@ -47,8 +48,11 @@ public sealed class DreamBoothTrainer
         var device = ResolveDevice(o.Device);
         int seed = o.Seed ?? Random.Shared.Next();
 
-        var instanceImages = ImageFolder.Load(o.InstanceDataDir, "--instance_data_dir", _observer.Warning, o.CaptionExtension);
-        var instanceCaptions = ImageCaptions.Load(o.InstanceDataDir, instanceImages, o.CaptionExtension);
+        var instanceFiles = ImageFolder.Load(o.InstanceDataDir, "--instance_data_dir", _observer.Warning, o.CaptionExtension);
+        var instanceCaptions = ImageCaptions.Load(o.InstanceDataDir, instanceFiles, o.CaptionExtension);
+        // --repeats: each instance image (with its caption) that many times per epoch, as diffusers' SDXL script's dataset repeats it.
+        var instanceImages = instanceFiles.SelectMany(image => Enumerable.Repeat(image, o.Repeats)).ToList();
+        instanceCaptions = instanceCaptions.SelectMany(caption => Enumerable.Repeat(caption, o.Repeats)).ToList();
         // Adapter initialisation draws from the global generator: seed it so a run (and its resume) is reproducible.
         manual_seed(seed);
         // Models and adapter targets are checked before the output folder is touched, so a bad option loses no earlier run.
@@ -57,6 +61,7 @@ public sealed class DreamBoothTrainer
         var resumeFrom = PrepareOutputDirectory(checkpoints);
         _observer.Info($"UNet: {models.UnetPeft.TrainableParametersSummary()}");
         if (models.TextEncoderPeft is { } te) _observer.Info($"Text encoder: {te.TrainableParametersSummary()}");
+        if (models.TextEncoder2Peft is { } te2) _observer.Info($"Text encoder 2: {te2.TrainableParametersSummary()}");
 
         IReadOnlyList<string> classImages = [];
         IReadOnlyList<ImageCaption?> classCaptions = [];
@@ -142,11 +147,17 @@ public sealed class DreamBoothTrainer
                     var path = SaveCheckpoint(checkpoints, globalStep, models, optimizer, losses, seed);
                     _observer.Info($"Saved checkpoint {path}.");
                 }
-                if (validation is not null && globalStep % o.ValidationSteps == 0 && globalStep < maxSteps)
+                if (validation is not null && o.ValidationEpochs is null && globalStep % o.ValidationSteps == 0 && globalStep < maxSteps)
                 {
                     var grid = validation.Generate(globalStep, seed);
                     _observer.Info($"Validation images: {grid}.");
                 }
+            }
+            // diffusers' SDXL script validates after epochs 0, N, 2N, … (--validation_epochs N).
+            if (validation is not null && o.ValidationEpochs is { } every && epoch % every == 0 && globalStep < maxSteps && globalStep > startStep)
+            {
+                var grid = validation.Generate(globalStep, seed);
+                _observer.Info($"Validation images: {grid}.");
             }
         }
 
@@ -164,6 +175,12 @@ public sealed class DreamBoothTrainer
             teDir = Path.Combine(o.OutputDir, TextEncoderFolder);
             AtomicDirectory.Write(teDir, dir => te.SavePretrained(dir));
         }
+        string? te2Dir = null;
+        if (models.TextEncoder2Peft is { } te2)
+        {
+            te2Dir = Path.Combine(o.OutputDir, TextEncoder2Folder);
+            AtomicDirectory.Write(te2Dir, dir => te2.SavePretrained(dir));
+        }
         var exported = ExportAdapters(models);
         var lossCurve = Path.Combine(o.OutputDir, "loss.png");
         LossCurve.Write(lossCurve, losses);
@@ -176,8 +193,15 @@ public sealed class DreamBoothTrainer
             merged = Path.Combine(o.OutputDir, "unet_merged");
             AtomicDirectory.Write(merged, dir => MergedUnet.Save(models, o.PretrainedModel, dir));
         }
-        _observer.Info($"Wrote the UNet adapter to {unetDir}{(teDir is null ? "" : $" and the text-encoder adapter to {teDir}")}.");
-        return new DreamBoothResult(o.OutputDir, unetDir, teDir, steps, losses) { ValidationGrid = grid, LossCurve = lossCurve, MergedUnetDir = merged, ExportedFiles = exported };
+        _observer.Info($"Wrote the UNet adapter to {unetDir}{(teDir is null ? "" : $" and the text-encoder adapter to {teDir}")}{(te2Dir is null ? "" : $" and {te2Dir}")}.");
+        return new DreamBoothResult(o.OutputDir, unetDir, teDir, steps, losses)
+        {
+            TextEncoder2AdapterDir = te2Dir,
+            ValidationGrid = grid,
+            LossCurve = lossCurve,
+            MergedUnetDir = merged,
+            ExportedFiles = exported,
+        };
     }
 
     /// <summary>The single-file formats of <see cref="DreamBoothOptions.ExportFormats"/>, written next to the PEFT folders.</summary>
@@ -185,6 +209,7 @@ public sealed class DreamBoothTrainer
     {
         var components = new Dictionary<string, AdapterState> { [UnetFolder] = AdapterState.From(models.UnetPeft) };
         if (models.TextEncoderPeft is { } te) components[TextEncoderFolder] = AdapterState.From(te);
+        if (models.TextEncoder2Peft is { } te2) components[TextEncoder2Folder] = AdapterState.From(te2);
         var written = new List<string>();
         foreach (var format in _options.ExportFormats.Distinct().Where(f => f != AdapterFileFormat.Peft))
         {
@@ -262,6 +287,7 @@ public sealed class DreamBoothTrainer
         {
             models.UnetPeft.SavePretrained(Path.Combine(dir, UnetFolder));
             models.TextEncoderPeft?.SavePretrained(Path.Combine(dir, TextEncoderFolder));
+            models.TextEncoder2Peft?.SavePretrained(Path.Combine(dir, TextEncoder2Folder));
             SafetensorsWriter.Save(Path.Combine(dir, OptimizerFile), optimizer.StateDict());
             var state = new TrainingState(step, seed, losses.ToList());
             File.WriteAllText(Path.Combine(dir, StateFile), JsonSerializer.Serialize(state, TrainingState.JsonOptions));
@@ -275,6 +301,7 @@ public sealed class DreamBoothTrainer
             ?? throw new InvalidDataException($"'{statePath}' is empty.");
         LoadAdapter(models.UnetPeft, Path.Combine(dir, UnetFolder));
         if (models.TextEncoderPeft is { } te) LoadAdapter(te, Path.Combine(dir, TextEncoderFolder));
+        if (models.TextEncoder2Peft is { } te2) LoadAdapter(te2, Path.Combine(dir, TextEncoder2Folder));
         using (var scope = NewDisposeScope())
         {
             optimizer.LoadStateDict(SafetensorsFile.LoadAll(Path.Combine(dir, OptimizerFile)));

@@ -11,29 +11,37 @@ using static TorchSharp.torch;
 namespace Peft.Typed.Training;
 
 /// <summary>
-/// The models of a DreamBooth run, loaded from a diffusers pipeline folder, with the adapters applied: the UNet (and
-/// the text encoder with --train_text_encoder) carry trainable adapters, everything else is frozen. The pipeline
-/// around them samples class and validation images with the adapters as they are.
+/// The models of a DreamBooth run, loaded from a diffusers pipeline folder (SD 1.x/2.x or SDXL), with the adapters
+/// applied: the UNet (and the text encoder with --train_text_encoder; SDXL: both text encoders, with the same config,
+/// as diffusers' <c>train_dreambooth_lora_sdxl.py</c> does) carry trainable adapters, everything else is frozen. The
+/// pipeline around them samples class and validation images with the adapters as they are.
 /// </summary>
 public sealed class TrainingModels : IDisposable
 {
-    private TrainingModels(StableDiffusionPipeline pipeline, PeftModel unetPeft, PeftModel? textEncoderPeft, ScalarType weightDType)
+    private TrainingModels(StableDiffusionPipeline pipeline, PeftModel unetPeft, PeftModel? textEncoderPeft, PeftModel? textEncoder2Peft, ScalarType weightDType)
     {
         Pipeline = pipeline;
         UnetPeft = unetPeft;
         TextEncoderPeft = textEncoderPeft;
+        TextEncoder2Peft = textEncoder2Peft;
         WeightDType = weightDType;
     }
 
     public StableDiffusionPipeline Pipeline { get; }
     public ClipTokenizer Tokenizer => Pipeline.Tokenizer;
     public CLIPTextModel TextEncoder => Pipeline.TextEncoder;
+    /// <summary>SDXL's second text encoder; null for SD 1.x/2.x.</summary>
+    public CLIPTextModelWithProjection? TextEncoder2 => Pipeline.TextEncoder2;
+    /// <summary>True for an SDXL pipeline.</summary>
+    public bool IsXL => Pipeline.IsXL;
     public AutoencoderKL Vae => Pipeline.Vae;
     public UNet2DConditionModel Unet => Pipeline.Unet;
     /// <summary>The DDPM scheduler built from the pipeline's scheduler config: the training noise schedule.</summary>
     public DDPMScheduler NoiseScheduler => Pipeline.NoiseScheduler;
     public PeftModel UnetPeft { get; }
     public PeftModel? TextEncoderPeft { get; }
+    /// <summary>SDXL's text_encoder_2 with the text-encoder adapter, when the text encoders are trained.</summary>
+    public PeftModel? TextEncoder2Peft { get; }
     public Device Device => Pipeline.Device;
 
     /// <summary>The dtype of the frozen weights (float32 unless mixed precision is on).</summary>
@@ -48,25 +56,32 @@ public sealed class TrainingModels : IDisposable
         var folder = options.PretrainedModel;
         if (!Directory.Exists(folder))
             throw new DreamBoothOptionException("pretrained_model_name_or_path", $"--pretrained_model_name_or_path: folder '{folder}' does not exist.");
+        if (options.PretrainedVae is { } vaeFolder && !Directory.Exists(vaeFolder))
+            throw new DreamBoothOptionException("pretrained_vae_model_name_or_path", $"--pretrained_vae_model_name_or_path: folder '{vaeFolder}' does not exist.");
         var pipeline = StableDiffusionPipeline.FromPretrained(folder, ScalarType.Float32, device);
-        if (pipeline.IsXL)
-        {
-            pipeline.Dispose();
-            throw new DreamBoothOptionException("pretrained_model_name_or_path", $"--pretrained_model_name_or_path: '{folder}' is an SDXL pipeline; DreamBooth training supports SD 1.x/2.x pipelines.");
-        }
+        if (options.PretrainedVae is { } separateVae) pipeline = WithVae(pipeline, separateVae, device);
         PeftModel unetPeft;
-        PeftModel? textEncoderPeft = null;
+        PeftModel? textEncoderPeft = null, textEncoder2Peft = null;
         try
         {
             foreach (var message in AdapterTargetCheck.Check(options.UnetAdapter, pipeline.Unet, "the UNet", "unet")) warning?.Invoke(message);
             if (options.TextEncoderAdapter is { } te)
+            {
                 foreach (var message in AdapterTargetCheck.Check(te, pipeline.TextEncoder, "the text encoder", "te")) warning?.Invoke(message);
+                if (pipeline.TextEncoder2 is { } te2)
+                    foreach (var message in AdapterTargetCheck.Check(te, te2, "text_encoder_2", "te")) warning?.Invoke(message);
+            }
             Freeze(pipeline.Vae);
             Freeze(pipeline.TextEncoder);
+            if (pipeline.TextEncoder2 is { } frozen2) Freeze(frozen2);
             Freeze(pipeline.Unet);
             unetPeft = PeftModel.Create(pipeline.Unet, PeftBaseModel.Describe(options.UnetAdapter, pipeline.Unet, folder));
             if (options.TextEncoderAdapter is { } teConfig)
+            {
                 textEncoderPeft = PeftModel.Create(pipeline.TextEncoder, PeftBaseModel.Describe(teConfig, pipeline.TextEncoder, folder));
+                if (pipeline.TextEncoder2 is { } te2)
+                    textEncoder2Peft = PeftModel.Create(te2, PeftBaseModel.Describe(teConfig, te2, folder));
+            }
         }
         catch
         {
@@ -76,33 +91,64 @@ public sealed class TrainingModels : IDisposable
         var weightDType = MixedPrecisionCaster.WeightDType(options.MixedPrecision) ?? ScalarType.Float32;
         if (weightDType != ScalarType.Float32)
         {
-            pipeline.Vae.to(weightDType);
+            // diffusers' SDXL script keeps a VAE whose config sets force_upcast in float32 (SDXL's VAE overflows in fp16).
+            if (!(pipeline.IsXL && pipeline.Vae.Config.ForceUpcast)) pipeline.Vae.to(weightDType);
             MixedPrecisionCaster.CastFrozenLeaves(pipeline.Unet, weightDType);
             MixedPrecisionCaster.CastFrozenLeaves(pipeline.TextEncoder, weightDType);
+            if (pipeline.TextEncoder2 is { } te2) MixedPrecisionCaster.CastFrozenLeaves(te2, weightDType);
         }
         if (options.GradientCheckpointing) pipeline.Unet.GradientCheckpointing = true;
         pipeline.Unet.train();
         if (textEncoderPeft is not null) pipeline.TextEncoder.train();
-        return new TrainingModels(pipeline, unetPeft, textEncoderPeft, weightDType);
+        if (textEncoder2Peft is not null) pipeline.TextEncoder2!.train();
+        return new TrainingModels(pipeline, unetPeft, textEncoderPeft, textEncoder2Peft, weightDType);
     }
 
-    /// <summary>Every trainable tensor, named <c>unet.&lt;path&gt;</c> or <c>text_encoder.&lt;path&gt;</c>.</summary>
+    /// <summary>Every trainable tensor, named <c>unet.&lt;path&gt;</c>, <c>text_encoder.&lt;path&gt;</c> or <c>text_encoder_2.&lt;path&gt;</c>.</summary>
     public IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> TrainableParameters()
     {
         var result = Unet.named_parameters().Where(p => p.parameter.requires_grad).Select(p => ("unet." + p.name, p.parameter)).ToList();
         if (TextEncoderPeft is not null)
             result.AddRange(TextEncoder.named_parameters().Where(p => p.parameter.requires_grad).Select(p => ("text_encoder." + p.name, p.parameter)));
+        if (TextEncoder2Peft is not null)
+            result.AddRange(TextEncoder2!.named_parameters().Where(p => p.parameter.requires_grad).Select(p => ("text_encoder_2." + p.name, p.parameter)));
         return result;
     }
 
     /// <summary>The training step over these models (the trainer's; app code may drive it in its own loop).</summary>
-    public DiffusionTrainingStep TrainingStep(DiffusionObjective objective) => new(Vae, TextEncoder, Unet, NoiseScheduler, objective);
+    public DiffusionTrainingStep TrainingStep(DiffusionObjective objective) => new(Vae, TextEncoder, Unet, NoiseScheduler, objective, TextEncoder2);
 
     /// <summary>Switches the trained models between training (dropouts active) and sampling.</summary>
     public void SetTraining(bool training)
     {
         Unet.train(training);
         if (TextEncoderPeft is not null) TextEncoder.train(training);
+        if (TextEncoder2Peft is not null) TextEncoder2!.train(training);
+    }
+
+    /// <summary>The pipeline with its VAE replaced by the one in <paramref name="vaeFolder"/> (the pipeline's own is disposed).</summary>
+    private static StableDiffusionPipeline WithVae(StableDiffusionPipeline pipeline, string vaeFolder, Device device)
+    {
+        AutoencoderKL vae;
+        try
+        {
+            vae = AutoencoderKL.FromPretrained(vaeFolder, ScalarType.Float32, device);
+        }
+        catch
+        {
+            pipeline.Dispose();
+            throw;
+        }
+        var replaced = new StableDiffusionPipeline(new StableDiffusionComponents(pipeline.Unet, vae, pipeline.TextEncoder, pipeline.Tokenizer, pipeline.SchedulerConfig)
+        {
+            TextEncoder2 = pipeline.TextEncoder2,
+            Tokenizer2 = pipeline.Tokenizer2,
+            ForceZerosForEmptyPrompt = pipeline.ForceZerosForEmptyPrompt,
+        });
+        pipeline.Vae.Dispose();
+        pipeline.Scheduler.Dispose();
+        pipeline.NoiseScheduler.Dispose();
+        return replaced;
     }
 
     private static void Freeze(nn.Module model)

@@ -47,6 +47,9 @@ public sealed class StableDiffusionPipeline : IDisposable
         DType = unetParameter.dtype;
     }
 
+    /// <summary>SDXL's <c>force_zeros_for_empty_prompt</c> (model_index.json): zeros as the unconditional embeddings when no negative prompt is given.</summary>
+    public bool ForceZerosForEmptyPrompt => _forceZerosForEmptyPrompt;
+
     /// <summary>True for SDXL (two text encoders, pooled embedding and size micro-conditioning).</summary>
     public bool IsXL => TextEncoder2 is not null;
 
@@ -333,14 +336,8 @@ public sealed class StableDiffusionPipeline : IDisposable
     }
 
     /// <summary>SDXL's <c>add_time_ids</c>: original size, crop top-left, target size, [1, 6].</summary>
-    private Tensor AddTimeIds(GenerationOptions options, int height, int width)
-    {
-        var original = options.OriginalSize ?? (height, width);
-        var target = options.TargetSize ?? (height, width);
-        var crop = options.CropsCoordsTopLeft;
-        float[] values = [original.Height, original.Width, crop.Top, crop.Left, target.Height, target.Width];
-        return tensor(values, [1, 6], dtype: DType, device: Device);
-    }
+    private Tensor AddTimeIds(GenerationOptions options, int height, int width) =>
+        SdxlConditioning.AddTimeIds(options.OriginalSize ?? (height, width), options.CropsCoordsTopLeft, options.TargetSize ?? (height, width), DType, Device);
 
     private (int Height, int Width) ImageSize(GenerationOptions options)
     {
@@ -372,14 +369,9 @@ public sealed class StableDiffusionPipeline : IDisposable
     }
 
     // SDXL always takes hidden_states[-2] ("2" because SDXL indexes from the penultimate layer), without final_layer_norm.
-    private (Tensor Embeds, Tensor Pooled) XlEmbeds(IReadOnlyList<string> prompts, int? clipSkip)
-    {
-        int fromEnd = (clipSkip ?? 0) + 2;
-        var first = TextEncoder.call(TokenIds(Tokenizer, prompts, DeviceOf(TextEncoder)));
-        var second = TextEncoder2!.call(TokenIds(Tokenizer2!, prompts, DeviceOf(TextEncoder2)));
-        var embeds = cat([first.HiddenStates[^fromEnd], second.HiddenStates[^fromEnd].to(first.HiddenStates[^fromEnd].device)], -1);
-        return (embeds, second.TextEmbeds.to(embeds.device));
-    }
+    private (Tensor Embeds, Tensor Pooled) XlEmbeds(IReadOnlyList<string> prompts, int? clipSkip) =>
+        SdxlConditioning.EncodePrompt(TextEncoder, TextEncoder2!, TokenIds(Tokenizer, prompts, DeviceOf(TextEncoder)),
+            TokenIds(Tokenizer2!, prompts, DeviceOf(TextEncoder2!)), fromEnd: (clipSkip ?? 0) + 2);
 
     private static Device DeviceOf(nn.Module module) => module.parameters().First().device;
 

@@ -11,10 +11,18 @@ namespace Peft.Typed.Training.Data;
 /// </summary>
 public sealed record ImageTransform(int Resolution, bool CenterCrop, bool RandomFlip)
 {
-    public Tensor Apply(string file, Random random)
+    public Tensor Apply(string file, Random random) => Transform(file, random).Pixels;
+
+    /// <summary>
+    /// The pixels with the size and crop SDXL conditions on. diffusers' SDXL script flips before it crops, this
+    /// transform after; the image is the same, and the crop's left edge is reported in the flipped image as diffusers
+    /// measures it (<c>width − resolution − left</c>).
+    /// </summary>
+    public TransformedImage Transform(string file, Random random)
     {
         using var image = Image.Load<Rgb24>(file);
         image.Mutate(x => x.AutoOrient());
+        var originalSize = (image.Height, image.Width);
         double scale = (double)Resolution / Math.Min(image.Width, image.Height);
         int width = Math.Max(Resolution, (int)Math.Round(image.Width * scale));
         int height = Math.Max(Resolution, (int)Math.Round(image.Height * scale));
@@ -45,6 +53,6 @@ public sealed record ImageTransform(int Resolution, bool CenterCrop, bool Random
                 }
             }
         });
-        return tensor(pixels, [3, Resolution, Resolution]);
+        return new TransformedImage(tensor(pixels, [3, Resolution, Resolution]), originalSize, (top, flip ? width - Resolution - left : left));
     }
 }

@@ -90,4 +90,31 @@ public sealed class ImageDataTests : IDisposable
         // Offsets 0, 1, 2 give red columns (red, green), (green, blue), (blue, white).
         Assert.Equal(new HashSet<string> { "1,-1", "-1,-1", "-1,1" }, redRows);
     }
+
+    /// <summary>A <see cref="Random"/> whose draws are chosen by the test: every Next(max) gives min(next, max − 1).</summary>
+    private sealed class FixedRandom(int next, double nextDouble) : Random
+    {
+        public override int Next(int maxValue) => Math.Min(next, maxValue - 1);
+        public override double NextDouble() => nextDouble;
+    }
+
+    [Theory]
+    // 120×80 (w×h) at 32: resized to 48×32; crop left 5, top 0; flipped, diffusers measures left in the flipped image: 48 − 32 − 5 = 11.
+    [InlineData(120, 80, 0.1, 80, 120, 0, 11)]
+    [InlineData(120, 80, 0.9, 80, 120, 0, 5)]
+    // 80×120 at 32: resized to 32×48; crop left 0, top 5.
+    [InlineData(80, 120, 0.1, 120, 80, 5, 0)]
+    public void The_transform_reports_the_original_size_and_the_crop_sdxl_conditions_on(int width, int height, double flipDraw, int originalHeight, int originalWidth, int top, int left)
+    {
+        using var image = new Image<Rgb24>(width, height, new Rgb24(10, 20, 30));
+        var path = Path.Combine(_dir, "size.png");
+        image.SaveAsPng(path);
+
+        var transformed = new ImageTransform(32, CenterCrop: false, RandomFlip: true).Transform(path, new FixedRandom(5, flipDraw));
+        using var pixels = transformed.Pixels;
+        Assert.Equal((originalHeight, originalWidth), transformed.OriginalSize);
+        Assert.Equal((top, left), transformed.CropTopLeft);
+        using var timeIds = Models.Pipelines.SdxlConditioning.AddTimeIds(transformed.OriginalSize, transformed.CropTopLeft, (32, 32));
+        Assert.Equal([originalHeight, originalWidth, top, left, 32f, 32], timeIds.data<float>().ToArray());
+    }
 }

@@ -186,14 +186,4 @@ public sealed class DreamBoothTrainerTests : IDisposable
         Assert.All(merged.Tensors, t => Assert.Equal(Models.SafeTensors.SafetensorsDType.F16, t.DType));
         using var unet = Models.Unet.UNet2DConditionModel.FromPretrained(result.MergedUnetDir!);
     }
-
-    private sealed class CancelAfterStep(int step, CancellationTokenSource source) : ITrainingObserver
-    {
-        public void Info(string message) { }
-        public void Warning(string message) { }
-        public void Step(TrainingProgress progress)
-        {
-            if (progress.Step == step) source.Cancel();
-        }
-    }
 }

@@ -10,6 +10,12 @@ internal static class TrainerFixture
 {
     public static string DefaultModel => Path.Combine(Fixtures.RepoRoot, "samples", "Peft.Typed.DreamBooth", "DefaultModel");
 
+    /// <summary>The embedded tiny SDXL pipeline (<c>--model sdxl-tiny</c>).</summary>
+    public static string XLModel => Path.Combine(DefaultModel, "model-sdxl");
+
+    /// <summary><see cref="Options"/> on the tiny SDXL pipeline.</summary>
+    public static DreamBoothOptions XLOptions(string outputDir) => Options(outputDir) with { PretrainedModel = XLModel };
+
     public static DreamBoothOptions Options(string outputDir) => new()
     {
         PretrainedModel = Path.Combine(DefaultModel, "model"),
@@ -62,4 +68,15 @@ internal sealed class RecordingObserver : ITrainingObserver
     public void Info(string message) => Messages.Add(message);
     public void Warning(string message) => Messages.Add("warning: " + message);
     public void Step(TrainingProgress progress) => Steps.Add(progress);
+}
+
+/// <summary>Cancels the run once it reports <paramref name="step"/>, as an interrupted run stops.</summary>
+internal sealed class CancelAfterStep(int step, CancellationTokenSource source) : ITrainingObserver
+{
+    public void Info(string message) { }
+    public void Warning(string message) { }
+    public void Step(TrainingProgress progress)
+    {
+        if (progress.Step == step) source.Cancel();
+    }
 }
