@@ -62,6 +62,19 @@ public sealed class TrainerCommandLineTests : IDisposable
     }
 
     [Fact]
+    public void The_embedded_sdxl_model_trains_from_the_command_line_with_both_text_encoders()
+    {
+        var (code, log, _) = Train("--model", "sdxl-tiny", "--train_text_encoder");
+        Assert.True(code == 0, $"exit code {code}:\n{log}");
+        foreach (var folder in new[] { "unet", "text_encoder", "text_encoder_2" })
+            Assert.NotEmpty(TrainerFixture.AdapterWeights(Path.Combine(OutputDir, folder)));
+    }
+
+    [Fact]
+    public void An_unknown_embedded_model_is_one_line() =>
+        AssertRefused("error: --model 'sd3-tiny': must be sd-tiny or sdxl-tiny.", "--model", "sd3-tiny");
+
+    [Fact]
     public void A_regex_that_matches_nothing_is_an_error() =>
         AssertRefused("error: --unet_target_modules: The regex '.*attn3\\.to_q' matches no module of the UNet.", "--unet_target_modules", ".*attn3\\.to_q");
 
