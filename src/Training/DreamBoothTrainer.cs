@@ -23,9 +23,6 @@ public sealed class DreamBoothTrainer
 {
     private const string StateFile = "training_state.json";
     private const string OptimizerFile = "optimizer.safetensors";
-    private const string UnetFolder = "unet";
-    private const string TextEncoderFolder = "text_encoder";
-    private const string TextEncoder2Folder = "text_encoder_2";
 
     private readonly DreamBoothOptions _options;
     private readonly ITrainingObserver _observer;
@@ -95,6 +92,10 @@ public sealed class DreamBoothTrainer
 
         var log = new TrainingLog(Path.IsPathRooted(o.LoggingDir) ? o.LoggingDir : Path.Combine(o.OutputDir, o.LoggingDir));
         var validation = o.ValidationPrompt is null ? null : new ValidationImages(o, models, Path.Combine(o.OutputDir, "validation"));
+        void Validate(int step)
+        {
+            if (validation is not null) _observer.Info($"Validation images: {validation.Generate(step, seed)}.");
+        }
         _observer.Info($"Training {maxSteps} steps ({epochs} epoch(s) of {schedule.Length} examples, batch {o.TrainBatchSize}, accumulation {o.GradientAccumulationSteps}), seed {seed}.");
 
         var clock = Stopwatch.StartNew();
@@ -147,18 +148,10 @@ public sealed class DreamBoothTrainer
                     var path = SaveCheckpoint(checkpoints, globalStep, models, optimizer, losses, seed);
                     _observer.Info($"Saved checkpoint {path}.");
                 }
-                if (validation is not null && o.ValidationEpochs is null && globalStep % o.ValidationSteps == 0 && globalStep < maxSteps)
-                {
-                    var grid = validation.Generate(globalStep, seed);
-                    _observer.Info($"Validation images: {grid}.");
-                }
+                if (o.ValidationEpochs is null && globalStep % o.ValidationSteps == 0 && globalStep < maxSteps) Validate(globalStep);
             }
             // diffusers' SDXL script validates after epochs 0, N, 2N, … (--validation_epochs N).
-            if (validation is not null && o.ValidationEpochs is { } every && epoch % every == 0 && globalStep < maxSteps && globalStep > startStep)
-            {
-                var grid = validation.Generate(globalStep, seed);
-                _observer.Info($"Validation images: {grid}.");
-            }
+            if (o.ValidationEpochs is { } every && epoch % every == 0 && globalStep < maxSteps && globalStep > startStep) Validate(globalStep);
         }
 
         return Finish(models, losses, globalStep, seed, validation);
@@ -167,20 +160,15 @@ public sealed class DreamBoothTrainer
     private DreamBoothResult Finish(TrainingModels models, List<double> losses, int steps, int seed, ValidationImages? validation)
     {
         var o = _options;
-        var unetDir = Path.Combine(o.OutputDir, UnetFolder);
-        AtomicDirectory.Write(unetDir, dir => models.UnetPeft.SavePretrained(dir));
-        string? teDir = null;
-        if (models.TextEncoderPeft is { } te)
+        var adapterDirs = new Dictionary<string, string>();
+        foreach (var (component, peft) in models.Adapters)
         {
-            teDir = Path.Combine(o.OutputDir, TextEncoderFolder);
-            AtomicDirectory.Write(teDir, dir => te.SavePretrained(dir));
+            adapterDirs[component] = Path.Combine(o.OutputDir, component);
+            AtomicDirectory.Write(adapterDirs[component], dir => peft.SavePretrained(dir));
         }
-        string? te2Dir = null;
-        if (models.TextEncoder2Peft is { } te2)
-        {
-            te2Dir = Path.Combine(o.OutputDir, TextEncoder2Folder);
-            AtomicDirectory.Write(te2Dir, dir => te2.SavePretrained(dir));
-        }
+        var unetDir = adapterDirs["unet"];
+        var teDir = adapterDirs.GetValueOrDefault("text_encoder");
+        var te2Dir = adapterDirs.GetValueOrDefault("text_encoder_2");
         var exported = ExportAdapters(models);
         var lossCurve = Path.Combine(o.OutputDir, "loss.png");
         LossCurve.Write(lossCurve, losses);
@@ -207,9 +195,7 @@ public sealed class DreamBoothTrainer
     /// <summary>The single-file formats of <see cref="DreamBoothOptions.ExportFormats"/>, written next to the PEFT folders.</summary>
     private IReadOnlyList<string> ExportAdapters(TrainingModels models)
     {
-        var components = new Dictionary<string, AdapterState> { [UnetFolder] = AdapterState.From(models.UnetPeft) };
-        if (models.TextEncoderPeft is { } te) components[TextEncoderFolder] = AdapterState.From(te);
-        if (models.TextEncoder2Peft is { } te2) components[TextEncoder2Folder] = AdapterState.From(te2);
+        var components = models.Adapters.ToDictionary(a => a.Component, a => AdapterState.From(a.Peft));
         var written = new List<string>();
         foreach (var format in _options.ExportFormats.Distinct().Where(f => f != AdapterFileFormat.Peft))
         {
@@ -285,9 +271,7 @@ public sealed class DreamBoothTrainer
     private string SaveCheckpoint(CheckpointManager checkpoints, int step, TrainingModels models, IOptimizer optimizer, List<double> losses, int seed) =>
         checkpoints.Save(step, dir =>
         {
-            models.UnetPeft.SavePretrained(Path.Combine(dir, UnetFolder));
-            models.TextEncoderPeft?.SavePretrained(Path.Combine(dir, TextEncoderFolder));
-            models.TextEncoder2Peft?.SavePretrained(Path.Combine(dir, TextEncoder2Folder));
+            foreach (var (component, peft) in models.Adapters) peft.SavePretrained(Path.Combine(dir, component));
             SafetensorsWriter.Save(Path.Combine(dir, OptimizerFile), optimizer.StateDict());
             var state = new TrainingState(step, seed, losses.ToList());
             File.WriteAllText(Path.Combine(dir, StateFile), JsonSerializer.Serialize(state, TrainingState.JsonOptions));
@@ -299,9 +283,7 @@ public sealed class DreamBoothTrainer
         if (!File.Exists(statePath)) throw new InvalidDataException($"Checkpoint '{dir}' has no {StateFile}; it is incomplete or not a checkpoint of this trainer.");
         var state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(statePath), TrainingState.JsonOptions)
             ?? throw new InvalidDataException($"'{statePath}' is empty.");
-        LoadAdapter(models.UnetPeft, Path.Combine(dir, UnetFolder));
-        if (models.TextEncoderPeft is { } te) LoadAdapter(te, Path.Combine(dir, TextEncoderFolder));
-        if (models.TextEncoder2Peft is { } te2) LoadAdapter(te2, Path.Combine(dir, TextEncoder2Folder));
+        foreach (var (component, peft) in models.Adapters) LoadAdapter(peft, Path.Combine(dir, component));
         using (var scope = NewDisposeScope())
         {
             optimizer.LoadStateDict(SafetensorsFile.LoadAll(Path.Combine(dir, OptimizerFile)));

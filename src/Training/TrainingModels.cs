@@ -42,6 +42,17 @@ public sealed class TrainingModels : IDisposable
     public PeftModel? TextEncoderPeft { get; }
     /// <summary>SDXL's text_encoder_2 with the text-encoder adapter, when the text encoders are trained.</summary>
     public PeftModel? TextEncoder2Peft { get; }
+
+    /// <summary>
+    /// The trained adapters by pipeline component name (<c>unet</c>, <c>text_encoder</c>, <c>text_encoder_2</c>): the
+    /// folder names of outputs and checkpoints, and the component names adapter files use.
+    /// </summary>
+    public IReadOnlyList<(string Component, PeftModel Peft)> Adapters =>
+    [
+        ("unet", UnetPeft),
+        .. TextEncoderPeft is null ? [] : new[] { ("text_encoder", TextEncoderPeft) },
+        .. TextEncoder2Peft is null ? [] : new[] { ("text_encoder_2", TextEncoder2Peft) },
+    ];
     public Device Device => Pipeline.Device;
 
     /// <summary>The dtype of the frozen weights (float32 unless mixed precision is on).</summary>
