@@ -35,6 +35,7 @@ internal sealed class TrainerCommand
         Add<string?>("--instance_data_dir", "Folder of instance images.", null, (b, v) => b.InstanceDataDir = v);
         Add<string?>("--instance_prompt", "Prompt with the identifier of the instance, e.g. 'a photo of sks dog'.", null, (b, v) => b.InstancePrompt = v);
         Add<string?>("--caption_extension", "Extension of per-image caption files beside the images (kohya), e.g. .txt; default: .caption, then .txt. A caption replaces the prompt for its image; metadata.jsonl (file_name, text) is read too.", null, (b, v) => b.Options = b.Options with { CaptionExtension = v });
+        Add("--caption_column", "The metadata.jsonl field that holds each image's caption.", ScriptDefaults.CaptionColumn, (b, v) => b.Options = b.Options with { CaptionColumn = v });
         Add<string?>("--class_data_dir", "Folder of class images; missing ones are generated.", null, (b, v) => b.Options = b.Options with { ClassDataDir = v });
         Add<string?>("--class_prompt", "Prompt of the class, e.g. 'a photo of dog'.", null, (b, v) => b.Options = b.Options with { ClassPrompt = v });
         Flag("--with_prior_preservation", "Add the prior-preservation loss on class images.", (b, v) => b.Options = b.Options with { WithPriorPreservation = v });
@@ -70,6 +71,8 @@ internal sealed class TrainerCommand
         Add("--adam_beta1", "Adam beta1.", ScriptDefaults.AdamBeta1, (b, v) => b.Options = b.Options with { AdamBeta1 = v });
         Add("--adam_beta2", "Adam beta2.", ScriptDefaults.AdamBeta2, (b, v) => b.Options = b.Options with { AdamBeta2 = v });
         Add("--adam_weight_decay", "AdamW weight decay.", ScriptDefaults.AdamWeightDecay, (b, v) => b.Options = b.Options with { AdamWeightDecay = v });
+        Add<double?>("--text_encoder_lr", "Learning rate of the text encoders with --train_text_encoder (default: the UNet's; not scaled by --scale_lr; unused with Prodigy).", null, (b, v) => b.Options = b.Options with { TextEncoderLearningRate = v });
+        Add<double?>("--adam_weight_decay_text_encoder", "Weight decay of the text encoders (default: --adam_weight_decay).", null, (b, v) => b.Options = b.Options with { TextEncoderWeightDecay = v });
         Add("--adam_epsilon", "Adam epsilon.", ScriptDefaults.AdamEpsilon, (b, v) => b.Options = b.Options with { AdamEpsilon = v });
         Add("--optimizer", $"{string.Join(" or ", Enum.GetValues<OptimizerKind>().Select(CommandLineNames.Of))}; Prodigy learns its step size (use --learning_rate 1.0) and takes the --adam_* options too.", CommandLineNames.Of(ScriptDefaults.Optimizer), (b, v) => b.Options = b.Options with { Optimizer = CommandLineNames.Parse<OptimizerKind>("optimizer", v) });
         Add<double?>("--prodigy_beta3", "Prodigy: decay of the step-size estimate (default sqrt(adam_beta2)).", null, (b, v) => b.Options = b.Options with { Prodigy = b.Options.Prodigy with { Beta3 = v } });
@@ -95,6 +98,7 @@ internal sealed class TrainerCommand
         Add("--adapter", "lora, loha or lokr.", "lora", (b, v) => b.Adapter = v);
         AddAdapterOptions("unet", (b, a) => b.Unet = a, b => b.Unet);
         AddAdapterOptions("te", (b, a) => b.TextEncoder = a, b => b.TextEncoder);
+        AddRank();
     }
 
     public RootCommand Root { get; }
@@ -163,6 +167,27 @@ internal sealed class TrainerCommand
             "a comma-separated list of module names or name suffixes (to_q,to_v), or a regex matching whole module names (as PEFT reads a single string).",
             AdapterDefaults.TargetModules, (b, v) => Update(b, a => a with { TargetModules = v }), alias: $"--{prefix}_targets");
         Add<string?>($"--{prefix}_exclude_modules", $"Modules of the {model} never adapted, in the same forms (no presets).", null, (b, v) => Update(b, a => a with { ExcludeModules = v }));
+    }
+
+    /// <summary>
+    /// diffusers' SDXL script's <c>--rank</c>: one LoRA rank for the UNet and the text encoders, with alpha = rank. Bound
+    /// after the per-model options so that an explicit <c>--unet_r</c>, <c>--te_alpha</c>, … still wins.
+    /// </summary>
+    private void AddRank()
+    {
+        var option = new Option<int?>("--rank") { Description = "diffusers' SDXL-script rank: sets --unet_r, --unet_alpha, --te_r and --te_alpha (alpha = rank) where those are not given." };
+        Root.Options.Add(option);
+        _binders.Add((result, b) =>
+        {
+            if (result.GetValue(option) is not { } rank) return;
+            AdapterArguments Apply(string prefix, AdapterArguments a) => a with
+            {
+                Rank = WasGiven(result, $"--{prefix}_r") ? a.Rank : rank,
+                Alpha = WasGiven(result, $"--{prefix}_alpha") ? a.Alpha : rank,
+            };
+            b.Unet = Apply("unet", b.Unet);
+            b.TextEncoder = Apply("te", b.TextEncoder);
+        });
     }
 
     private static IReadOnlyList<AdapterFileFormat> ExportFormats(string value, IReadOnlyList<AdapterFileFormat> given) =>

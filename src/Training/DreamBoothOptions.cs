@@ -28,6 +28,8 @@ public sealed record DreamBoothOptions
     /// <c>metadata.jsonl</c> (<c>file_name</c>, <c>text</c>) is read too (<see cref="Data.ImageCaptions"/>).
     /// </summary>
     public string? CaptionExtension { get; init; }
+    /// <summary>The <c>metadata.jsonl</c> field holding captions (<c>--caption_column</c>, as diffusers names the dataset column).</summary>
+    public string CaptionColumn { get; init; } = Data.ImageCaptions.DefaultCaptionColumn;
 
     /// <summary>How many times each instance image is repeated in an epoch (<c>--repeats</c> of diffusers' SDXL script).</summary>
     public int Repeats { get; init; } = 1;
@@ -74,6 +76,14 @@ public sealed record DreamBoothOptions
     public double AdamBeta2 { get; init; } = 0.999;
     public double AdamWeightDecay { get; init; } = 1e-2;
     public double AdamEpsilon { get; init; } = 1e-8;
+    /// <summary>
+    /// The text encoders' learning rate (<c>--text_encoder_lr</c>); null: the UNet's, as kohya does and as diffusers'
+    /// SD script trains them. It follows the same schedule and is not scaled by <see cref="ScaleLr"/> (as in diffusers'
+    /// SDXL script). Prodigy estimates one step size for all parameters, so it uses <see cref="LearningRate"/>.
+    /// </summary>
+    public double? TextEncoderLearningRate { get; init; }
+    /// <summary>The text encoders' weight decay (<c>--adam_weight_decay_text_encoder</c>); null: <see cref="AdamWeightDecay"/>.</summary>
+    public double? TextEncoderWeightDecay { get; init; }
     public double MaxGradNorm { get; init; } = 1.0;
     /// <summary>
     /// <see cref="OptimizerKind.AdamW"/> or <see cref="OptimizerKind.Prodigy"/>; both take <see cref="AdamBeta1"/>,
@@ -137,6 +147,7 @@ public sealed record DreamBoothOptions
 
         Require(!string.IsNullOrWhiteSpace(InstancePrompt), "instance_prompt", $"'{InstancePrompt}'", "must not be empty");
         Require(CaptionExtension is null || (CaptionExtension.Length > 1 && CaptionExtension[0] == '.'), "caption_extension", $"'{CaptionExtension}'", "must be a dot and a name, e.g. .txt");
+        Require(!string.IsNullOrWhiteSpace(CaptionColumn), "caption_column", $"'{CaptionColumn}'", "must not be empty");
         Require(Resolution > 0 && Resolution % 8 == 0, "resolution", Resolution, "must be a positive multiple of 8");
         Require(TrainBatchSize > 0, "train_batch_size", TrainBatchSize, "must be > 0");
         Require(SampleBatchSize > 0, "sample_batch_size", SampleBatchSize, "must be > 0");
@@ -150,6 +161,8 @@ public sealed record DreamBoothOptions
         Require(AdamBeta2 is >= 0 and < 1, "adam_beta2", AdamBeta2, "must be in [0, 1)");
         Require(AdamWeightDecay >= 0, "adam_weight_decay", AdamWeightDecay, "must be >= 0");
         Require(AdamEpsilon > 0, "adam_epsilon", AdamEpsilon, "must be > 0");
+        Require(TextEncoderLearningRate is null or > 0, "text_encoder_lr", TextEncoderLearningRate, "must be > 0");
+        Require(TextEncoderWeightDecay is null or >= 0, "adam_weight_decay_text_encoder", TextEncoderWeightDecay, "must be >= 0");
         Require(Prodigy.Beta3 is null or (>= 0 and < 1), "prodigy_beta3", Prodigy.Beta3, "must be in [0, 1)");
         Require(Prodigy.D0 > 0, "prodigy_d0", Prodigy.D0, "must be > 0");
         Require(Prodigy.DCoef > 0, "prodigy_d_coef", Prodigy.DCoef, "must be > 0");

@@ -46,7 +46,7 @@ public sealed class DreamBoothTrainer
         int seed = o.Seed ?? Random.Shared.Next();
 
         var instanceFiles = ImageFolder.Load(o.InstanceDataDir, "--instance_data_dir", _observer.Warning, o.CaptionExtension);
-        var instanceCaptions = ImageCaptions.Load(o.InstanceDataDir, instanceFiles, o.CaptionExtension);
+        var instanceCaptions = ImageCaptions.Load(o.InstanceDataDir, instanceFiles, o.CaptionExtension, o.CaptionColumn);
         // --repeats: each instance image (with its caption) that many times per epoch, as diffusers' SDXL script's dataset repeats it.
         var instanceImages = instanceFiles.SelectMany(image => Enumerable.Repeat(image, o.Repeats)).ToList();
         instanceCaptions = instanceCaptions.SelectMany(caption => Enumerable.Repeat(caption, o.Repeats)).ToList();
@@ -66,7 +66,7 @@ public sealed class DreamBoothTrainer
         {
             new ClassImageGenerator(o, models, _observer).EnsureClassImages(seed, cancellation);
             classImages = ImageFolder.Load(o.ClassDataDir!, "--class_data_dir", _observer.Warning, o.CaptionExtension).Take(o.NumClassImages).ToList();
-            classCaptions = ImageCaptions.Load(o.ClassDataDir!, classImages, o.CaptionExtension);
+            classCaptions = ImageCaptions.Load(o.ClassDataDir!, classImages, o.CaptionExtension, o.CaptionColumn);
         }
         var instancePrompts = Prompts(instanceCaptions, o.InstancePrompt, "instance", models.Tokenizer);
         var classPrompts = o.WithPriorPreservation ? Prompts(classCaptions, o.ClassPrompt!, "class", models.Tokenizer) : [];
@@ -79,8 +79,7 @@ public sealed class DreamBoothTrainer
         double learningRate = o.ScaleLr ? o.LearningRate * o.GradientAccumulationSteps * o.TrainBatchSize : o.LearningRate;
         var lrSchedule = new LearningRateSchedule(o.LrScheduler, o.LrWarmupSteps, maxSteps, o.LrNumCycles, o.LrPower, learningRate);
 
-        var trainable = models.TrainableParameters();
-        using var optimizer = CreateOptimizer(trainable);
+        using var optimizer = CreateOptimizer(models.TrainableParameters(), learningRate);
         var losses = new List<double>();
         int globalStep = 0;
         if (resumeFrom is not null)
@@ -258,15 +257,28 @@ public sealed class DreamBoothTrainer
         return [.. captions.Select(c => c?.Text ?? prompt)];
     }
 
-    private IOptimizer CreateOptimizer(IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> trainable)
+    private IOptimizer CreateOptimizer(IReadOnlyList<(string Component, IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> Parameters)> trainable, double learningRate)
     {
         var o = _options;
-        if (o.Optimizer == OptimizerKind.AdamW) return new AdamW(trainable, o.AdamBeta1, o.AdamBeta2, o.AdamWeightDecay, o.AdamEpsilon);
+        bool prodigy = o.Optimizer == OptimizerKind.Prodigy;
+        if (prodigy && o.TextEncoderLearningRate is { } teLr && teLr != o.LearningRate && o.TrainTextEncoder)
+            _observer.Warning($"--text_encoder_lr {Format(teLr)} is not used with Prodigy, which learns one step size for all parameters; the text encoders train at --learning_rate {Format(o.LearningRate)}.");
+        // diffusers' SDXL script: the UNet at the learning rate, each text encoder in a group of its own.
+        var groups = trainable.Select(c => c.Component == "unet"
+            ? new ParameterGroup(c.Parameters)
+            : new ParameterGroup(c.Parameters)
+            {
+                LearningRateScale = prodigy ? 1 : (o.TextEncoderLearningRate ?? learningRate) / learningRate,
+                WeightDecay = o.TextEncoderWeightDecay,
+            }).ToList();
+        if (!prodigy) return new AdamW(groups, o.AdamBeta1, o.AdamBeta2, o.AdamWeightDecay, o.AdamEpsilon);
         // diffusers' scripts give the same advice: Prodigy's learning rate multiplies the step size it learns.
         if (o.LearningRate <= 0.1)
-            _observer.Warning($"--learning_rate {o.LearningRate.ToString(CultureInfo.InvariantCulture)} is low for Prodigy, which learns its own step size; a learning rate around 1.0 is usual.");
-        return new Prodigy(trainable, o.Prodigy, o.AdamBeta1, o.AdamBeta2, o.AdamWeightDecay, o.AdamEpsilon);
+            _observer.Warning($"--learning_rate {Format(o.LearningRate)} is low for Prodigy, which learns its own step size; a learning rate around 1.0 is usual.");
+        return new Prodigy(groups, o.Prodigy, o.AdamBeta1, o.AdamBeta2, o.AdamWeightDecay, o.AdamEpsilon);
     }
+
+    private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
 
     private string SaveCheckpoint(CheckpointManager checkpoints, int step, TrainingModels models, IOptimizer optimizer, List<double> losses, int seed) =>
         checkpoints.Save(step, dir =>

@@ -115,15 +115,20 @@ public sealed class TrainingModels : IDisposable
         return new TrainingModels(pipeline, unetPeft, textEncoderPeft, textEncoder2Peft, weightDType);
     }
 
-    /// <summary>Every trainable tensor, named <c>unet.&lt;path&gt;</c>, <c>text_encoder.&lt;path&gt;</c> or <c>text_encoder_2.&lt;path&gt;</c>.</summary>
-    public IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> TrainableParameters()
+    /// <summary>
+    /// The trainable tensors of each trained component (<c>unet</c>, <c>text_encoder</c>, <c>text_encoder_2</c>), named
+    /// <c>component.&lt;path&gt;</c>.
+    /// </summary>
+    public IReadOnlyList<(string Component, IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> Parameters)> TrainableParameters()
     {
-        var result = Unet.named_parameters().Where(p => p.parameter.requires_grad).Select(p => ("unet." + p.name, p.parameter)).ToList();
-        if (TextEncoderPeft is not null)
-            result.AddRange(TextEncoder.named_parameters().Where(p => p.parameter.requires_grad).Select(p => ("text_encoder." + p.name, p.parameter)));
-        if (TextEncoder2Peft is not null)
-            result.AddRange(TextEncoder2!.named_parameters().Where(p => p.parameter.requires_grad).Select(p => ("text_encoder_2." + p.name, p.parameter)));
-        return result;
+        IReadOnlyList<(string, TorchSharp.Modules.Parameter)> Of(string component, nn.Module module) =>
+            [.. module.named_parameters().Where(p => p.parameter.requires_grad).Select(p => ($"{component}.{p.name}", p.parameter))];
+        return
+        [
+            ("unet", Of("unet", Unet)),
+            .. TextEncoderPeft is null ? [] : new[] { ("text_encoder", Of("text_encoder", TextEncoder)) },
+            .. TextEncoder2Peft is null ? [] : new[] { ("text_encoder_2", Of("text_encoder_2", TextEncoder2!)) },
+        ];
     }
 
     /// <summary>The training step over these models (the trainer's; app code may drive it in its own loop).</summary>

@@ -9,8 +9,9 @@ namespace Peft.Typed.Training.Data;
 /// <item>a caption file beside the image, <c>name</c> + the caption extension (kohya's convention): with
 /// <c>--caption_extension</c> only that extension, otherwise <c>.caption</c>, then <c>.txt</c>. The file is UTF-8
 /// (a byte-order mark is allowed) and its first line, trimmed, is the caption, as kohya reads it;</item>
-/// <item>the <c>text</c> of the image's line in the folder's <c>metadata.jsonl</c> (the image-folder convention of
-/// diffusers and datasets: one JSON object per line with <c>file_name</c>, relative to the folder, and <c>text</c>);</item>
+/// <item>the caption column (<c>text</c> unless <c>--caption_column</c> names another) of the image's line in the
+/// folder's <c>metadata.jsonl</c> (the image-folder convention of diffusers and datasets: one JSON object per line with
+/// <c>file_name</c>, relative to the folder, and the caption);</item>
 /// <item>none: the image keeps the prompt.</item>
 /// </list>
 /// An empty caption, a file that is not UTF-8 and a malformed or duplicated metadata line are errors naming the file.
@@ -19,6 +20,9 @@ public static class ImageCaptions
 {
     /// <summary>The folder-level caption file.</summary>
     public const string MetadataFileName = "metadata.jsonl";
+
+    /// <summary>The <c>metadata.jsonl</c> field read as the caption when none is named.</summary>
+    public const string DefaultCaptionColumn = "text";
 
     /// <summary>The caption extensions looked for when none is given, in order.</summary>
     public static IReadOnlyList<string> DefaultExtensions { get; } = [".caption", ".txt"];
@@ -45,10 +49,13 @@ public static class ImageCaptions
             .ToHashSet(StringComparer.Ordinal);
     }
 
-    /// <summary>The caption of each of <paramref name="images"/> (files of <paramref name="folder"/>), or null where it has none.</summary>
-    public static IReadOnlyList<ImageCaption?> Load(string folder, IReadOnlyList<string> images, string? captionExtension)
+    /// <summary>
+    /// The caption of each of <paramref name="images"/> (files of <paramref name="folder"/>), or null where it has none;
+    /// <paramref name="captionColumn"/> is the <c>metadata.jsonl</c> field holding captions.
+    /// </summary>
+    public static IReadOnlyList<ImageCaption?> Load(string folder, IReadOnlyList<string> images, string? captionExtension, string captionColumn = DefaultCaptionColumn)
     {
-        var metadata = ReadMetadata(folder);
+        var metadata = ReadMetadata(folder, captionColumn);
         var captions = new ImageCaption?[images.Count];
         for (int i = 0; i < images.Count; i++)
         {
@@ -76,7 +83,7 @@ public static class ImageCaptions
         return caption;
     }
 
-    private static Dictionary<string, ImageCaption> ReadMetadata(string folder)
+    private static Dictionary<string, ImageCaption> ReadMetadata(string folder, string column)
     {
         var path = Path.Combine(folder, MetadataFileName);
         var entries = new Dictionary<string, ImageCaption>(StringComparer.Ordinal);
@@ -100,17 +107,17 @@ public static class ImageCaptions
             {
                 using var document = JsonDocument.Parse(line);
                 var root = document.RootElement;
-                if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"'{where}': expected a JSON object with \"file_name\" and \"text\".");
+                if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"'{where}': expected a JSON object with \"file_name\" and \"{column}\".");
                 fileName = root.TryGetProperty("file_name", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
-                text = root.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+                text = root.TryGetProperty(column, out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
             }
             catch (JsonException e)
             {
                 throw new InvalidDataException($"'{where}': not JSON ({e.Message.TrimEnd('.')}).");
             }
             if (string.IsNullOrWhiteSpace(fileName) || text is null)
-                throw new InvalidDataException($"'{where}': needs a string \"file_name\" and a string \"text\".");
-            if (text.Trim().Length == 0) throw new InvalidDataException($"'{where}': the text of '{fileName}' is empty.");
+                throw new InvalidDataException($"'{where}': needs a string \"file_name\" and a string \"{column}\".");
+            if (text.Trim().Length == 0) throw new InvalidDataException($"'{where}': the {column} of '{fileName}' is empty.");
             if (!entries.TryAdd(fileName.Replace('\\', '/'), new ImageCaption(text.Trim(), where)))
                 throw new InvalidDataException($"'{where}': '{fileName}' already has a caption on an earlier line.");
         }

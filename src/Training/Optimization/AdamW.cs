@@ -10,13 +10,18 @@ namespace Peft.Typed.Training.Optimization;
 /// </summary>
 public sealed class AdamW : IOptimizer
 {
-    private readonly IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> _parameters;
+    private readonly IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter, double LearningRateScale, double WeightDecay)> _parameters;
     private readonly Dictionary<string, (Tensor ExpAvg, Tensor ExpAvgSq)> _state = new(StringComparer.Ordinal);
 
     public AdamW(IEnumerable<(string Name, TorchSharp.Modules.Parameter Parameter)> parameters, double beta1 = 0.9, double beta2 = 0.999, double weightDecay = 1e-2, double epsilon = 1e-8)
+        : this([new ParameterGroup(parameters.ToList())], beta1, beta2, weightDecay, epsilon)
     {
-        _parameters = parameters.ToList();
-        if (_parameters.Count == 0) throw new ArgumentException("AdamW needs at least one trainable parameter.", nameof(parameters));
+    }
+
+    /// <summary>AdamW over parameter groups with their own learning-rate scale and weight decay (<paramref name="weightDecay"/> where a group sets none).</summary>
+    public AdamW(IEnumerable<ParameterGroup> groups, double beta1 = 0.9, double beta2 = 0.999, double weightDecay = 1e-2, double epsilon = 1e-8)
+    {
+        _parameters = ParameterGroup.Flatten(groups, weightDecay, nameof(AdamW));
         Beta1 = beta1;
         Beta2 = beta2;
         WeightDecay = weightDecay;
@@ -25,6 +30,7 @@ public sealed class AdamW : IOptimizer
 
     public double Beta1 { get; }
     public double Beta2 { get; }
+    /// <summary>The weight decay of groups that set none.</summary>
     public double WeightDecay { get; }
     public double Epsilon { get; }
 
@@ -40,8 +46,9 @@ public sealed class AdamW : IOptimizer
         double bias1 = 1 - Math.Pow(Beta1, StepCount);
         double bias2 = 1 - Math.Pow(Beta2, StepCount);
         using var noGrad = no_grad();
-        foreach (var (name, p) in _parameters)
+        foreach (var (name, p, scale, weightDecay) in _parameters)
         {
+            double lr = learningRate * scale;
             // Every read of .grad makes a new tensor handle: the scope disposes them too.
             using var scope = NewDisposeScope();
             var grad = p.grad;
@@ -51,18 +58,18 @@ public sealed class AdamW : IOptimizer
                 state = (zeros_like(p).DetachFromDisposeScope(), zeros_like(p).DetachFromDisposeScope());
                 _state[name] = state;
             }
-            p.MulInPlace(1 - learningRate * WeightDecay);
+            p.MulInPlace(1 - lr * weightDecay);
             state.ExpAvg.MulInPlace(Beta1).AddInPlace(grad, alpha: 1 - Beta1);
             state.ExpAvgSq.MulInPlace(Beta2).AddcmulInPlace(grad, grad, value: 1 - Beta2);
             var denominator = state.ExpAvgSq.sqrt().Div(Math.Sqrt(bias2)).AddInPlace(Epsilon);
-            p.AddcdivInPlace(state.ExpAvg, denominator, value: -learningRate / bias1);
+            p.AddcdivInPlace(state.ExpAvg, denominator, value: -lr / bias1);
         }
     }
 
     public void ZeroGrad()
     {
         using var scope = NewDisposeScope();
-        foreach (var (_, p) in _parameters) p.grad?.zero_();
+        foreach (var (_, p, _, _) in _parameters) p.grad?.zero_();
     }
 
     /// <summary>The state as named tensors (<c>name.exp_avg</c>, <c>name.exp_avg_sq</c>) plus the step count, for checkpoints.</summary>

@@ -16,7 +16,7 @@ public sealed class Prodigy : IOptimizer
     private static readonly string[] TensorKinds = ["exp_avg", "exp_avg_sq", "s", "p0"];
     private static readonly string[] Scalars = ["step", "d", "d_max", "d_numerator"];
 
-    private readonly IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> _parameters;
+    private readonly IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter, double WeightDecay)> _parameters;
     private readonly Dictionary<string, ParameterState> _state = new(StringComparer.Ordinal);
     private double _d;
     private double _dMax;
@@ -24,9 +24,21 @@ public sealed class Prodigy : IOptimizer
 
     public Prodigy(IEnumerable<(string Name, TorchSharp.Modules.Parameter Parameter)> parameters, ProdigyOptions? options = null,
         double beta1 = 0.9, double beta2 = 0.999, double weightDecay = 0, double epsilon = 1e-8)
+        : this([new ParameterGroup(parameters.ToList())], options, beta1, beta2, weightDecay, epsilon)
     {
-        _parameters = parameters.ToList();
-        if (_parameters.Count == 0) throw new ArgumentException("Prodigy needs at least one trainable parameter.", nameof(parameters));
+    }
+
+    /// <summary>
+    /// Prodigy over parameter groups with their own weight decay (<paramref name="weightDecay"/> where a group sets none).
+    /// Like prodigyopt, one learning rate serves every group: d is estimated over all of them together.
+    /// </summary>
+    public Prodigy(IEnumerable<ParameterGroup> groups, ProdigyOptions? options = null,
+        double beta1 = 0.9, double beta2 = 0.999, double weightDecay = 0, double epsilon = 1e-8)
+    {
+        var list = groups.ToList();
+        if (list.FirstOrDefault(g => g.LearningRateScale != 1) is { } scaled)
+            throw new ArgumentException($"Prodigy takes one learning rate for all parameter groups (a group has scale {scaled.LearningRateScale}).", nameof(groups));
+        _parameters = [.. ParameterGroup.Flatten(list, weightDecay, nameof(Prodigy)).Select(p => (p.Name, p.Parameter, p.WeightDecay))];
         Options = options ?? new ProdigyOptions();
         if (!(Options.D0 > 0)) throw new ArgumentOutOfRangeException(nameof(options), $"Prodigy's d0 must be > 0, not {Options.D0}.");
         Beta1 = beta1;
@@ -41,6 +53,7 @@ public sealed class Prodigy : IOptimizer
     public double Beta1 { get; }
     public double Beta2 { get; }
     public double Beta3 { get; }
+    /// <summary>The weight decay of groups that set none.</summary>
     public double WeightDecay { get; }
     public double Epsilon { get; }
 
@@ -59,16 +72,15 @@ public sealed class Prodigy : IOptimizer
         double dlr = d * learningRate * biasCorrection;
         double dNumerator = _dNumerator * Beta3;
         double dDenominator = 0;
-        bool coupledDecay = WeightDecay != 0 && !o.Decouple;
 
         using var noGrad = no_grad();
-        foreach (var (name, p) in _parameters)
+        foreach (var (name, p, weightDecay) in _parameters)
         {
             // Every read of .grad makes a new tensor handle: the scope disposes them too.
             using var scope = NewDisposeScope();
             var grad = p.grad;
             if (grad is null) continue;
-            if (coupledDecay) grad = grad.clone().AddInPlace(p, alpha: WeightDecay);
+            if (weightDecay != 0 && !o.Decouple) grad = grad.clone().AddInPlace(p, alpha: weightDecay);
             if (!_state.TryGetValue(name, out var state))
             {
                 state = new ParameterState(zeros_like(p), zeros_like(p), zeros_like(p), p.detach().clone());
@@ -94,13 +106,13 @@ public sealed class Prodigy : IOptimizer
         _d = Math.Min(_dMax, d * o.GrowthRate);
         _dNumerator = dNumerator;
 
-        foreach (var (name, p) in _parameters)
+        foreach (var (name, p, weightDecay) in _parameters)
         {
             using var scope = NewDisposeScope();
             if (p.grad is null) continue;
             var state = _state[name];
             var denominator = state.ExpAvgSq.sqrt().AddInPlace(_d * Epsilon);
-            if (WeightDecay != 0 && o.Decouple) p.AddInPlace(p, alpha: -WeightDecay * dlr);
+            if (weightDecay != 0 && o.Decouple) p.AddInPlace(p, alpha: -weightDecay * dlr);
             // The step uses the step size of the estimate before this update (dlr), the denominator the new one.
             p.AddcdivInPlace(state.ExpAvg, denominator, value: -dlr);
         }
@@ -110,7 +122,7 @@ public sealed class Prodigy : IOptimizer
     public void ZeroGrad()
     {
         using var scope = NewDisposeScope();
-        foreach (var (_, p) in _parameters) p.grad?.zero_();
+        foreach (var (_, p, _) in _parameters) p.grad?.zero_();
     }
 
     /// <summary>

@@ -78,6 +78,18 @@ public sealed class ImageCaptionTests : IDisposable
     }
 
     [Fact]
+    public void A_caption_column_names_the_metadata_field_read()
+    {
+        var image = Path.Combine(_dir, "a.png");
+        File.WriteAllBytes(image, []);
+        File.WriteAllText(Path.Combine(_dir, "metadata.jsonl"), """{"file_name": "a.png", "text": "not this", "prompt": "a photo of sks toy"}""");
+        Assert.Equal("a photo of sks toy", Assert.Single(ImageCaptions.Load(_dir, [image], null, captionColumn: "prompt"))!.Text);
+        File.WriteAllText(Path.Combine(_dir, "metadata.jsonl"), """{"file_name": "a.png", "text": "a photo"}""");
+        var error = Assert.Throws<InvalidDataException>(() => ImageCaptions.Load(_dir, [image], null, captionColumn: "prompt"));
+        Assert.EndsWith("line 1': needs a string \"file_name\" and a string \"prompt\".", error.Message);
+    }
+
+    [Fact]
     public void A_byte_order_mark_is_not_part_of_the_caption()
     {
         var image = Image("a.png");

@@ -32,6 +32,50 @@ public class AdamWTests
     }
 
     [Fact]
+    public void Each_group_steps_with_its_own_learning_rate_and_weight_decay_as_libtorch_param_groups_do()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(11);
+        var initUnet = randn(3, 4);
+        var initText = randn(5);
+        var unet = new Parameter(initUnet.clone());
+        var text = new Parameter(initText.clone());
+        var unetReference = new Parameter(initUnet.clone());
+        var textReference = new Parameter(initText.clone());
+        // The text group at 0.25 × the scheduled rate and its own decay; the UNet group at the rate and the default decay.
+        using var optimizer = new AdamW(
+            [new ParameterGroup([("unet.w", unet)]), new ParameterGroup([("text_encoder.w", text)]) { LearningRateScale = 0.25, WeightDecay = 0.5 }],
+            weightDecay: 0.05);
+        // AdamW updates each parameter on its own, so one libtorch optimizer per group is torch's param_groups.
+        var unetLibtorch = optim.AdamW([unetReference], lr: 0.01, weight_decay: 0.05);
+        var textLibtorch = optim.AdamW([textReference], lr: 0.0025, weight_decay: 0.5);
+
+        for (int step = 0; step < 4; step++)
+        {
+            var unetTarget = randn(3, 4);
+            var textTarget = randn(5);
+            foreach (var p in new[] { unet, unetReference }) (p - unetTarget).Pow(2).sum().backward();
+            foreach (var p in new[] { text, textReference }) (p - textTarget).Pow(2).sum().Mul(step + 1).backward();
+            optimizer.Step(0.01);
+            unetLibtorch.step();
+            textLibtorch.step();
+            optimizer.ZeroGrad();
+            unetLibtorch.zero_grad();
+            textLibtorch.zero_grad();
+        }
+        Assert.True((unet - unetReference).abs().max().item<float>() < 1e-6f);
+        Assert.True((text - textReference).abs().max().item<float>() < 1e-6f);
+    }
+
+    [Fact]
+    public void A_parameter_in_two_groups_is_refused_by_name()
+    {
+        var p = new Parameter(zeros(2));
+        var error = Assert.Throws<ArgumentException>(() => new AdamW([new ParameterGroup([("w", p)]), new ParameterGroup([("w", p)])]));
+        Assert.StartsWith("Parameter 'w' is in more than one group.", error.Message);
+    }
+
+    [Fact]
     public void State_round_trip_continues_identically()
     {
         using var scope = NewDisposeScope();

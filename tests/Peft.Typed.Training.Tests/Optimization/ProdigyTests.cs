@@ -78,6 +78,43 @@ public class ProdigyTests
             ]);
     }
 
+    [Fact]
+    public void Groups_share_one_estimate_of_d_and_decay_with_their_own_weight_decay()
+    {
+        // x's two coordinates as two parameters in two groups: the first decays with 0.1 (decoupled), the second takes
+        // the optimizer's 0. d is estimated over both, so the sums are the vector case's; only the decay differs.
+        // Same scalar script and formulas as above (growth limit 1.5).
+        using var scope = NewDisposeScope();
+        var first = new Parameter(tensor(new[] { Start[0] }, float64));
+        var second = new Parameter(tensor(new[] { Start[1] }, float64));
+        using var optimizer = new Prodigy(
+            [new ParameterGroup([("a", first)]) { WeightDecay = 0.1 }, new ParameterGroup([("b", second)])],
+            new ProdigyOptions { D0 = 0.1, GrowthRate = 1.5 });
+        double[] expectedD = [0.1, 0.12812949887094444, 0.19219424830641665];
+        double[][] expected =
+        [
+            [0.6737724339830358, -1.6837723339831308],
+            [0.24712185504901218, -1.27687824602079],
+            [-0.3564349279579446, -0.6702906336452603],
+        ];
+        for (int step = 0; step < Gradients.Length; step++)
+        {
+            first.Mul(Gradients[step][0]).sum().Add(second.Mul(Gradients[step][1]).sum()).backward();
+            optimizer.Step(1.0);
+            optimizer.ZeroGrad();
+            Assert.Equal(expectedD[step], optimizer.D, 1e-9);
+            Assert.Equal(expected[step][0], first.item<double>(), 1e-9);
+            Assert.Equal(expected[step][1], second.item<double>(), 1e-9);
+        }
+    }
+
+    [Fact]
+    public void A_group_with_its_own_learning_rate_is_refused_as_prodigyopt_refuses_it()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new Prodigy([new ParameterGroup([("w", new Parameter(zeros(2)))]) { LearningRateScale = 0.5 }]));
+        Assert.StartsWith("Prodigy takes one learning rate for all parameter groups", error.Message);
+    }
+
     private static void Check(ProdigyOptions options, double weightDecay, double[] expectedD, double[][] expected)
     {
         using var scope = NewDisposeScope();

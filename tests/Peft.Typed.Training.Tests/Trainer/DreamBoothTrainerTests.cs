@@ -35,6 +35,73 @@ public sealed class DreamBoothTrainerTests : IDisposable
     }
 
     [Fact]
+    public void The_text_encoder_trains_at_its_own_learning_rate()
+    {
+        // LoRA's B starts at zero and Adam's first steps move a weight by about the learning rate, so after two steps
+        // |B| is near 2 × each component's rate: 1e-3 for the UNet, 1e-9 for the text encoder.
+        var options = TrainerFixture.Options(_dir) with
+        {
+            MaxTrainSteps = 2,
+            LearningRate = 1e-3,
+            TextEncoderLearningRate = 1e-9,
+            TextEncoderWeightDecay = 0,
+            TextEncoderAdapter = new Models.Adapters.Lora.LoraConfig { R = 4, LoraAlpha = 4, TargetModules = SeedTargets.TextEncoderComprehensive },
+        };
+        var result = new DreamBoothTrainer(options, new RecordingObserver()).Run();
+
+        static float MaxB(string dir) => TrainerFixture.AdapterWeights(dir).Where(w => w.Key.Contains("lora_B", StringComparison.Ordinal)).Max(w => w.Value.Max(Math.Abs));
+        float unet = MaxB(result.UnetAdapterDir), textEncoder = MaxB(result.TextEncoderAdapterDir!);
+        Assert.InRange(unet, 5e-4f, 2.5e-3f);
+        Assert.InRange(textEncoder, 5e-10f, 2.5e-9f);
+    }
+
+    [Fact]
+    public void Prodigy_trains_the_text_encoder_at_the_learning_rate_and_says_so()
+    {
+        var observer = new RecordingObserver();
+        var options = TrainerFixture.Options(_dir) with
+        {
+            MaxTrainSteps = 1,
+            Optimizer = OptimizerKind.Prodigy,
+            LearningRate = 1.0,
+            TextEncoderLearningRate = 0.5,
+            TextEncoderAdapter = new Models.Adapters.Lora.LoraConfig { R = 4, LoraAlpha = 4, TargetModules = SeedTargets.TextEncoderComprehensive },
+        };
+        new DreamBoothTrainer(options, observer).Run();
+        Assert.Contains("warning: --text_encoder_lr 0.5 is not used with Prodigy, which learns one step size for all parameters; the text encoders train at --learning_rate 1.", observer.Messages);
+    }
+
+    [Fact]
+    public void Repeats_make_each_instance_image_count_that_many_times_per_epoch()
+    {
+        var observer = new RecordingObserver();
+        var images = Directory.GetFiles(TrainerFixture.Options(_dir).InstanceDataDir).Length;
+        var options = TrainerFixture.Options(_dir) with { Repeats = 3, NumTrainEpochs = 1, TrainBatchSize = 1 };
+        var result = new DreamBoothTrainer(options, observer).Run();
+
+        Assert.Equal(3 * images, result.Steps);
+        Assert.Contains(observer.Messages, m => m.Contains($"(1 epoch(s) of {3 * images} examples, batch 1,", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validation_epochs_validate_after_epochs_0_n_2n_and_at_the_end()
+    {
+        var images = Directory.GetFiles(TrainerFixture.Options(_dir).InstanceDataDir).Length;
+        // One step per epoch: epochs 0..4 end at steps 1..5; every 2nd epoch validates (0, 2 → steps 1, 3; epoch 4 is
+        // the last, whose images the final validation makes), and no --validation_steps schedule runs beside it.
+        var options = TrainerFixture.Options(_dir) with
+        {
+            TrainBatchSize = images, NumTrainEpochs = 5, ValidationEpochs = 2, ValidationSteps = 1,
+            ValidationPrompt = "a photo of sks toy", NumValidationImages = 1, InferenceSteps = 2,
+        };
+        var result = new DreamBoothTrainer(options, new RecordingObserver()).Run();
+
+        Assert.Equal(5, result.Steps);
+        var written = Directory.GetFiles(Path.Combine(options.OutputDir, "validation")).Select(Path.GetFileName).Order(StringComparer.Ordinal);
+        Assert.Equal(["step-000001.png", "step-000003.png", "step-000005.png"], written);
+    }
+
+    [Fact]
     public void Four_accumulated_batches_of_one_equal_one_batch_of_four()
     {
         // A large Adam epsilon makes the update proportional to the gradient (Adam's first step is otherwise

@@ -71,6 +71,24 @@ public sealed class TrainerCommandLineTests : IDisposable
     }
 
     [Fact]
+    public void The_sdxl_scripts_rank_sets_rank_and_alpha_of_both_models_unless_given_per_model()
+    {
+        var (code, log, _) = Train("--rank", "4", "--te_alpha", "2", "--train_text_encoder", "--text_encoder_lr", "1e-5", "--adam_weight_decay_text_encoder", "0");
+        Assert.True(code == 0, $"exit code {code}:\n{log}");
+        (int R, double Alpha) Read(string folder)
+        {
+            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(OutputDir, folder, "adapter_config.json")))!;
+            return (config["r"]!.GetValue<int>(), config["lora_alpha"]!.GetValue<double>());
+        }
+        Assert.Equal((4, 4.0), Read("unet"));
+        Assert.Equal((4, 2.0), Read("text_encoder"));
+    }
+
+    [Fact]
+    public void A_negative_text_encoder_learning_rate_is_one_line() =>
+        AssertRefused("error: --text_encoder_lr -1: must be > 0", "--train_text_encoder", "--text_encoder_lr", "-1");
+
+    [Fact]
     public void An_unknown_embedded_model_is_one_line() =>
         AssertRefused("error: --model 'sd3-tiny': must be sd-tiny or sdxl-tiny.", "--model", "sd3-tiny");
 
