@@ -15,13 +15,14 @@ internal static class AdapterTargetCheck
     /// <summary>Throws <see cref="DreamBoothOptionException"/> naming <c>--{prefix}_target_modules</c> (or exclude); returns the warnings.</summary>
     /// <param name="modelName">The model in messages ("the UNet").</param>
     /// <param name="prefix">The command line's option prefix: <c>unet</c> or <c>te</c>.</param>
-    public static IReadOnlyList<string> Check(AdapterConfig config, nn.Module model, string modelName, string prefix)
+    /// <param name="typedHint">Appended to the error for typed targets of another architecture.</param>
+    public static IReadOnlyList<string> Check(AdapterConfig config, nn.Module model, string modelName, string prefix, string? typedHint = null)
     {
         var targetsOption = prefix + "_target_modules";
         var targets = config.TargetModules ?? throw new DreamBoothOptionException(targetsOption, $"--{targetsOption}: the {modelName} adapter has no target modules.");
         var modules = PeftModel.ListModules(model);
         var catalog = new ModuleCatalog(targets.Model?.ModelName ?? modelName, modules);
-        CheckTypedSource(targets, catalog, modelName, targetsOption);
+        CheckTypedSource(targets, catalog, modelName, targetsOption, typedHint);
 
         var warnings = new List<string>();
         var errors = new List<string>();
@@ -81,7 +82,7 @@ internal static class AdapterTargetCheck
     }
 
     /// <summary>Typed targets (<c>DefaultUnet.Targets.ToQ</c>) carry the catalog of their class: it must list the loaded model's modules.</summary>
-    private static void CheckTypedSource(TargetModules targets, ModuleCatalog loaded, string modelName, string option)
+    private static void CheckTypedSource(TargetModules targets, ModuleCatalog loaded, string modelName, string option, string? hint)
     {
         if (targets.Model is not { } typed) return;
         var expected = typed.Modules.Where(m => m.Name.Length > 0).ToList();
@@ -95,7 +96,7 @@ internal static class AdapterTargetCheck
                 : $"it has '{actual[i].Name}' where {typed.ModelName} has '{expected[i].Name}'")
             : i < expected.Count ? $"it lacks '{expected[i].Name}'" : $"it has '{actual[i].Name}' beyond {typed.ModelName}'s modules";
         throw new DreamBoothOptionException(option,
-            $"--{option}: the targets were selected in {typed.ModelName}, but {modelName} being trained is another architecture ({difference}); generate the typed class from this model's config.json.");
+            $"--{option}: the targets were selected in {typed.ModelName}, but {modelName} being trained is another architecture ({difference}); {hint ?? "generate the typed class from this model's config.json."}");
     }
 
     private static void Throw(string option, List<string> errors)

@@ -57,6 +57,13 @@ public sealed record DreamBoothOptions
     /// <summary>The adapter trained on the text encoder (<c>--train_text_encoder</c>), or null to keep it frozen.</summary>
     public AdapterConfig? TextEncoderAdapter { get; init; }
 
+    /// <summary>
+    /// SDXL: the adapter of <c>text_encoder_2</c>; null applies <see cref="TextEncoderAdapter"/> to both encoders, as
+    /// diffusers' SDXL script does. Typed targets need it: those selected in the class generated from
+    /// <c>text_encoder/config.json</c> belong to that encoder only, so <c>text_encoder_2</c> takes targets from its own class.
+    /// </summary>
+    public AdapterConfig? TextEncoder2Adapter { get; init; }
+
     /// <summary>True when <see cref="TextEncoderAdapter"/> is set.</summary>
     public bool TrainTextEncoder => TextEncoderAdapter is not null;
 
@@ -185,6 +192,7 @@ public sealed record DreamBoothOptions
             Require(!string.IsNullOrWhiteSpace(ClassPrompt), "class_prompt", "(missing)", "is required with --with_prior_preservation");
             Require(NumClassImages > 0, "num_class_images", NumClassImages, "must be > 0");
         }
+        Require(TextEncoder2Adapter is null || TrainTextEncoder, "train_text_encoder", false, "is needed for a text_encoder_2 adapter (TextEncoder2Adapter is set, TextEncoderAdapter is not)");
         Require(!(PreComputeTextEmbeddings && TrainTextEncoder), "pre_compute_text_embeddings", true, "cannot be combined with --train_text_encoder");
     }
 }

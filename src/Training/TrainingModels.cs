@@ -76,11 +76,19 @@ public sealed class TrainingModels : IDisposable
         try
         {
             foreach (var message in AdapterTargetCheck.Check(options.UnetAdapter, pipeline.Unet, "the UNet", "unet")) warning?.Invoke(message);
+            var te2Config = options.TextEncoder2Adapter ?? options.TextEncoderAdapter;
+            if (options.TextEncoder2Adapter is not null && pipeline.TextEncoder2 is null)
+                throw new DreamBoothOptionException("pretrained_model_name_or_path", $"A text_encoder_2 adapter is set, but '{folder}' is not an SDXL pipeline (it has no text_encoder_2).");
             if (options.TextEncoderAdapter is { } te)
             {
                 foreach (var message in AdapterTargetCheck.Check(te, pipeline.TextEncoder, "the text encoder", "te")) warning?.Invoke(message);
                 if (pipeline.TextEncoder2 is { } te2)
-                    foreach (var message in AdapterTargetCheck.Check(te, te2, "text_encoder_2", "te")) warning?.Invoke(message);
+                {
+                    var hint = options.TextEncoder2Adapter is null
+                        ? "one config serves both SDXL text encoders only when its targets are names; set TextEncoder2Adapter with targets from the class generated from text_encoder_2/config.json."
+                        : null;
+                    foreach (var message in AdapterTargetCheck.Check(te2Config!, te2, "text_encoder_2", "te", hint)) warning?.Invoke(message);
+                }
             }
             Freeze(pipeline.Vae);
             Freeze(pipeline.TextEncoder);
@@ -91,7 +99,7 @@ public sealed class TrainingModels : IDisposable
             {
                 textEncoderPeft = PeftModel.Create(pipeline.TextEncoder, PeftBaseModel.Describe(teConfig, pipeline.TextEncoder, folder));
                 if (pipeline.TextEncoder2 is { } te2)
-                    textEncoder2Peft = PeftModel.Create(te2, PeftBaseModel.Describe(teConfig, te2, folder));
+                    textEncoder2Peft = PeftModel.Create(te2, PeftBaseModel.Describe(te2Config!, te2, folder));
             }
         }
         catch

@@ -179,4 +179,37 @@ public sealed class SdxlDreamBoothTests : IDisposable
         var missing = Assert.Throws<DreamBoothOptionException>(() => TrainingModels.Load(options with { PretrainedVae = Path.Combine(_dir, "none") }, CPU));
         Assert.Equal($"--pretrained_vae_model_name_or_path: folder '{Path.Combine(_dir, "none")}' does not exist.", missing.Message);
     }
+
+    [Fact]
+    public void Typed_targets_of_each_sdxl_model_train_and_land_in_their_adapters()
+    {
+        // Classes generated from the tiny SDXL pipeline's three config.json files (see the .csproj).
+        var options = TrainerFixture.XLOptions(Path.Combine(_dir, "run")) with
+        {
+            MaxTrainSteps = 2,
+            UnetAdapter = new LoraConfig { R = 4, LoraAlpha = 4, TargetModules = TinySdxlUnet.Targets.ToK | TinySdxlUnet.Targets.ToV },
+            TextEncoderAdapter = new LoraConfig { R = 4, LoraAlpha = 4, TargetModules = TinySdxlTextEncoder.Targets.QProj },
+            TextEncoder2Adapter = new LoraConfig { R = 2, LoraAlpha = 2, TargetModules = TinySdxlTextEncoder2.Targets.VProj },
+        };
+        var result = new DreamBoothTrainer(options, new RecordingObserver()).Run();
+
+        static IEnumerable<string> Adapted(string dir) => TrainerFixture.AdapterWeights(dir).Keys.Select(k => k.Split(".lora_")[0].Split('.')[^1]).Distinct();
+        Assert.Equal(["to_k", "to_v"], Adapted(result.UnetAdapterDir).Order(StringComparer.Ordinal));
+        Assert.Equal(["q_proj"], Adapted(result.TextEncoderAdapterDir!));
+        Assert.Equal(["v_proj"], Adapted(result.TextEncoder2AdapterDir!));
+    }
+
+    [Fact]
+    public void Typed_text_encoder_targets_alone_do_not_serve_text_encoder_2()
+    {
+        var options = TrainerFixture.XLOptions(Path.Combine(_dir, "run")) with
+        {
+            MaxTrainSteps = 1,
+            TextEncoderAdapter = new LoraConfig { R = 4, LoraAlpha = 4, TargetModules = TinySdxlTextEncoder.Targets.QProj },
+        };
+        var error = Assert.Throws<DreamBoothOptionException>(() => new DreamBoothTrainer(options, new RecordingObserver()).Run());
+        Assert.StartsWith("--te_target_modules: the targets were selected in TinySdxlTextEncoder, but text_encoder_2 being trained is another architecture (", error.Message);
+        Assert.EndsWith("set TextEncoder2Adapter with targets from the class generated from text_encoder_2/config.json.", error.Message);
+        Assert.False(Directory.Exists(options.OutputDir));
+    }
 }
