@@ -3,6 +3,7 @@ using System.Globalization;
 using Peft.Typed.Models.Imaging;
 using Peft.Typed.Models.Pipelines;
 using Peft.Typed.Training;
+using Peft.Typed.Training.Imaging;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.DreamBooth;
@@ -104,7 +105,8 @@ internal static class GenerateCommand
             Console.WriteLine($"Image: {path}");
         }
         var grid = Path.Combine(r.OutputDir, "grid.png");
-        ImageTensors.SavePng(cat(images.unbind(0), 2), grid);
+        var adapterNote = r.Loras.Count == 0 ? "" : $" ({string.Join(", ", r.Loras.Select(l => $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(l.Path))}:{l.Weight.ToString(CultureInfo.InvariantCulture)}"))})";
+        LabelledGrid.Save(grid, [($"seed {r.Seed}{adapterNote}: {r.Prompt}", images)]);
         Console.WriteLine($"Grid: {grid}");
         return 0;
     }

@@ -90,7 +90,7 @@ public sealed class DreamBoothTrainer
         }
 
         var log = new TrainingLog(Path.IsPathRooted(o.LoggingDir) ? o.LoggingDir : Path.Combine(o.OutputDir, o.LoggingDir));
-        var validation = o.ValidationPrompt is null ? null : new ValidationImages(o, models, Path.Combine(o.OutputDir, "validation"));
+        using var validation = o.ValidationPrompt is null ? null : new ValidationImages(o, models, Path.Combine(o.OutputDir, "validation"));
         void Validate(int step)
         {
             if (validation is not null) _observer.Info($"Validation images: {validation.Generate(step, seed)}.");

@@ -142,6 +142,17 @@ public sealed class TrainingModels : IDisposable
     /// <summary>The training step over these models (the trainer's; app code may drive it in its own loop).</summary>
     public DiffusionTrainingStep TrainingStep(DiffusionObjective objective) => new(Vae, TextEncoder, Unet, NoiseScheduler, objective, TextEncoder2);
 
+    /// <summary>Every adapter off until the returned scope is disposed: the models compute the base model.</summary>
+    public IDisposable DisableAdapters() => new Scopes([.. Adapters.Select(a => a.Peft.DisableAdapter())]);
+
+    private sealed class Scopes(IReadOnlyList<IDisposable> scopes) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var scope in scopes) scope.Dispose();
+        }
+    }
+
     /// <summary>Switches the trained models between training (dropouts active) and sampling.</summary>
     public void SetTraining(bool training)
     {

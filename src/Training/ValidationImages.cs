@@ -1,16 +1,20 @@
 using System.Globalization;
-using Peft.Typed.Models.Imaging;
 using Peft.Typed.Models.Pipelines;
+using Peft.Typed.Training.Imaging;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Training;
 
 /// <summary>
 /// The scripts' validation: <c>num_validation_images</c> images of <c>validation_prompt</c> from the model being
-/// trained, saved side by side as one PNG per validation step (the same seed each time, so steps compare).
+/// trained, one PNG per validation step. Each PNG shows the base model's images (adapters off) above the adapter's,
+/// from the same seeds, each row labelled, so what the adapter changed is visible and steps compare.
 /// </summary>
-internal sealed class ValidationImages(DreamBoothOptions options, TrainingModels models, string folder)
+internal sealed class ValidationImages(DreamBoothOptions options, TrainingModels models, string folder) : IDisposable
 {
+    // The base model is frozen: its images are the same at every step, so they are made once.
+    private Tensor? _baseImages;
+
     public string Generate(int step, int seed)
     {
         Directory.CreateDirectory(folder);
@@ -19,19 +23,14 @@ internal sealed class ValidationImages(DreamBoothOptions options, TrainingModels
         try
         {
             using var scope = NewDisposeScope();
-            using var generator = new Generator((ulong)seed);
-            var images = models.Pipeline.Generate(options.ValidationPrompt!, new GenerationOptions
+            if (_baseImages is null)
             {
-                NumInferenceSteps = options.InferenceSteps,
-                GuidanceScale = options.GuidanceScale,
-                NumImagesPerPrompt = options.NumValidationImages,
-                Height = options.Resolution,
-                Width = options.Resolution,
-                Generator = generator,
-            });
-            // [N, 3, H, W] → one row [3, H, N·W].
-            var grid = cat(images.unbind(0), 2);
-            ImageTensors.SavePng(grid, path);
+                using var disabled = models.DisableAdapters();
+                _baseImages = Sample(seed).DetachFromDisposeScope();
+            }
+            var adapted = Sample(seed);
+            var prompt = options.ValidationPrompt!;
+            LabelledGrid.Save(path, [($"base model: {prompt}", _baseImages), ($"step {step}: {prompt}", adapted)]);
         }
         finally
         {
@@ -39,4 +38,20 @@ internal sealed class ValidationImages(DreamBoothOptions options, TrainingModels
         }
         return path;
     }
+
+    private Tensor Sample(int seed)
+    {
+        using var generator = new Generator((ulong)seed);
+        return models.Pipeline.Generate(options.ValidationPrompt!, new GenerationOptions
+        {
+            NumInferenceSteps = options.InferenceSteps,
+            GuidanceScale = options.GuidanceScale,
+            NumImagesPerPrompt = options.NumValidationImages,
+            Height = options.Resolution,
+            Width = options.Resolution,
+            Generator = generator,
+        });
+    }
+
+    public void Dispose() => _baseImages?.Dispose();
 }

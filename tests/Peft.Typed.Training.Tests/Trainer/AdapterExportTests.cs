@@ -57,7 +57,8 @@ public sealed class AdapterExportTests : IDisposable
             var output = Path.Combine(_dir, $"images-{i}");
             var generated = Run("generate", "--lora", adapter, "--seed", "3", "--num_inference_steps", "3", "--num_images", "1", "--output_dir", output);
             Assert.True(generated.ExitCode == 0, generated.Log);
-            return File.ReadAllBytes(Path.Combine(output, "grid.png"));
+            // The image, not grid.png, whose label names the adapter file.
+            return File.ReadAllBytes(Path.Combine(output, "image-0.png"));
         }).ToList();
         Assert.Equal(images[0], images[1]);
     }
