@@ -124,7 +124,7 @@ public sealed class SdxlDreamBoothTests : IDisposable
         var te2Config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(result.TextEncoder2AdapterDir!, "adapter_config.json")))!;
         Assert.Equal("CLIPTextModelWithProjection", te2Config["auto_mapping"]!["base_model_class"]!.GetValue<string>());
 
-        using var pipeline = StableDiffusionPipeline.FromPretrained(options.PretrainedModel);
+        using var pipeline = StableDiffusionXLPipeline.FromPretrained(options.PretrainedModel);
         var adapters = new PipelineAdapters(pipeline);
         adapters.Load(options.OutputDir, "dreambooth");
         using var scope = NewDisposeScope();
@@ -132,7 +132,7 @@ public sealed class SdxlDreamBoothTests : IDisposable
         {
             var saved = TrainerFixture.AdapterWeights(dir);
             Assert.NotEmpty(saved);
-            nn.Module model = component switch { "unet" => pipeline.Unet, "text_encoder" => pipeline.TextEncoder, _ => pipeline.TextEncoder2! };
+            nn.Module model = component switch { "unet" => pipeline.Unet, "text_encoder" => pipeline.TextEncoder, _ => pipeline.TextEncoder2 };
             var loaded = model.state_dict();
             foreach (var (key, values) in saved)
             {
