@@ -1,3 +1,4 @@
+using Peft.Typed.Models.IO;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -24,9 +25,7 @@ public static class LossCurve
             Polyline(image, losses, X, Y, new Rgb24(190, 190, 190));
             Polyline(image, MovingAverage(losses, Math.Max(1, losses.Count / 20)), X, Y, new Rgb24(31, 119, 180));
         }
-        var temporary = path + ".tmp";
-        image.SaveAsPng(temporary);
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.Write(path, stream => image.SaveAsPng(stream));
     }
 
     private static List<double> MovingAverage(IReadOnlyList<double> values, int window)

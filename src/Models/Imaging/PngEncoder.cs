@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using Peft.Typed.Models.IO;
 
 namespace Peft.Typed.Models.Imaging;
 
@@ -38,22 +39,8 @@ public static class PngEncoder
         return output.ToArray();
     }
 
-    /// <summary>Writes <see cref="Encode"/>'s bytes to <paramref name="path"/>.</summary>
-    /// <summary>Writes the PNG atomically: a temporary file beside it, renamed over <paramref name="path"/> when complete.</summary>
-    public static void Save(string path, int width, int height, ReadOnlySpan<byte> rgb)
-    {
-        var full = Path.GetFullPath(path);
-        var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllBytes(temporary, Encode(width, height, rgb));
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
-    }
+    /// <summary>Writes <see cref="Encode"/>'s bytes to <paramref name="path"/> atomically (<see cref="AtomicFile"/>).</summary>
+    public static void Save(string path, int width, int height, ReadOnlySpan<byte> rgb) => AtomicFile.WriteAllBytes(path, Encode(width, height, rgb));
 
     private static byte[] Compress(int width, int height, ReadOnlySpan<byte> rgb)
     {
