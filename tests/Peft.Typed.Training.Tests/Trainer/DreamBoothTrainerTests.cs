@@ -11,6 +11,7 @@ public sealed class DreamBoothTrainerTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Loss_falls_on_the_bundled_images_and_outputs_are_written()
     {
@@ -34,6 +35,7 @@ public sealed class DreamBoothTrainerTests : IDisposable
         Assert.Equal(Enumerable.Range(1, 60), observer.Steps.Select(s => s.Step));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Four_accumulated_batches_of_one_equal_one_batch_of_four()
     {
@@ -49,6 +51,7 @@ public sealed class DreamBoothTrainerTests : IDisposable
         Assert.True(difference < 1e-5f, $"adapter weights differ by {difference}");
     }
 
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData(OptimizerKind.AdamW)]
     [InlineData(OptimizerKind.Prodigy)]
@@ -71,6 +74,7 @@ public sealed class DreamBoothTrainerTests : IDisposable
         Assert.True(TrainerFixture.MaxDifference(TrainerFixture.AdapterWeights(full.UnetAdapterDir), TrainerFixture.AdapterWeights(resumed.UnetAdapterDir)) <= 1e-6f);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void A_folder_with_mixed_captioned_and_uncaptioned_images_trains_each_image_on_its_prompt()
     {

@@ -95,6 +95,7 @@ public sealed class SdxlDreamBoothTests : IDisposable
         Assert.Equal(call.TimeIds[..6], Assert.Single(sampling).TimeIds);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void The_tiny_sdxl_default_trains_both_text_encoders_with_prior_preservation_and_its_adapters_load_back()
     {
@@ -144,6 +145,7 @@ public sealed class SdxlDreamBoothTests : IDisposable
         }
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Resuming_an_sdxl_run_ends_with_the_weights_of_an_uninterrupted_run()
     {

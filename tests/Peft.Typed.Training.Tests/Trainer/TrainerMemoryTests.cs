@@ -9,6 +9,7 @@ namespace Peft.Typed.Training.Tests.Trainer;
 /// A long run stays flat: between step 40 (optimizer state and caches built) and step 240 neither the managed heap,
 /// nor libtorch's native allocations (<see cref="NativeHeap"/>), nor the number of live tensors grows.
 /// </summary>
+[Trait("Category", "Slow")]
 [Collection(TrainerCollection.Name)]
 public sealed class TrainerMemoryTests(ITestOutputHelper output) : IDisposable
 {
