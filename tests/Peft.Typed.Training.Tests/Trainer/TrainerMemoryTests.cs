@@ -21,10 +21,10 @@ public sealed class TrainerMemoryTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [Fact]
+    [SkippableFact]
     public void Two_hundred_steps_run_flat_in_managed_and_native_memory()
     {
-        Assert.True(NativeHeap.IsAvailable, "this test reads glibc's mallinfo2");
+        Skip.IfNot(NativeHeap.IsAvailable, "this test reads glibc's mallinfo2 (glibc 2.33+), which this platform lacks");
         var probe = new MemoryProbe(WarmSteps, Steps);
         var options = TrainerFixture.Options(Path.Combine(_dir, "run")) with { MaxTrainSteps = Steps, TrainBatchSize = 1 };
         new DreamBoothTrainer(options, probe).Run();
