@@ -73,7 +73,7 @@ internal static class GenerateCommand
         if (r.Width is { } w && (w <= 0 || w % 8 != 0)) throw new DreamBoothOptionException("width", $"--width {w}: must be a positive multiple of 8");
         if (!Directory.Exists(r.Model)) throw new DreamBoothOptionException("pretrained_model_name_or_path", $"--pretrained_model_name_or_path: folder '{r.Model}' does not exist.");
 
-        using var pipeline = r.KeepStoredDTypes ? StableDiffusionPipeline.FromPretrainedInStoredDTypes(r.Model) : StableDiffusionPipeline.FromPretrained(r.Model);
+        using var pipeline = r.KeepStoredDTypes ? DiffusionPipeline.FromPretrainedInStoredDTypes(r.Model) : DiffusionPipeline.FromPretrained(r.Model);
         var adapters = new PipelineAdapters(pipeline);
         for (int i = 0; i < r.Loras.Count; i++)
         {

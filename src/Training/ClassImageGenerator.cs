@@ -9,7 +9,7 @@ namespace Peft.Typed.Training;
 /// <summary>
 /// Prior preservation's class images: when --class_data_dir holds fewer than --num_class_images readable images, the
 /// missing ones are sampled from the base model (adapters disabled) with --class_prompt, --sample_batch_size at a time.
-/// Each image is written atomically (PngEncoder) and image k always comes from seed + k, so an interrupted generation resumes where
+/// Each image is written atomically (ImageTensors.SavePng) and image k always comes from seed + k, so an interrupted generation resumes where
 /// it stopped and yields the same set.
 /// </summary>
 internal sealed class ClassImageGenerator(DreamBoothOptions options, TrainingModels models, ITrainingObserver observer)

@@ -46,7 +46,7 @@ internal sealed class DreamBoothBatches : IDisposable
         {
             if (_ids.ContainsKey(prompt)) continue;
             _ids[prompt] = PromptIds(models.Tokenizer, prompt);
-            if (models.Pipeline.Tokenizer2 is { } tokenizer2) _ids2[prompt] = PromptIds(tokenizer2, prompt);
+            if (models.Tokenizer2 is { } tokenizer2) _ids2[prompt] = PromptIds(tokenizer2, prompt);
         }
         _step = models.TrainingStep(new DiffusionObjective
         {

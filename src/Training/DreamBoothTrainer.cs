@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Peft.Typed.Models.Adapters.Formats;
+using Peft.Typed.Models.IO;
 using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Models.Schedulers;

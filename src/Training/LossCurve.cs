@@ -1,3 +1,4 @@
+using Peft.Typed.Models.IO;
 using ScottPlot;
 
 namespace Peft.Typed.Training;
@@ -38,16 +39,7 @@ public static class LossCurve
         plot.Title("Training loss");
         plot.XLabel("step");
         plot.YLabel("loss");
-        var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllBytes(temporary, plot.GetImageBytes(Width, Height, ImageFormat.Png));
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
     }
 
     /// <summary>The moving-average window: a twentieth of the run, at least one step.</summary>

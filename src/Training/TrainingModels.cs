@@ -18,26 +18,33 @@ namespace Peft.Typed.Training;
 /// </summary>
 public sealed class TrainingModels : IDisposable
 {
-    private TrainingModels(StableDiffusionPipeline pipeline, PeftModel unetPeft, PeftModel? textEncoderPeft, PeftModel? textEncoder2Peft, ScalarType weightDType)
+    private TrainingModels(DiffusionPipeline pipeline, PeftModel unetPeft, PeftModel? textEncoderPeft, PeftModel? textEncoder2Peft, ScalarType weightDType)
     {
         Pipeline = pipeline;
+        NoiseScheduler = new DDPMScheduler(pipeline.SchedulerConfig);
         UnetPeft = unetPeft;
         TextEncoderPeft = textEncoderPeft;
         TextEncoder2Peft = textEncoder2Peft;
         WeightDType = weightDType;
     }
 
-    public StableDiffusionPipeline Pipeline { get; }
+    /// <summary>The pipeline (a <see cref="StableDiffusionPipeline"/> or a <see cref="StableDiffusionXLPipeline"/>) that samples class and validation images.</summary>
+    public DiffusionPipeline Pipeline { get; }
     public ClipTokenizer Tokenizer => Pipeline.Tokenizer;
     public CLIPTextModel TextEncoder => Pipeline.TextEncoder;
     /// <summary>SDXL's second text encoder; null for SD 1.x/2.x.</summary>
-    public CLIPTextModelWithProjection? TextEncoder2 => Pipeline.TextEncoder2;
+    public CLIPTextModelWithProjection? TextEncoder2 => (Pipeline as StableDiffusionXLPipeline)?.TextEncoder2;
+    /// <summary>SDXL's second tokenizer; null for SD 1.x/2.x.</summary>
+    public ClipTokenizer? Tokenizer2 => (Pipeline as StableDiffusionXLPipeline)?.Tokenizer2;
     /// <summary>True for an SDXL pipeline.</summary>
-    public bool IsXL => Pipeline.IsXL;
+    public bool IsXL => Pipeline is StableDiffusionXLPipeline;
     public AutoencoderKL Vae => Pipeline.Vae;
     public UNet2DConditionModel Unet => Pipeline.Unet;
-    /// <summary>The DDPM scheduler built from the pipeline's scheduler config: the training noise schedule.</summary>
-    public DDPMScheduler NoiseScheduler => Pipeline.NoiseScheduler;
+    /// <summary>
+    /// The training noise schedule: the DDPM scheduler of the pipeline's scheduler config (diffusers' training scripts'
+    /// <c>DDPMScheduler.from_pretrained(..., subfolder="scheduler")</c>).
+    /// </summary>
+    public DDPMScheduler NoiseScheduler { get; }
     public PeftModel UnetPeft { get; }
     public PeftModel? TextEncoderPeft { get; }
     /// <summary>SDXL's text_encoder_2 with the text-encoder adapter, when the text encoders are trained.</summary>
@@ -69,20 +76,21 @@ public sealed class TrainingModels : IDisposable
             throw new DreamBoothOptionException("pretrained_model_name_or_path", $"--pretrained_model_name_or_path: folder '{folder}' does not exist.");
         if (options.PretrainedVae is { } vaeFolder && !Directory.Exists(vaeFolder))
             throw new DreamBoothOptionException("pretrained_vae_model_name_or_path", $"--pretrained_vae_model_name_or_path: folder '{vaeFolder}' does not exist.");
-        var pipeline = StableDiffusionPipeline.FromPretrained(folder, ScalarType.Float32, device);
+        var pipeline = DiffusionPipeline.FromPretrained(folder, ScalarType.Float32, device);
         if (options.PretrainedVae is { } separateVae) pipeline = WithVae(pipeline, separateVae, device);
+        var textEncoder2 = (pipeline as StableDiffusionXLPipeline)?.TextEncoder2;
         PeftModel unetPeft;
         PeftModel? textEncoderPeft = null, textEncoder2Peft = null;
         try
         {
             foreach (var message in AdapterTargetCheck.Check(options.UnetAdapter, pipeline.Unet, "the UNet", "unet")) warning?.Invoke(message);
             var te2Config = options.TextEncoder2Adapter ?? options.TextEncoderAdapter;
-            if (options.TextEncoder2Adapter is not null && pipeline.TextEncoder2 is null)
+            if (options.TextEncoder2Adapter is not null && textEncoder2 is null)
                 throw new DreamBoothOptionException("pretrained_model_name_or_path", $"A text_encoder_2 adapter is set, but '{folder}' is not an SDXL pipeline (it has no text_encoder_2).");
             if (options.TextEncoderAdapter is { } te)
             {
                 foreach (var message in AdapterTargetCheck.Check(te, pipeline.TextEncoder, "the text encoder", "te")) warning?.Invoke(message);
-                if (pipeline.TextEncoder2 is { } te2)
+                if (textEncoder2 is { } te2)
                 {
                     var hint = options.TextEncoder2Adapter is null
                         ? "one config serves both SDXL text encoders only when its targets are names; set TextEncoder2Adapter with targets from the class generated from text_encoder_2/config.json."
@@ -92,13 +100,13 @@ public sealed class TrainingModels : IDisposable
             }
             Freeze(pipeline.Vae);
             Freeze(pipeline.TextEncoder);
-            if (pipeline.TextEncoder2 is { } frozen2) Freeze(frozen2);
+            if (textEncoder2 is { } frozen2) Freeze(frozen2);
             Freeze(pipeline.Unet);
             unetPeft = PeftModel.Create(pipeline.Unet, PeftBaseModel.Describe(options.UnetAdapter, pipeline.Unet, folder));
             if (options.TextEncoderAdapter is { } teConfig)
             {
                 textEncoderPeft = PeftModel.Create(pipeline.TextEncoder, PeftBaseModel.Describe(teConfig, pipeline.TextEncoder, folder));
-                if (pipeline.TextEncoder2 is { } te2)
+                if (textEncoder2 is { } te2)
                     textEncoder2Peft = PeftModel.Create(te2, PeftBaseModel.Describe(te2Config!, te2, folder));
             }
         }
@@ -111,15 +119,15 @@ public sealed class TrainingModels : IDisposable
         if (weightDType != ScalarType.Float32)
         {
             // diffusers' SDXL script keeps a VAE whose config sets force_upcast in float32 (SDXL's VAE overflows in fp16).
-            if (!(pipeline.IsXL && pipeline.Vae.Config.ForceUpcast)) pipeline.Vae.to(weightDType);
+            if (!(textEncoder2 is not null && pipeline.Vae.Config.ForceUpcast)) pipeline.Vae.to(weightDType);
             MixedPrecisionCaster.CastFrozenLeaves(pipeline.Unet, weightDType);
             MixedPrecisionCaster.CastFrozenLeaves(pipeline.TextEncoder, weightDType);
-            if (pipeline.TextEncoder2 is { } te2) MixedPrecisionCaster.CastFrozenLeaves(te2, weightDType);
+            if (textEncoder2 is { } te2) MixedPrecisionCaster.CastFrozenLeaves(te2, weightDType);
         }
         if (options.GradientCheckpointing) pipeline.Unet.GradientCheckpointing = true;
         pipeline.Unet.train();
         if (textEncoderPeft is not null) pipeline.TextEncoder.train();
-        if (textEncoder2Peft is not null) pipeline.TextEncoder2!.train();
+        if (textEncoder2Peft is not null) textEncoder2!.train();
         return new TrainingModels(pipeline, unetPeft, textEncoderPeft, textEncoder2Peft, weightDType);
     }
 
@@ -162,7 +170,7 @@ public sealed class TrainingModels : IDisposable
     }
 
     /// <summary>The pipeline with its VAE replaced by the one in <paramref name="vaeFolder"/> (the pipeline's own is disposed).</summary>
-    private static StableDiffusionPipeline WithVae(StableDiffusionPipeline pipeline, string vaeFolder, Device device)
+    private static DiffusionPipeline WithVae(DiffusionPipeline pipeline, string vaeFolder, Device device)
     {
         AutoencoderKL vae;
         try
@@ -174,15 +182,14 @@ public sealed class TrainingModels : IDisposable
             pipeline.Dispose();
             throw;
         }
-        var replaced = new StableDiffusionPipeline(new StableDiffusionComponents(pipeline.Unet, vae, pipeline.TextEncoder, pipeline.Tokenizer, pipeline.SchedulerConfig)
-        {
-            TextEncoder2 = pipeline.TextEncoder2,
-            Tokenizer2 = pipeline.Tokenizer2,
-            ForceZerosForEmptyPrompt = pipeline.ForceZerosForEmptyPrompt,
-        });
+        DiffusionPipeline replaced = pipeline is StableDiffusionXLPipeline xl
+            ? new StableDiffusionXLPipeline(new StableDiffusionXLComponents(xl.Unet, vae, xl.TextEncoder, xl.Tokenizer, xl.TextEncoder2, xl.Tokenizer2, xl.SchedulerConfig)
+            {
+                ForceZerosForEmptyPrompt = xl.ForceZerosForEmptyPrompt,
+            })
+            : new StableDiffusionPipeline(new StableDiffusionComponents(pipeline.Unet, vae, pipeline.TextEncoder, pipeline.Tokenizer, pipeline.SchedulerConfig));
         pipeline.Vae.Dispose();
         pipeline.Scheduler.Dispose();
-        pipeline.NoiseScheduler.Dispose();
         return replaced;
     }
 
@@ -192,5 +199,9 @@ public sealed class TrainingModels : IDisposable
         model.eval();
     }
 
-    public void Dispose() => Pipeline.Dispose();
+    public void Dispose()
+    {
+        Pipeline.Dispose();
+        NoiseScheduler.Dispose();
+    }
 }

@@ -1,4 +1,8 @@
+using Peft.Typed.Models.IO;
 using Peft.Typed.Models.Runtime;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Imaging;
@@ -6,6 +10,8 @@ namespace Peft.Typed.Models.Imaging;
 /// <summary>Conversions between image tensors in [0, 1] (what the pipelines return) and 8-bit RGB pixels.</summary>
 public static class ImageTensors
 {
+    private static readonly PngEncoder RgbPng = new() { ColorType = PngColorType.Rgb, BitDepth = PngBitDepth.Bit8 };
+
     /// <summary>
     /// A [3, H, W] (or [1, 3, H, W]) image in [0, 1] to row-major RGB bytes, as diffusers' <c>numpy_to_pil</c>:
     /// <c>round(clamp(x, 0, 1)·255)</c>.
@@ -19,12 +25,13 @@ public static class ImageTensors
         return hwc.data<byte>().ToArray();
     }
 
-    /// <summary>Saves a [3, H, W] (or [1, 3, H, W]) image in [0, 1] as an RGB PNG file.</summary>
+    /// <summary>Saves a [3, H, W] (or [1, 3, H, W]) image in [0, 1] as an 8-bit RGB PNG file, atomically (<see cref="AtomicFile"/>).</summary>
     public static void SavePng(Tensor image, string path)
     {
         using var scope = NewDisposeScope();
         var chw = Single(image);
-        PngEncoder.Save(path, (int)chw.shape[2], (int)chw.shape[1], ToRgb8(chw));
+        using var pixels = Image.LoadPixelData<Rgb24>(ToRgb8(chw), (int)chw.shape[2], (int)chw.shape[1]);
+        AtomicFile.Write(path, stream => pixels.SaveAsPng(stream, RgbPng));
     }
 
     private static Tensor Single(Tensor image)

@@ -5,9 +5,8 @@ using static TorchSharp.torch;
 namespace Peft.Typed.Models.Layers;
 
 /// <summary>
-/// torch <c>nn.GroupNorm</c> (parameters <c>weight</c> and <c>bias</c> when affine, starting at 1 and 0). On CPU float32
-/// the output follows the rounding of torch 1.13's CPU kernel (<see cref="GroupNormCpuKernel"/>), which the diffusers
-/// references were made with; gradients are torch's group_norm gradients. Other devices and dtypes run torch's group_norm.
+/// torch <c>nn.GroupNorm</c> (parameters <c>weight</c> and <c>bias</c> when affine, starting at 1 and 0), run by torch's
+/// <c>group_norm</c>.
 /// </summary>
 public sealed class GroupNorm : nn.Module<Tensor, Tensor>
 {
@@ -47,16 +46,6 @@ public sealed class GroupNorm : nn.Module<Tensor, Tensor>
         if (input.dim() < 2 || input.shape[1] != num_channels)
             throw new ArgumentException($"GroupNorm '{GetName()}' expects input [N, {num_channels}, *], got [{string.Join(", ", input.shape)}].", nameof(input));
         using var scope = NewDisposeScope();
-        if (!GroupNormCpuKernel.Handles(input, num_groups, weight, bias))
-            return nn.functional.group_norm(input, num_groups, weight, bias, eps).MoveToOuterDisposeScope();
-        Tensor output;
-        using (no_grad()) output = GroupNormCpuKernel.Forward(input, num_groups, weight, bias, eps);
-        if (is_grad_enabled() && (input.requires_grad || (weight?.requires_grad ?? false) || (bias?.requires_grad ?? false)))
-        {
-            // torch's group_norm carries the gradient; adding the detached difference gives the kernel's value (to ~1 ulp).
-            var differentiable = nn.functional.group_norm(input, num_groups, weight, bias, eps);
-            output = differentiable.Add((output - differentiable).detach());
-        }
-        return output.MoveToOuterDisposeScope();
+        return nn.functional.group_norm(input, num_groups, weight, bias, eps).MoveToOuterDisposeScope();
     }
 }

@@ -16,13 +16,13 @@ public sealed class PipelineAdapters
     /// <summary>The pipeline component folders an adapter output may hold (diffusers' names).</summary>
     public static readonly IReadOnlyList<string> ComponentNames = ["unet", "text_encoder", "text_encoder_2"];
 
-    private readonly StableDiffusionPipeline _pipeline;
+    private readonly DiffusionPipeline _pipeline;
     private readonly Dictionary<string, PeftModel> _peft = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IDisposable> _disabled = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IReadOnlyList<string>> _running = new(StringComparer.Ordinal);
     private readonly List<string> _names = [];
 
-    public PipelineAdapters(StableDiffusionPipeline pipeline)
+    public PipelineAdapters(DiffusionPipeline pipeline)
     {
         _pipeline = pipeline ?? throw new ArgumentNullException(nameof(pipeline));
     }
@@ -56,7 +56,7 @@ public sealed class PipelineAdapters
     }
 
     /// <summary>The catalogs of the pipeline's adaptable components, as <see cref="AdapterFiles"/> reads and writes against.</summary>
-    public static IReadOnlyDictionary<string, ModuleCatalog> Catalogs(StableDiffusionPipeline pipeline)
+    public static IReadOnlyDictionary<string, ModuleCatalog> Catalogs(DiffusionPipeline pipeline)
     {
         return ComponentNames.Select(c => (Name: c, Model: Component(pipeline, c))).Where(c => c.Model is not null)
             .ToDictionary(c => c.Name, c => new ModuleCatalog(c.Name, PeftModel.ListModules(c.Model!)), StringComparer.Ordinal);
@@ -95,11 +95,6 @@ public sealed class PipelineAdapters
         }
     }
 
-    private static nn.Module? Component(StableDiffusionPipeline pipeline, string name) => name switch
-    {
-        "unet" => pipeline.Unet,
-        "text_encoder" => pipeline.TextEncoder,
-        "text_encoder_2" => pipeline.TextEncoder2,
-        _ => null,
-    };
+    private static nn.Module? Component(DiffusionPipeline pipeline, string name) =>
+        ComponentNames.Contains(name) ? pipeline.Models.GetValueOrDefault(name) : null;
 }

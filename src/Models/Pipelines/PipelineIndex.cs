@@ -5,7 +5,7 @@ namespace Peft.Typed.Models.Pipelines;
 
 /// <summary>
 /// A diffusers pipeline folder's <c>model_index.json</c>: the pipeline class and its components, checked against what
-/// <see cref="StableDiffusionPipeline"/> loads. Entries of other components (<c>safety_checker</c>,
+/// <see cref="DiffusionPipeline.FromPretrained"/> loads. Entries of other components (<c>safety_checker</c>,
 /// <c>feature_extractor</c>, ...) are kept but not used.
 /// </summary>
 public sealed class PipelineIndex

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Peft.Typed.Models.Pipelines;
 
 /// <summary>
-/// SDXL's conditioning, one code path for sampling (<see cref="StableDiffusionPipeline"/>) and training
+/// SDXL's conditioning, one code path for sampling (<see cref="StableDiffusionXLPipeline"/>) and training
 /// (<c>DiffusionTrainingStep</c>): the prompt through both text encoders (their hidden states <paramref name="fromEnd"/>
 /// layers from the end, without final_layer_norm, concatenated; text_encoder_2's projected pooled output) and the
 /// size micro-conditioning <c>add_time_ids</c>.

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Peft.Typed.Models.IO;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.SafeTensors;
@@ -35,29 +36,17 @@ public static class SafetensorsWriter
         }
         var header = SafetensorsHeader.Write(infos, metadata);
 
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            Span<byte> size = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(size, (ulong)header.Length);
+            stream.Write(size);
+            stream.Write(header);
+            foreach (var (_, tensor, dtype) in ordered)
             {
-                Span<byte> size = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(size, (ulong)header.Length);
-                stream.Write(size);
-                stream.Write(header);
-                foreach (var (_, tensor, dtype) in ordered)
-                {
-                    using var scope = NewDisposeScope();
-                    TensorBytes.WriteTo(stream, tensor.detach().cpu().contiguous(), dtype.ByteSize());
-                }
-                stream.Flush(flushToDisk: true);
+                using var scope = NewDisposeScope();
+                TensorBytes.WriteTo(stream, tensor.detach().cpu().contiguous(), dtype.ByteSize());
             }
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
+        });
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Peft.Typed.Models.IO;
 
 namespace Peft.Typed.Training.Checkpoints;
 

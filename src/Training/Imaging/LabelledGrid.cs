@@ -1,3 +1,4 @@
+using Peft.Typed.Models.IO;
 using Peft.Typed.Models.Imaging;
 using SkiaSharp;
 using static TorchSharp.torch;
@@ -45,16 +46,7 @@ public static class LabelledGrid
             }
         }
         using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllBytes(temporary, png.ToArray());
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        AtomicFile.WriteAllBytes(path, png.AsSpan());
     }
 
     private static SKImage Image(Tensor chw, int width, int height)

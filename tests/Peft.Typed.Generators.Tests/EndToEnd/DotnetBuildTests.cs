@@ -13,6 +13,7 @@ namespace Peft.Typed.Generators.Tests.EndToEnd;
 /// (warnings are errors, TorchSharp loader fix); a second app lives outside the repository with warnings left as
 /// warnings, as a new app's are. And the package layout consumers get.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class DotnetBuildTests
 {
     private const string WrongLine = """var targets = TinyUnet.Targets.Named("to_q", "to_qq");""";

@@ -27,16 +27,17 @@ public sealed class PipelineAdaptersTests : IDisposable
     private string SaveAdapter(string pipelineFolder, string name, int seed, int rank, double alpha, IReadOnlyList<string> unetTargets)
     {
         var folder = Path.Combine(_adapters.FullName, name);
-        using var pipeline = StableDiffusionPipeline.FromPretrained(pipelineFolder);
+        using var pipeline = DiffusionPipeline.FromPretrained(pipelineFolder);
         manual_seed(seed);
         var unet = PeftModel.Create(pipeline.Unet, new LoraConfig { R = rank, LoraAlpha = alpha, InitLoraWeights = LoraInit.Random, TargetModules = TargetModules.FromNames(unetTargets) });
         var adapted = new Dictionary<string, PeftModel> { ["unet"] = unet };
         var textTargets = TargetModules.FromNames("q_proj", "v_proj");
         // An SDXL pipeline's second text encoder gets an adapter of its own, the first one only on the first adapter.
-        if (pipeline.TextEncoder2 is null || seed == 1)
+        var textEncoder2 = (pipeline as StableDiffusionXLPipeline)?.TextEncoder2;
+        if (textEncoder2 is null || seed == 1)
             adapted["text_encoder"] = PeftModel.Create(pipeline.TextEncoder, new LoraConfig { R = rank, LoraAlpha = alpha, InitLoraWeights = LoraInit.Random, TargetModules = textTargets });
-        if (pipeline.TextEncoder2 is not null)
-            adapted["text_encoder_2"] = PeftModel.Create(pipeline.TextEncoder2, new LoraConfig { R = rank, LoraAlpha = alpha, InitLoraWeights = LoraInit.Random, TargetModules = textTargets });
+        if (textEncoder2 is not null)
+            adapted["text_encoder_2"] = PeftModel.Create(textEncoder2, new LoraConfig { R = rank, LoraAlpha = alpha, InitLoraWeights = LoraInit.Random, TargetModules = textTargets });
         // The layers' default init makes B as large as A; scale the update down so the images stay in range.
         using (no_grad())
         {
@@ -49,7 +50,7 @@ public sealed class PipelineAdaptersTests : IDisposable
         return folder;
     }
 
-    private static Tensor Generate(StableDiffusionPipeline pipeline)
+    private static Tensor Generate(DiffusionPipeline pipeline)
     {
         using var generator = new Generator(42);
         return pipeline.Generate("a photo of a cat", new GenerationOptions { NumInferenceSteps = 4, Height = 32, Width = 32, NumImagesPerPrompt = 2, Generator = generator });
@@ -75,7 +76,7 @@ public sealed class PipelineAdaptersTests : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor actual;
-        using (var pipeline = StableDiffusionPipeline.FromPretrained(pipelineFolder))
+        using (var pipeline = DiffusionPipeline.FromPretrained(pipelineFolder))
         {
             var loaded = new PipelineAdapters(pipeline);
             loaded.Load(first, "first");
@@ -85,9 +86,9 @@ public sealed class PipelineAdaptersTests : IDisposable
         }
 
         Tensor expected;
-        using (var pipeline = StableDiffusionPipeline.FromPretrained(pipelineFolder))
+        using (var pipeline = DiffusionPipeline.FromPretrained(pipelineFolder))
         {
-            var components = new Dictionary<string, nn.Module?> { ["unet"] = pipeline.Unet, ["text_encoder"] = pipeline.TextEncoder, ["text_encoder_2"] = pipeline.TextEncoder2 };
+            var components = new Dictionary<string, nn.Module?> { ["unet"] = pipeline.Unet, ["text_encoder"] = pipeline.TextEncoder, ["text_encoder_2"] = (pipeline as StableDiffusionXLPipeline)?.TextEncoder2 };
             foreach (var (folder, weight) in adapters)
             {
                 foreach (var (component, model) in components)
@@ -108,7 +109,7 @@ public sealed class PipelineAdaptersTests : IDisposable
     /// <summary>The base pipeline's images, to show the adapters matter.</summary>
     private static Tensor Generate0(string folder)
     {
-        using var pipeline = StableDiffusionPipeline.FromPretrained(folder);
+        using var pipeline = DiffusionPipeline.FromPretrained(folder);
         return Generate(pipeline);
     }
 

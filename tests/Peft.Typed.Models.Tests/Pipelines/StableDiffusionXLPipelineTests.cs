@@ -19,7 +19,7 @@ public class StableDiffusionXLPipelineTests(TinyXLPipelineFixture fixture) : ICl
 
     private static readonly Lazy<Dictionary<string, Tensor>> ClipCase = new(() => ModuleFixture.LoadShared(Fixtures.PathOf("clip-text-tiny", "case.safetensors")));
 
-    private StableDiffusionPipeline Pipeline => fixture.Pipeline;
+    private StableDiffusionXLPipeline Pipeline => fixture.Pipeline;
 
     private static GenerationOptions Options(ulong seed) => new()
     {
@@ -33,11 +33,25 @@ public class StableDiffusionXLPipelineTests(TinyXLPipelineFixture fixture) : ICl
     [Fact]
     public void The_folder_loads_as_SDXL()
     {
-        Assert.True(Pipeline.IsXL);
-        Assert.NotNull(Pipeline.TextEncoder2);
-        Assert.Equal(0, Pipeline.Tokenizer2!.PadId);
+        Assert.Equal(0, Pipeline.Tokenizer2.PadId);
         Assert.Equal(49407, Pipeline.Tokenizer.PadId);
         Assert.Equal(1, Pipeline.SchedulerConfig.StepsOffset);
+    }
+
+    [Fact]
+    public void The_generic_loader_gives_the_class_model_index_names_and_the_typed_loaders_refuse_the_other_class()
+    {
+        using var folder = new TinyXLPipelineFolder();
+        using (var pipeline = DiffusionPipeline.FromPretrained(folder.Path))
+        {
+            var xl = Assert.IsType<StableDiffusionXLPipeline>(pipeline);
+            Assert.Same(xl.TextEncoder2, xl.Models["text_encoder_2"]);
+        }
+        var error = Assert.Throws<InvalidDataException>(() => StableDiffusionPipeline.FromPretrained(folder.Path));
+        Assert.Equal($"'{Path.Combine(folder.Path, "model_index.json")}': _class_name 'StableDiffusionXLPipeline' is not a StableDiffusionPipeline; load it with DiffusionPipeline.FromPretrained.", error.Message);
+
+        using var sdFolder = new TinyPipelineFolder();
+        Assert.Throws<InvalidDataException>(() => StableDiffusionXLPipeline.FromPretrained(sdFolder.Path));
     }
 
     [Fact]
@@ -103,9 +117,9 @@ public class StableDiffusionXLPipelineTests(TinyXLPipelineFixture fixture) : ICl
         Compare.Close(ClipCase.Value["hidden_states.1"][0..1], embeddings.PromptEmbeds[.., .., ..32], 1e-4, 1e-4, what: "text_encoder hidden_states[-2]");
         Compare.Close(ClipCase.Value["hidden_states.0"][0..1], skipped.PromptEmbeds[.., .., ..32], 1e-4, 1e-4, what: "text_encoder hidden_states[-3]");
 
-        var ids2 = Ids(Pipeline.Tokenizer2!, Prompt);
+        var ids2 = Ids(Pipeline.Tokenizer2, Prompt);
         Assert.Equal(0L, ids2[0, 76].item<long>()); // tokenizer_2 pads with "!" = 0
-        var second = Pipeline.TextEncoder2!.call(ids2);
+        var second = Pipeline.TextEncoder2.call(ids2);
         Compare.Close(second.HiddenStates[^2], embeddings.PromptEmbeds[.., .., 32..], 1e-6, what: "text_encoder_2 hidden_states[-2]");
         Compare.Close(second.TextEmbeds, embeddings.PooledPromptEmbeds!, 1e-6, what: "pooled text_embeds");
 
@@ -120,7 +134,7 @@ public class StableDiffusionXLPipelineTests(TinyXLPipelineFixture fixture) : ICl
         using var noGrad = no_grad();
         using var embeddings = Pipeline.EncodePrompt([Prompt], [""]);
         var first = Pipeline.TextEncoder.call(Ids(Pipeline.Tokenizer, "")).HiddenStates[^2];
-        var second = Pipeline.TextEncoder2!.call(Ids(Pipeline.Tokenizer2!, ""));
+        var second = Pipeline.TextEncoder2.call(Ids(Pipeline.Tokenizer2, ""));
         Compare.Close(cat([first, second.HiddenStates[^2]], -1), embeddings.NegativePromptEmbeds!, 1e-6, what: "negative embeds");
         Compare.Close(second.TextEmbeds, embeddings.NegativePooledPromptEmbeds!, 1e-6, what: "negative pooled");
     }
@@ -129,7 +143,7 @@ public class StableDiffusionXLPipelineTests(TinyXLPipelineFixture fixture) : ICl
     public void Without_force_zeros_the_empty_prompt_is_encoded()
     {
         using var folder = new TinyXLPipelineFolder(forceZerosForEmptyPrompt: false);
-        using var pipeline = StableDiffusionPipeline.FromPretrained(folder.Path);
+        using var pipeline = StableDiffusionXLPipeline.FromPretrained(folder.Path);
         using var scope = NewDisposeScope();
         using var implicitEmpty = pipeline.EncodePrompt([Prompt]);
         using var explicitEmpty = pipeline.EncodePrompt([Prompt], [""]);
@@ -142,9 +156,9 @@ public class StableDiffusionXLPipelineTests(TinyXLPipelineFixture fixture) : ICl
     public void A_float16_SDXL_pipeline_keeps_a_force_upcast_vae_in_float32()
     {
         using var folder = new TinyXLPipelineFolder();
-        using var pipeline = StableDiffusionPipeline.FromPretrained(folder.Path, ScalarType.Float16);
+        using var pipeline = StableDiffusionXLPipeline.FromPretrained(folder.Path, ScalarType.Float16);
         Assert.Equal(ScalarType.Float16, pipeline.DType);
-        Assert.Equal(ScalarType.Float16, pipeline.TextEncoder2!.parameters().First().dtype);
+        Assert.Equal(ScalarType.Float16, pipeline.TextEncoder2.parameters().First().dtype);
         Assert.Equal(ScalarType.Float32, pipeline.Vae.parameters().First().dtype);
     }
 
@@ -159,9 +173,9 @@ public class StableDiffusionXLPipelineTests(TinyXLPipelineFixture fixture) : ICl
         using var textEncoder = CLIPTextModel.FromPretrained(Fixtures.PathOf("clip-text-tiny"));
         using var textEncoder2 = new CLIPTextModelWithProjection(textConfig2);
         var tokenizer = ClipTokenizer.FromFolder(Fixtures.PathOf("clip-tokenizer"));
-        var components = new StableDiffusionComponents(unet, vae, textEncoder, tokenizer, new SchedulerConfig()) { TextEncoder2 = textEncoder2, Tokenizer2 = tokenizer };
+        var components = new StableDiffusionXLComponents(unet, vae, textEncoder, tokenizer, textEncoder2, tokenizer, new SchedulerConfig());
 
-        var error = Assert.Throws<ArgumentException>(() => new StableDiffusionPipeline(components));
+        var error = Assert.Throws<ArgumentException>(() => new StableDiffusionXLPipeline(components));
         Assert.StartsWith("unet projection_class_embeddings_input_dim 88 does not match 6 × addition_time_embed_dim 8 + text_encoder_2 projection_dim 32 = 80.", error.Message);
     }
 

@@ -6,7 +6,7 @@ namespace Peft.Typed.Models.Tests.Pipelines;
 
 /// <summary>
 /// A pipeline folder as people have them, with an fp16 text encoder beside an fp32 UNet: by default every component
-/// computes in float32 (diffusers without torch_dtype); <see cref="StableDiffusionPipeline.FromPretrainedInStoredDTypes"/>
+/// computes in float32 (diffusers without torch_dtype); <see cref="DiffusionPipeline.FromPretrainedInStoredDTypes"/>
 /// keeps each as stored, and the pipeline still samples.
 /// </summary>
 public sealed class StoredDTypeLoadingTests : IDisposable
@@ -26,7 +26,7 @@ public sealed class StoredDTypeLoadingTests : IDisposable
     [Fact]
     public void Each_component_keeps_its_stored_dtype_and_the_pipeline_samples()
     {
-        using var pipeline = StableDiffusionPipeline.FromPretrainedInStoredDTypes(_folder.Path);
+        using var pipeline = DiffusionPipeline.FromPretrainedInStoredDTypes(_folder.Path);
         Assert.All(pipeline.TextEncoder.parameters(), p => Assert.Equal(ScalarType.Float16, p.dtype));
         Assert.All(pipeline.Unet.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
         Assert.All(pipeline.Vae.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));

@@ -7,9 +7,9 @@ public sealed class TinyXLPipelineFixture : IDisposable
 {
     private readonly TinyXLPipelineFolder _folder = new();
 
-    public TinyXLPipelineFixture() => Pipeline = StableDiffusionPipeline.FromPretrained(_folder.Path);
+    public TinyXLPipelineFixture() => Pipeline = StableDiffusionXLPipeline.FromPretrained(_folder.Path);
 
-    public StableDiffusionPipeline Pipeline { get; }
+    public StableDiffusionXLPipeline Pipeline { get; }
 
     public void Dispose()
     {

@@ -49,10 +49,10 @@ public class TorchRuntimeTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Retained_memory_is_neither_mapped_per_tensor_nor_given_back_when_freed()
     {
-        Assert.True(NativeHeap.IsAvailable, "this test reads glibc's mallinfo2");
+        Skip.IfNot(NativeHeap.IsAvailable, "this test reads glibc's mallinfo2 (glibc 2.33+), which this platform lacks");
         Assert.True(TorchRuntime.RetainFreedMemory());
         Assert.True(TorchRuntime.RetainFreedMemory(), "a second call changes nothing and succeeds");
         // 48 MiB: above the largest mmap threshold glibc uses by default (32 MiB), so without the setting this tensor

@@ -48,10 +48,10 @@ public class UnetGradientCheckpointingTests(ITestOutputHelper output)
         return new Measurement(held, peak - before, tensorsLeft, gradients);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Checkpointing_gives_the_same_gradients_with_less_memory()
     {
-        Assert.True(NativeHeap.IsAvailable, "this test reads glibc's mallinfo2");
+        Skip.IfNot(NativeHeap.IsAvailable, "this test reads glibc's mallinfo2 (glibc 2.33+), which this platform lacks");
         using var model = UNet2DConditionModel.FromPretrained(Fixtures.PathOf("unet-tiny"));
         model.train();
         using var scope = NewDisposeScope();

@@ -4,10 +4,11 @@ using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Vae;
 
-/// <summary>The single-module cases of vae-tiny/units.safetensors (max abs diff &lt;= 1e-4).</summary>
+/// <summary>The single-module cases of vae-tiny/units.safetensors (max abs diff &lt;= 1e-4; one ill-conditioned case 2e-4).</summary>
 public class VaeUnitTests
 {
     private const double Tolerance = 1e-4;
+    private const double IllConditionedTolerance = 2e-4;
 
     private static readonly ModuleFixture Vae = new("vae-tiny");
 
@@ -22,15 +23,15 @@ public class VaeUnitTests
         Check(path, tag, module.call(Vae.Unit(path, tag, "in.hidden_states")));
     }
 
-    // Per-channel variance 1e-6 (= eps): the GroupNorm scale is ~700, so the reference's float32 rounding of
-    // scale * x + bias shows at 1e-4; Layers.GroupNorm follows torch 1.13's CPU kernel to meet it.
+    // Per-channel variance 1e-6 (= eps): the GroupNorm scale is ~700, so float32 rounding of scale * x + bias shows
+    // above 1e-4 (torch's own float64 forward is 1.02e-4 from the reference); fixtures README: tolerance 2e-4.
     [Fact]
     public void Resnet_without_time_embedding_matches_at_low_variance()
     {
         using var scope = NewDisposeScope();
         const string path = "encoder.down_blocks.1.resnets.0";
         var module = Vae.Build(path, (node, layers) => new ResnetBlock2D(node, layers));
-        Check(path, "lowvar", module.call(Vae.Unit(path, "lowvar", "in.hidden_states"), null));
+        Check(path, "lowvar", module.call(Vae.Unit(path, "lowvar", "in.hidden_states"), null), IllConditionedTolerance);
     }
 
     [Theory]
@@ -52,6 +53,6 @@ public class VaeUnitTests
         Check(path, "a", module.forward(Vae.Unit(path, "a", "in.hidden_states")));
     }
 
-    private static void Check(string path, string tag, Tensor actual) =>
-        Compare.Close(Vae.Unit(path, tag, "out"), actual, Tolerance, what: $"{path}/{tag}");
+    private static void Check(string path, string tag, Tensor actual, double tolerance = Tolerance) =>
+        Compare.Close(Vae.Unit(path, tag, "out"), actual, tolerance, what: $"{path}/{tag}");
 }

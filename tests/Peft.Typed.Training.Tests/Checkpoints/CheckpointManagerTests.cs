@@ -1,3 +1,4 @@
+using Peft.Typed.Models.IO;
 using Peft.Typed.Training.Checkpoints;
 
 namespace Peft.Typed.Training.Tests.Checkpoints;

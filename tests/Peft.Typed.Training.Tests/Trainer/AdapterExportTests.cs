@@ -10,6 +10,7 @@ namespace Peft.Typed.Training.Tests.Trainer;
 /// runs them: the diffusers file holds PEFT's lora_B × alpha/r, the kohya file PEFT's tensors with alpha, a conversion
 /// round trip gives the PEFT tensors back, and generating with the kohya file draws what the PEFT folder draws.
 /// </summary>
+[Trait("Category", "Slow")]
 [Collection(TrainerCollection.Name)]
 public sealed class AdapterExportTests : IDisposable
 {

@@ -1,6 +1,7 @@
 namespace Peft.Typed.Training.Tests.Trainer;
 
 /// <summary>The hidden <c>create-default-model</c> command reproduces the shipped embedded model, also in an empty folder.</summary>
+[Trait("Category", "Slow")]
 [Collection(TrainerCollection.Name)]
 public sealed class DefaultModelCommandTests : IDisposable
 {

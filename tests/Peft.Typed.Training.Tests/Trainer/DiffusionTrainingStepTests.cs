@@ -25,9 +25,10 @@ public sealed class DiffusionTrainingStepTests
     public void The_loss_is_the_mse_to_the_target_plus_the_weighted_prior_term(PredictionType prediction)
     {
         using var pipeline = StableDiffusionPipeline.FromPretrained(ModelFolder);
+        using var noiseScheduler = new DDPMScheduler(pipeline.SchedulerConfig);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var step = new DiffusionTrainingStep(pipeline.Vae, pipeline.TextEncoder, pipeline.Unet, pipeline.NoiseScheduler,
+        var step = new DiffusionTrainingStep(pipeline.Vae, pipeline.TextEncoder, pipeline.Unet, noiseScheduler,
             new DiffusionObjective { PredictionType = prediction, PriorLossWeight = 0.5 });
         using var generator = new Generator(3);
         var latents = randn([3, 4, 8, 8], generator: generator);
@@ -38,7 +39,7 @@ public sealed class DiffusionTrainingStepTests
         var result = step.Loss(latents, hidden, noise, timesteps, priorExamples: 1);
 
         // x_t = sqrt(ᾱ_t)·x_0 + sqrt(1 − ᾱ_t)·ε; the velocity target is sqrt(ᾱ_t)·ε − sqrt(1 − ᾱ_t)·x_0.
-        var alphaBar = pipeline.NoiseScheduler.AlphasCumprod.index_select(0, timesteps).view(3, 1, 1, 1);
+        var alphaBar = noiseScheduler.AlphasCumprod.index_select(0, timesteps).view(3, 1, 1, 1);
         var signal = alphaBar.sqrt();
         var sigma = alphaBar.RSub(1).sqrt();
         var noisy = (signal * latents).Add(sigma * noise);
@@ -56,12 +57,13 @@ public sealed class DiffusionTrainingStepTests
     {
         manual_seed(11);
         using var pipeline = StableDiffusionPipeline.FromPretrained(ModelFolder);
+        using var noiseScheduler = new DDPMScheduler(pipeline.SchedulerConfig);
         foreach (var p in pipeline.Unet.parameters().Concat(pipeline.TextEncoder.parameters()).Concat(pipeline.Vae.parameters())) p.requires_grad = false;
         var peft = PeftModel.Create(pipeline.Unet, new LoraConfig { R = 4, LoraAlpha = 4, TargetModules = SeedTargets.UnetMinimal });
         var trainable = pipeline.Unet.named_parameters().Where(p => p.parameter.requires_grad).ToList();
         Assert.NotEmpty(trainable);
         using var optimizer = new AdamW(trainable, weightDecay: 0);
-        var step = new DiffusionTrainingStep(pipeline.Vae, pipeline.TextEncoder, pipeline.Unet, pipeline.NoiseScheduler);
+        var step = new DiffusionTrainingStep(pipeline.Vae, pipeline.TextEncoder, pipeline.Unet, noiseScheduler);
 
         var image = Directory.GetFiles(Path.Combine(TrainerFixture.DefaultModel, "instance_images")).Order().First();
         using var pixels = new ImageTransform(32, CenterCrop: true, RandomFlip: false).Apply(image, new Random(0)).unsqueeze(0);

@@ -11,6 +11,7 @@ public sealed class DreamBoothTrainerTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Loss_falls_on_the_bundled_images_and_outputs_are_written()
     {
@@ -34,6 +35,7 @@ public sealed class DreamBoothTrainerTests : IDisposable
         Assert.Equal(Enumerable.Range(1, 60), observer.Steps.Select(s => s.Step));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void The_text_encoder_trains_at_its_own_learning_rate()
     {
@@ -116,6 +118,7 @@ public sealed class DreamBoothTrainerTests : IDisposable
         Assert.True(difference < 1e-5f, $"adapter weights differ by {difference}");
     }
 
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData(OptimizerKind.AdamW)]
     [InlineData(OptimizerKind.Prodigy)]
@@ -138,6 +141,7 @@ public sealed class DreamBoothTrainerTests : IDisposable
         Assert.True(TrainerFixture.MaxDifference(TrainerFixture.AdapterWeights(full.UnetAdapterDir), TrainerFixture.AdapterWeights(resumed.UnetAdapterDir)) <= 1e-6f);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void A_folder_with_mixed_captioned_and_uncaptioned_images_trains_each_image_on_its_prompt()
     {
@@ -219,10 +223,10 @@ public sealed class DreamBoothTrainerTests : IDisposable
         Assert.Equal("previous run", File.ReadAllText(Path.Combine(output, "keep.txt")));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Cuda_without_the_cuda_backend_says_how_to_enable_it()
     {
-        if (cuda.is_available()) return; // The message is for machines without CUDA.
+        Skip.If(cuda.is_available(), "the message is for machines without CUDA, and this one has it");
         var ex = Assert.Throws<DreamBoothOptionException>(() => new DreamBoothTrainer(TrainerFixture.Options(Path.Combine(_dir, "cuda")) with { Device = "cuda" }, new RecordingObserver()).Run());
         Assert.Equal("--device cuda: CUDA is not available to TorchSharp here. Build with -p:TorchBackend=cuda (TorchSharp-cuda-linux or TorchSharp-cuda-windows) on a machine with an NVIDIA driver, or use --device cpu.", ex.Message);
     }

@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 namespace Peft.Typed.Training.Tests.Trainer;
 
 /// <summary>The trainer executable's <c>generate</c> command on the embedded default, run as a user runs it.</summary>
+[Trait("Category", "Slow")]
 [Collection(TrainerCollection.Name)]
 public sealed class GenerateCommandTests : IDisposable
 {

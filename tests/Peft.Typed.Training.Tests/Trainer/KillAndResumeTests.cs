@@ -9,6 +9,7 @@ namespace Peft.Typed.Training.Tests.Trainer;
 /// random moment after its first checkpoint, then resumed with <c>--resume_from_checkpoint latest</c>; it must end
 /// with the adapter weights of an uninterrupted run with the same seed.
 /// </summary>
+[Trait("Category", "Slow")]
 [Collection(TrainerCollection.Name)]
 public sealed class KillAndResumeTests(ITestOutputHelper output) : IDisposable
 {

@@ -8,6 +8,7 @@ namespace Peft.Typed.Training.Tests.Trainer;
 /// a broken adapter, files that are no images): every command ends with one line naming the file, a non-zero exit
 /// code, no stack trace, and no output folder.
 /// </summary>
+[Trait("Category", "Slow")]
 [Collection(TrainerCollection.Name)]
 public sealed class MalformedInputTests : IDisposable
 {

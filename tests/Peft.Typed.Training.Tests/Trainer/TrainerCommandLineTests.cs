@@ -4,6 +4,7 @@ namespace Peft.Typed.Training.Tests.Trainer;
 /// The trainer executable's start-up checks, run as a user runs them (a child process on the embedded default): a bad
 /// target or option value ends the run before anything is written, with one line naming the option, exit code 2.
 /// </summary>
+[Trait("Category", "Slow")]
 [Collection(TrainerCollection.Name)]
 public sealed class TrainerCommandLineTests : IDisposable
 {

@@ -9,6 +9,7 @@ namespace Peft.Typed.Training.Tests.Trainer;
 /// A long run stays flat: between step 40 (optimizer state and caches built) and step 240 neither the managed heap,
 /// nor libtorch's native allocations (<see cref="NativeHeap"/>), nor the number of live tensors grows.
 /// </summary>
+[Trait("Category", "Slow")]
 [Collection(TrainerCollection.Name)]
 public sealed class TrainerMemoryTests(ITestOutputHelper output) : IDisposable
 {
@@ -20,10 +21,10 @@ public sealed class TrainerMemoryTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [Fact]
+    [SkippableFact]
     public void Two_hundred_steps_run_flat_in_managed_and_native_memory()
     {
-        Assert.True(NativeHeap.IsAvailable, "this test reads glibc's mallinfo2");
+        Skip.IfNot(NativeHeap.IsAvailable, "this test reads glibc's mallinfo2 (glibc 2.33+), which this platform lacks");
         var probe = new MemoryProbe(WarmSteps, Steps);
         var options = TrainerFixture.Options(Path.Combine(_dir, "run")) with { MaxTrainSteps = Steps, TrainBatchSize = 1 };
         new DreamBoothTrainer(options, probe).Run();

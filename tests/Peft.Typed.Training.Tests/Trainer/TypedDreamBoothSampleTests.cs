@@ -13,6 +13,7 @@ namespace Peft.Typed.Training.Tests.Trainer;
 /// on the embedded default through the library; the adapters it saves reload with identical weights, and the trainer's
 /// command line with the same targets as strings gives the same adapters.
 /// </summary>
+[Trait("Category", "Slow")]
 [Collection(TrainerCollection.Name)]
 public sealed class TypedDreamBoothSampleTests(ITestOutputHelper output) : IDisposable
 {

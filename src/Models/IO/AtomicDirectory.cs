@@ -1,16 +1,19 @@
 using System.Text.RegularExpressions;
 
-namespace Peft.Typed.Training;
+namespace Peft.Typed.Models.IO;
 
-/// <summary>Writes a whole folder atomically: into a hidden sibling first, renamed over the target when complete.</summary>
+/// <summary>
+/// Writes a whole folder atomically: into a hidden temporary sibling first, renamed over the target when complete.
+/// With <see cref="AtomicFile"/> it shares the temporary names that <see cref="RemoveLeftovers"/> recognises.
+/// </summary>
 public static partial class AtomicDirectory
 {
     public static void Write(string path, Action<string> write)
     {
+        ArgumentNullException.ThrowIfNull(write);
         var full = Path.GetFullPath(path);
-        var parent = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(parent);
-        var temporary = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var temporary = TemporaryPath(full);
         Directory.CreateDirectory(temporary);
         try
         {
@@ -34,24 +37,29 @@ public static partial class AtomicDirectory
     }
 
     /// <summary>
-    /// Deletes what writes interrupted by a crash or kill left in <paramref name="parent"/>: unfinished temporary folders
-    /// and replaced folders not yet deleted. Returns the names removed.
+    /// Deletes what writes interrupted by a crash or kill left in <paramref name="parent"/>: unfinished temporary files
+    /// and folders, and replaced folders not yet deleted. Returns the names removed.
     /// </summary>
     public static IReadOnlyList<string> RemoveLeftovers(string parent)
     {
         if (!Directory.Exists(parent)) return [];
         var removed = new List<string>();
-        foreach (var path in Directory.EnumerateDirectories(parent))
+        foreach (var path in Directory.EnumerateFileSystemEntries(parent))
         {
             var name = Path.GetFileName(path);
             if (!Leftover().IsMatch(name)) continue;
-            Directory.Delete(path, recursive: true);
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            else File.Delete(path);
             removed.Add(name);
         }
         return removed;
     }
 
-    // The names Write gives its temporary (.name.<guid>.tmp) and replaced (name.<guid>.old) folders.
+    /// <summary>The hidden temporary sibling a write of <paramref name="fullPath"/> goes through: <c>.name.&lt;guid&gt;.tmp</c>.</summary>
+    internal static string TemporaryPath(string fullPath) =>
+        Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+
+    // The names of temporary (.name.<guid>.tmp) and replaced (name.<guid>.old) entries.
     [GeneratedRegex(@"^(\..+\.[0-9a-f]{32}\.tmp|.+\.[0-9a-f]{32}\.old)$")]
     private static partial Regex Leftover();
 }
