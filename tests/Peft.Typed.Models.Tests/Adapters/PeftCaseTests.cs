@@ -251,8 +251,8 @@ public sealed class PeftCaseTests
         var reference = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         AdapterConfig fresh = AdapterConfig.Load(path).PeftType switch
         {
-            PeftType.Lora => new Models.Adapters.Lora.LoraConfig(),
-            PeftType.LoHa => new LoHaConfig(),
+            Models.Adapters.Lora.LoraConfig.PeftTypeName => new Models.Adapters.Lora.LoraConfig(),
+            LoHaConfig.PeftTypeName => new LoHaConfig(),
             _ => new LoKrConfig(),
         };
         var written = JsonNode.Parse(fresh.ToJson())!.AsObject();

@@ -134,7 +134,7 @@ public sealed class PeftModelTests
                 Assert.Equal(ReferenceKeys("lora"), root.Names.Order());
                 Assert.Equal(ReferenceKeys("lora_text_rslora_patterns"), sub.Names.Order());
             }
-            Assert.Equal(PeftType.Lora, AdapterConfig.Load(Path.Combine(output, "text")).PeftType);
+            Assert.Equal(LoraConfig.PeftTypeName, AdapterConfig.Load(Path.Combine(output, "text")).PeftType);
         }
         finally
         {
