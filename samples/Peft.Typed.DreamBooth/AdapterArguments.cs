@@ -23,6 +23,7 @@ internal sealed record AdapterArguments
     public bool UseEffectiveConv2d { get; init; }
     public bool DecomposeBoth { get; init; }
     public int DecomposeFactor { get; init; } = -1;
+    public bool UseDora { get; init; }
     public string TargetModules { get; init; } = "comprehensive";
     public string? ExcludeModules { get; init; }
 
@@ -41,13 +42,15 @@ internal sealed record AdapterArguments
         var exclude = ExcludeModules is null ? null : Targets(prefix + "_exclude_modules", ExcludeModules, presets: null);
         if (!Kinds.TryGetValue(kind, out var build))
             throw new DreamBoothOptionException("adapter", $"--adapter {kind}: must be one of {string.Join(", ", Kinds.Keys)}");
+        var doraOption = DoraOption(prefix);
+        if (UseDora && kind != "lora") throw new DreamBoothOptionException(doraOption, $"--{doraOption}: DoRA is a LoRA variant; it needs --adapter lora, not {kind}");
         try
         {
             return build(this, prefix, targets, exclude, hasConvolutions);
         }
         catch (AdapterConfigException e)
         {
-            var option = prefix + "_" + e.Field switch { "lora_alpha" => "alpha", "lora_dropout" => "dropout", var field => field };
+            var option = e.Field switch { "lora_alpha" => prefix + "_alpha", "lora_dropout" => prefix + "_dropout", "use_dora" => doraOption, var field => prefix + "_" + field };
             throw new DreamBoothOptionException(option, $"--{option}: {e.Message}");
         }
     }
@@ -63,6 +66,7 @@ internal sealed record AdapterArguments
                 LoraAlpha = a.Alpha,
                 LoraDropout = a.Dropout,
                 Bias = CommandLineNames.Parse<LoraBias>(prefix + "_bias", a.Bias),
+                UseDora = a.UseDora,
                 TargetModules = targets,
                 ExcludeModules = exclude,
             },
@@ -90,6 +94,9 @@ internal sealed record AdapterArguments
                 ExcludeModules = exclude,
             },
         };
+
+    /// <summary>The DoRA switch of a model: <c>use_dora</c> for the UNet (diffusers' SDXL script), <c>te_use_dora</c> for the text encoders.</summary>
+    public static string DoraOption(string prefix) => prefix == "unet" ? "use_dora" : prefix + "_use_dora";
 
     /// <summary>
     /// PEFT's forms as one argument: a preset name, <c>all-linear</c>, a regex matched against whole module names (a value
