@@ -23,6 +23,7 @@ internal sealed record AdapterArguments
     public bool UseEffectiveConv2d { get; init; }
     public bool DecomposeBoth { get; init; }
     public int DecomposeFactor { get; init; } = -1;
+    public bool UseDora { get; init; }
     public string TargetModules { get; init; } = "comprehensive";
     public string? ExcludeModules { get; init; }
 
@@ -39,52 +40,63 @@ internal sealed record AdapterArguments
         Require(ModuleDropout is >= 0 and < 1, prefix + "_module_dropout", ModuleDropout, "must be in [0, 1)");
         var targets = Targets(prefix + "_target_modules", TargetModules, presets);
         var exclude = ExcludeModules is null ? null : Targets(prefix + "_exclude_modules", ExcludeModules, presets: null);
+        if (!Kinds.TryGetValue(kind, out var build))
+            throw new DreamBoothOptionException("adapter", $"--adapter {kind}: must be one of {string.Join(", ", Kinds.Keys)}");
+        var doraOption = DoraOption(prefix);
+        if (UseDora && kind != "lora") throw new DreamBoothOptionException(doraOption, $"--{doraOption}: DoRA is a LoRA variant; it needs --adapter lora, not {kind}");
         try
         {
-            return kind switch
-            {
-                // init_lora_weights=True / init_weights=True as in the seed script: the adapter starts as a no-op.
-                "lora" => new LoraConfig
-                {
-                    R = Rank,
-                    LoraAlpha = Alpha,
-                    LoraDropout = Dropout,
-                    Bias = CommandLineNames.Parse<LoraBias>(prefix + "_bias", Bias),
-                    TargetModules = targets,
-                    ExcludeModules = exclude,
-                },
-                "loha" => new LoHaConfig
-                {
-                    R = Rank,
-                    Alpha = Alpha,
-                    RankDropout = RankDropout,
-                    ModuleDropout = ModuleDropout,
-                    // The seed script never passes use_effective_conv2d to the text encoder: it has no convolutions.
-                    UseEffectiveConv2d = hasConvolutions && UseEffectiveConv2d,
-                    TargetModules = targets,
-                    ExcludeModules = exclude,
-                },
-                "lokr" => new LoKrConfig
-                {
-                    R = Rank,
-                    Alpha = Alpha,
-                    RankDropout = RankDropout,
-                    ModuleDropout = ModuleDropout,
-                    UseEffectiveConv2d = hasConvolutions && UseEffectiveConv2d,
-                    DecomposeBoth = DecomposeBoth,
-                    DecomposeFactor = DecomposeFactor,
-                    TargetModules = targets,
-                    ExcludeModules = exclude,
-                },
-                _ => throw new DreamBoothOptionException("adapter", $"--adapter {kind}: must be one of lora, loha, lokr"),
-            };
+            return build(this, prefix, targets, exclude, hasConvolutions);
         }
         catch (AdapterConfigException e)
         {
-            var option = prefix + "_" + e.Field switch { "lora_alpha" => "alpha", "lora_dropout" => "dropout", var field => field };
+            var option = e.Field switch { "lora_alpha" => prefix + "_alpha", "lora_dropout" => prefix + "_dropout", "use_dora" => doraOption, var field => prefix + "_" + field };
             throw new DreamBoothOptionException(option, $"--{option}: {e.Message}");
         }
     }
+
+    /// <summary>The <c>--adapter</c> values and the config each makes from the arguments (a new kind is one entry).</summary>
+    private static readonly IReadOnlyDictionary<string, Func<AdapterArguments, string, TargetModules, TargetModules?, bool, AdapterConfig>> Kinds =
+        new Dictionary<string, Func<AdapterArguments, string, TargetModules, TargetModules?, bool, AdapterConfig>>(StringComparer.Ordinal)
+        {
+            // init_lora_weights=True / init_weights=True as in the seed script: the adapter starts as a no-op.
+            ["lora"] = (a, prefix, targets, exclude, _) => new LoraConfig
+            {
+                R = a.Rank,
+                LoraAlpha = a.Alpha,
+                LoraDropout = a.Dropout,
+                Bias = CommandLineNames.Parse<LoraBias>(prefix + "_bias", a.Bias),
+                UseDora = a.UseDora,
+                TargetModules = targets,
+                ExcludeModules = exclude,
+            },
+            ["loha"] = (a, _, targets, exclude, hasConvolutions) => new LoHaConfig
+            {
+                R = a.Rank,
+                Alpha = a.Alpha,
+                RankDropout = a.RankDropout,
+                ModuleDropout = a.ModuleDropout,
+                // The seed script never passes use_effective_conv2d to the text encoder: it has no convolutions.
+                UseEffectiveConv2d = hasConvolutions && a.UseEffectiveConv2d,
+                TargetModules = targets,
+                ExcludeModules = exclude,
+            },
+            ["lokr"] = (a, _, targets, exclude, hasConvolutions) => new LoKrConfig
+            {
+                R = a.Rank,
+                Alpha = a.Alpha,
+                RankDropout = a.RankDropout,
+                ModuleDropout = a.ModuleDropout,
+                UseEffectiveConv2d = hasConvolutions && a.UseEffectiveConv2d,
+                DecomposeBoth = a.DecomposeBoth,
+                DecomposeFactor = a.DecomposeFactor,
+                TargetModules = targets,
+                ExcludeModules = exclude,
+            },
+        };
+
+    /// <summary>The DoRA switch of a model: <c>use_dora</c> for the UNet (diffusers' SDXL script), <c>te_use_dora</c> for the text encoders.</summary>
+    public static string DoraOption(string prefix) => prefix == "unet" ? "use_dora" : prefix + "_use_dora";
 
     /// <summary>
     /// PEFT's forms as one argument: a preset name, <c>all-linear</c>, a regex matched against whole module names (a value

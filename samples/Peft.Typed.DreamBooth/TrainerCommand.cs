@@ -160,6 +160,7 @@ internal sealed class TrainerCommand
         Add($"--{prefix}_rank_dropout", $"LoHa/LoKr rank dropout of the {model}.", AdapterDefaults.RankDropout, (b, v) => Update(b, a => a with { RankDropout = v }));
         Add($"--{prefix}_module_dropout", $"LoHa/LoKr module dropout of the {model}.", AdapterDefaults.ModuleDropout, (b, v) => Update(b, a => a with { ModuleDropout = v }));
         Flag($"--{prefix}_use_effective_conv2d", $"LoHa/LoKr effective conv2d for k×k convolutions of the {model}.", (b, v) => Update(b, a => a with { UseEffectiveConv2d = v }));
+        Flag($"--{AdapterArguments.DoraOption(prefix)}", $"DoRA (weight-decomposed LoRA, PEFT's use_dora) for the {model}; needs --adapter lora.", (b, v) => Update(b, a => a with { UseDora = v }));
         Flag($"--{prefix}_decompose_both", $"LoKr: decompose both Kronecker factors of the {model}.", (b, v) => Update(b, a => a with { DecomposeBoth = v }));
         Add($"--{prefix}_decompose_factor", $"LoKr decomposition factor of the {model} (-1: automatic).", AdapterDefaults.DecomposeFactor, (b, v) => Update(b, a => a with { DecomposeFactor = v }));
         Add($"--{prefix}_target_modules",

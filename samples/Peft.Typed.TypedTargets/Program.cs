@@ -24,7 +24,7 @@ foreach (var name in unetPeft.TargetedModuleNames()) Console.WriteLine($"  adapt
 unetPeft.PrintTrainableParameters();
 
 // After the adapter is applied the same typed path leads to the LoRA layer and its weights.
-var lora = attention.ToK.Lora;
+var lora = attention.ToK.Adapter<LoraLayer>();
 Console.WriteLine($"{lora.ModuleName}: lora_A [{string.Join(", ", lora.WeightA("default").shape)}], lora_B [{string.Join(", ", lora.WeightB("default").shape)}].");
 
 // The text encoder with the seed script's minimal list (q_proj, v_proj) as a ready-made set.

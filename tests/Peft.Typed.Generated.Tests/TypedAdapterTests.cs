@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Peft.Typed.Generated.Tests.Support;
+using Peft.Typed.Models.Adapters.LoHa;
 using Peft.Typed.Models.Adapters.Lora;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Models.Typed;
@@ -27,7 +28,7 @@ public sealed class TypedAdapterTests
         Assert.True(attn1.ToQ.IsAdapted);
         Assert.IsType<LoraLayer>(attn1.ToQ.Module);
         Assert.Same(baseLayer, attn1.ToQ.Layer);
-        Assert.Equal([config.R, baseLayer.in_features], attn1.ToQ.Lora.WeightA("default").shape);
+        Assert.Equal([config.R, baseLayer.in_features], attn1.ToQ.Adapter<LoraLayer>().WeightA("default").shape);
         Assert.Equal(["lora_A", "lora_B"], attn1.ToQ.AdapterWeights().Select(t => t.Container));
         Assert.False(attn1.ToK.IsAdapted);
     }
@@ -39,11 +40,11 @@ public sealed class TypedAdapterTests
         unet.WithAdapter(new LoraConfig { R = 2, TargetModules = TinyUnet.Targets.ToQ });
         var attn1 = unet.DownBlocks.Block1.Attentions[0].TransformerBlocks[0].Attn1;
 
-        var notAdapted = Assert.Throws<InvalidOperationException>(() => attn1.ToK.Adapter);
-        var wrongKind = Assert.Throws<InvalidOperationException>(() => attn1.ToQ.LoHa);
+        var notAdapted = Assert.Throws<InvalidOperationException>(() => attn1.ToK.Adapter());
+        var wrongKind = Assert.Throws<InvalidOperationException>(() => attn1.ToQ.Adapter<LoHaLayer>());
 
         Assert.Equal($"'{attn1.ToK.Path}' is not adapted: no adapter targets it.", notAdapted.Message);
-        Assert.Equal($"'{attn1.ToQ.Path}' holds LoraLayer adapters, not LoHa.", wrongKind.Message);
+        Assert.Equal($"'{attn1.ToQ.Path}' holds LoraLayer adapters, not LoHaLayer.", wrongKind.Message);
     }
 
     [Fact]
@@ -85,7 +86,7 @@ public sealed class TypedAdapterTests
         clip.WithAdapter(new LoraConfig { R = 2, TargetModules = TinyClipText.Targets.Minimal });
 
         var attention = clip.TextModel.Encoder.Layers[1].SelfAttn;
-        Assert.Equal(attention.QProj.Path, attention.QProj.Lora.ModuleName);
+        Assert.Equal(attention.QProj.Path, attention.QProj.Adapter<LoraLayer>().ModuleName);
         Assert.True(attention.VProj.IsAdapted);
         Assert.False(attention.KProj.IsAdapted);
         Assert.False(clip.TextModel.Encoder.Layers[1].Mlp.Fc1.IsAdapted);

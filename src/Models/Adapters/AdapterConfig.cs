@@ -2,10 +2,8 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Peft.Typed.Architecture.Targeting;
-using Peft.Typed.Models.Adapters.LoHa;
-using Peft.Typed.Models.Adapters.LoKr;
-using Peft.Typed.Models.Adapters.Lora;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Adapters;
@@ -30,8 +28,8 @@ public abstract record AdapterConfig
     private IReadOnlyList<KeyValuePair<string, double>> _alphaPattern = [];
     private JsonObject _otherFields = new();
 
-    /// <summary><c>peft_type</c>.</summary>
-    public abstract PeftType PeftType { get; }
+    /// <summary><c>peft_type</c> (<c>LORA</c>, <c>LOHA</c>, <c>LOKR</c>): the key <see cref="FromJson"/> finds the kind by.</summary>
+    public abstract string PeftType { get; }
 
     /// <summary><c>r</c>: the rank (default 8).</summary>
     public int R
@@ -148,14 +146,9 @@ public abstract record AdapterConfig
         {
             var reader = new ConfigReader(obj);
             var type = reader.String("peft_type");
-            AdapterConfig config = type switch
-            {
-                "LORA" => LoraConfig.Read(reader),
-                "LOHA" => LoHaConfig.Read(reader),
-                "LOKR" => LoKrConfig.Read(reader),
-                _ => throw AdapterConfigException.Unsupported("peft_type", type, "this library reads LORA, LOHA and LOKR adapters."),
-            };
-            return config.WithCommonFields(reader);
+            var kind = (type is null ? null : AdapterKinds.Find(type))
+                ?? throw AdapterConfigException.Unsupported("peft_type", type, $"this library reads {KindList()} adapters.");
+            return kind.Read(reader).WithCommonFields(reader);
         }
         catch (AdapterConfigException e) when (filePath is not null && e.FilePath is null)
         {
@@ -189,7 +182,7 @@ public abstract record AdapterConfig
             ["exclude_modules"] = TargetsToJson(ExcludeModules),
             ["inference_mode"] = InferenceMode,
             ["modules_to_save"] = ModulesToSave is null ? null : new JsonArray(ModulesToSave.Select(m => (JsonNode?)m).ToArray()),
-            ["peft_type"] = PeftTypeName(PeftType),
+            ["peft_type"] = PeftType,
             ["peft_version"] = PeftVersion,
             ["r"] = R,
             ["rank_pattern"] = new JsonObject(RankPattern.Select(kv => new KeyValuePair<string, JsonNode?>(kv.Key, kv.Value))),
@@ -215,13 +208,28 @@ public abstract record AdapterConfig
     /// <summary>Pass-through fields whose value never matters (options of a feature that is off), accepted as written.</summary>
     private protected virtual IReadOnlyCollection<string> InertFields => [];
 
-    public static string PeftTypeName(PeftType type) => type switch
+    /// <summary>The config with every alpha (<c>lora_alpha</c>/<c>alpha</c> and <c>alpha_pattern</c>) multiplied by <paramref name="factor"/>, so every scaling is.</summary>
+    internal abstract AdapterConfig WithAlphaScaled(double factor);
+
+    /// <summary>The alpha pattern with every value multiplied by <paramref name="factor"/>.</summary>
+    private protected IReadOnlyList<KeyValuePair<string, double>> AlphaPatternScaled(double factor) =>
+        AlphaPattern.Select(kv => new KeyValuePair<string, double>(kv.Key, kv.Value * factor)).ToList();
+
+    /// <summary>
+    /// Base-model parameters this adapter trains and saves besides its own tensors (LoRA's <c>bias</c> option), by
+    /// model key. <paramref name="adapterLayers"/> are the layers holding the adapter.
+    /// </summary>
+    internal virtual IEnumerable<(string Key, Parameter Parameter)> TrainedBaseParameters(
+        IReadOnlyList<AdapterLayer> adapterLayers, IReadOnlyList<(string Key, Parameter Parameter)> baseParameters) => [];
+
+    /// <summary>What of this adapter the single-file formats (diffusers, kohya) cannot hold, for their error message; null when they hold it all.</summary>
+    internal virtual string? NotInSingleFileFormats => null;
+
+    private static string KindList()
     {
-        PeftType.Lora => "LORA",
-        PeftType.LoHa => "LOHA",
-        PeftType.LoKr => "LOKR",
-        _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
-    };
+        var names = AdapterKinds.All.Select(k => k.PeftType).ToList();
+        return names.Count == 1 ? names[0] : $"{string.Join(", ", names[..^1])} and {names[^1]}";
+    }
 
     private AdapterConfig WithCommonFields(ConfigReader reader)
     {
@@ -252,13 +260,13 @@ public abstract record AdapterConfig
             var value = reader.Raw(key);
             if (value is null) continue;
             if (!config.InertFields.Contains(key) && !IsOff(value) && !JsonNode.DeepEquals(value, defaults[key]))
-                throw AdapterConfigException.Unsupported(key, new AdapterConfigException.RawJson(value.ToJsonString()), $"this library implements plain {PeftTypeName(config.PeftType)} as in PEFT {CompatiblePeftVersion}; set it to {defaults[key]?.ToJsonString() ?? "null"}.");
+                throw AdapterConfigException.Unsupported(key, new AdapterConfigException.RawJson(value.ToJsonString()), $"this library implements plain {config.PeftType} as in PEFT {CompatiblePeftVersion}; set it to {defaults[key]?.ToJsonString() ?? "null"}.");
             kept[key] = value.DeepClone();
         }
         foreach (var (key, value) in reader.Unread.ToList())
         {
             if (!IsOff(value))
-                throw AdapterConfigException.Unsupported(key, new AdapterConfigException.RawJson(value!.ToJsonString()), $"unknown {PeftTypeName(config.PeftType)} field (PEFT {CompatiblePeftVersion} has no such option).");
+                throw AdapterConfigException.Unsupported(key, new AdapterConfigException.RawJson(value!.ToJsonString()), $"unknown {config.PeftType} field (PEFT {CompatiblePeftVersion} has no such option).");
             kept[key] = value?.DeepClone();
         }
         config._otherFields = kept;

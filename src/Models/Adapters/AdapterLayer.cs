@@ -177,7 +177,7 @@ public abstract class AdapterLayer : nn.Module<Tensor, Tensor>
         var weight = BaseWeight;
         foreach (var adapter in names)
         {
-            weight.AddInPlace(GetDeltaWeight(adapter).to_type(weight.dtype));
+            weight.AddInPlace(MergeDelta(adapter, weight).to_type(weight.dtype));
             _merged.Add(adapter);
         }
     }
@@ -192,9 +192,15 @@ public abstract class AdapterLayer : nn.Module<Tensor, Tensor>
         {
             var adapter = _merged[^1];
             _merged.RemoveAt(_merged.Count - 1);
-            weight.sub_(GetDeltaWeight(adapter).to_type(weight.dtype));
+            weight.AddInPlace(UnmergeDelta(adapter, weight).to_type(weight.dtype));
         }
     }
+
+    /// <summary>What merging <paramref name="adapterName"/> adds to the current base weight: <see cref="GetDeltaWeight"/> unless the kind decides otherwise.</summary>
+    protected virtual Tensor MergeDelta(string adapterName, Tensor weight) => GetDeltaWeight(adapterName);
+
+    /// <summary>What unmerging <paramref name="adapterName"/> (the last merged) adds to the current base weight: −ΔW unless the kind decides otherwise.</summary>
+    protected virtual Tensor UnmergeDelta(string adapterName, Tensor weight) => GetDeltaWeight(adapterName).neg();
 
     /// <summary>Deletes one adapter (it must not be merged). The active list loses it.</summary>
     public void DeleteAdapter(string adapterName)

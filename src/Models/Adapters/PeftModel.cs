@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Peft.Typed.Architecture.Targeting;
-using Peft.Typed.Models.Adapters.Lora;
 using Peft.Typed.Models.SafeTensors;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -314,37 +313,31 @@ public sealed class PeftModel
     /// <summary>Writes <see cref="TrainableParametersSummary"/> to <paramref name="output"/> (default: the console).</summary>
     public void PrintTrainableParameters(TextWriter? output = null) => (output ?? Console.Out).WriteLine(TrainableParametersSummary());
 
-    /// <summary>The adapter's tensors by saved key; <paramref name="biasKeys"/> are those the <c>bias</c> option adds.</summary>
-    private Dictionary<string, Tensor> AdapterState(string adapter, out HashSet<string> biasKeys)
+    /// <summary>
+    /// The adapter's tensors by saved key; <paramref name="baseKeys"/> are the base parameters its config trains too
+    /// (<see cref="AdapterConfig.TrainedBaseParameters"/>, e.g. LoRA's biases).
+    /// </summary>
+    private Dictionary<string, Tensor> AdapterState(string adapter, out HashSet<string> baseKeys)
     {
-        var config = _configs[adapter];
         var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        biasKeys = new HashSet<string>(StringComparer.Ordinal);
+        var layers = new List<AdapterLayer>();
         foreach (var (name, module) in ModuleSurgery.Modules(Model))
         {
             if (module is AdapterLayer layer && layer.AdapterNames.Contains(adapter))
             {
                 foreach (var tensor in layer.TensorsOf(adapter)) state[$"{KeyPrefix}{name}.{tensor.SavedKey}"] = tensor.Parameter;
-                if (config is LoraConfig { Bias: LoraBias.LoraOnly } && layer.BaseBias is { } bias)
-                {
-                    var key = $"{KeyPrefix}{name}.base_layer.bias";
-                    state[key] = bias;
-                    biasKeys.Add(key);
-                }
+                layers.Add(layer);
             }
             else if (module is ModulesToSaveWrapper wrapper && wrapper.AdapterNames.Contains(adapter))
             {
                 foreach (var (key, tensor) in wrapper.CopyOf(adapter).state_dict()) state[$"{KeyPrefix}{name}.{key}"] = tensor;
             }
         }
-        if (config is LoraConfig { Bias: LoraBias.All })
+        baseKeys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (key, parameter) in _configs[adapter].TrainedBaseParameters(layers, BaseParameters()))
         {
-            foreach (var (key, parameter) in BaseParameters())
-            {
-                if (!key.Contains("bias", StringComparison.Ordinal)) continue;
-                state[KeyPrefix + key] = parameter;
-                biasKeys.Add(KeyPrefix + key);
-            }
+            state[KeyPrefix + key] = parameter;
+            baseKeys.Add(KeyPrefix + key);
         }
         return state;
     }
@@ -354,7 +347,7 @@ public sealed class PeftModel
         ArgumentNullException.ThrowIfNull(config);
         CheckNewAdapterName(adapterName);
         if (_configs.Count > 0 && _configs.Values.First().PeftType != config.PeftType)
-            throw new NotSupportedException($"This model holds {AdapterConfig.PeftTypeName(_configs.Values.First().PeftType)} adapters; a {AdapterConfig.PeftTypeName(config.PeftType)} adapter cannot be added to it.");
+            throw new NotSupportedException($"This model holds {_configs.Values.First().PeftType} adapters; a {config.PeftType} adapter cannot be added to it.");
 
         var modules = ModuleSurgery.Modules(Model);
         var selection = config.SelectTargets(modules.Select(m => new ModuleEntry(m.Name, ModuleKinds.Of(m.Module))).ToList());
@@ -366,7 +359,7 @@ public sealed class PeftModel
         if (selection.Unsupported.Count > 0)
         {
             var bad = selection.Unsupported[0];
-            throw new NotSupportedException($"Target module '{bad.Name}' is a {bad.Kind}; {AdapterConfig.PeftTypeName(config.PeftType)} adapters wrap {string.Join(" and ", config.SupportedKinds)} layers. Narrow target_modules or add it to exclude_modules.");
+            throw new NotSupportedException($"Target module '{bad.Name}' is a {bad.Kind}; {config.PeftType} adapters wrap {string.Join(" and ", config.SupportedKinds)} layers. Narrow target_modules or add it to exclude_modules.");
         }
         if (selection.Targeted.Count == 0)
             throw new ArgumentException(selection.Excluded.Count > 0
@@ -442,23 +435,12 @@ public sealed class PeftModel
     /// </summary>
     private void ApplyTrainability()
     {
-        foreach (var (_, parameter) in BaseParameters()) parameter.requires_grad = false;
-        if (ActiveAdapter is not null && _configs[ActiveAdapter] is LoraConfig { Bias: not LoraBias.None, InferenceMode: false } lora)
+        var baseParameters = BaseParameters();
+        foreach (var (_, parameter) in baseParameters) parameter.requires_grad = false;
+        // As PEFT's _mark_only_adapters_as_trainable: the rules of the active adapter's config, over every adapter layer.
+        if (ActiveAdapter is not null && _configs[ActiveAdapter] is { InferenceMode: false } config)
         {
-            if (lora.Bias == LoraBias.All)
-            {
-                foreach (var (key, parameter) in BaseParameters())
-                {
-                    if (key.Contains("bias", StringComparison.Ordinal)) parameter.requires_grad = true;
-                }
-            }
-            else
-            {
-                foreach (var layer in AdapterLayers())
-                {
-                    if (layer.BaseBias is { } bias) bias.requires_grad = true;
-                }
-            }
+            foreach (var (_, parameter) in config.TrainedBaseParameters(AdapterLayers(), baseParameters)) parameter.requires_grad = true;
         }
         ActivateLayers();
     }
@@ -487,7 +469,7 @@ public sealed class PeftModel
     }
 
     /// <summary>Parameters outside adapter tensors and modules-to-save copies, with their model keys.</summary>
-    private IEnumerable<(string Key, Parameter Parameter)> BaseParameters()
+    private IReadOnlyList<(string Key, Parameter Parameter)> BaseParameters()
     {
         var adapterTensors = new HashSet<IntPtr>();
         foreach (var (_, module) in ModuleSurgery.Modules(Model))

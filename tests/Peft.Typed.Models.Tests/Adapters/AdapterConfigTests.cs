@@ -39,10 +39,8 @@ public sealed class AdapterConfigTests
             () => AdapterConfig.FromJson("""{"peft_type": "LOKR", "decompose_factor": 0}""", file));
         AssertInvalid("init_weights", $"{file}: Invalid value for 'init_weights': \"pissa\". init_weights must be true, false or \"lycoris\".",
             () => AdapterConfig.FromJson("""{"peft_type": "LOKR", "init_weights": "pissa"}""", file));
-        AssertInvalid("peft_type", $"{file}: 'peft_type' = \"IA3\" is not supported: this library reads LORA, LOHA and LOKR adapters.",
+        AssertInvalid("peft_type", $"{file}: 'peft_type' = \"IA3\" is not supported: this library reads LOHA, LOKR and LORA adapters.",
             () => AdapterConfig.FromJson("""{"peft_type": "IA3"}""", file));
-        AssertInvalid("use_dora", $"{file}: 'use_dora' = true is not supported: this library implements plain LORA as in PEFT 0.20.0; set it to false.",
-            () => AdapterConfig.FromJson("""{"peft_type": "LORA", "use_dora": true}""", file));
         AssertInvalid("init_lora_weights", $"{file}: 'init_lora_weights' = \"pissa\" is not supported: implemented values are true, false and \"gaussian\".",
             () => AdapterConfig.FromJson("""{"peft_type": "LORA", "init_lora_weights": "pissa"}""", file));
         AssertInvalid("layers_to_transform", $"{file}: 'layers_to_transform' = [0,1] is not supported: this library implements plain LOHA as in PEFT 0.20.0; set it to null.",

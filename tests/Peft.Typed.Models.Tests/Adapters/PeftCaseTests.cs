@@ -1,30 +1,47 @@
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Peft.Typed.Models.Adapters;
 using Peft.Typed.Models.Adapters.LoHa;
 using Peft.Typed.Models.Adapters.LoKr;
+using Peft.Typed.Models.Adapters.Lora;
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.SafeTensors;
+using Xunit.Sdk;
 using static TorchSharp.torch;
+
+[assembly: Peft.Typed.Models.Tests.Adapters.PeftFixtureFolder("peft")]
 
 namespace Peft.Typed.Models.Tests.Adapters;
 
-/// <summary>Every case of shared/fixtures/peft (PEFT 0.20.0 outputs), at the README's tolerances.</summary>
+/// <summary>
+/// Every case of every fixture folder in shared/fixtures/peft's format that this assembly registers
+/// (<see cref="PeftFixtureFolderAttribute"/>), at the README's tolerances (PEFT 0.20.0 outputs). The checks read only the
+/// folder, so any case folder in the format runs (see the synthetic case below).
+/// </summary>
 public sealed class PeftCaseTests
 {
     private const string Adapter = PeftModel.DefaultAdapterName;
 
-    public static TheoryData<string> Cases => PeftFixtures.CaseNames();
+    /// <summary>(fixture folder, case) for every case of every registered fixture folder.</summary>
+    public static TheoryData<string, string> Cases => PeftFixture.RegisteredCases();
+
+    /// <summary>The cases whose case.json lists tensors where PEFT's hand-written backward differs from autograd.</summary>
+    public static TheoryData<string, string> CustomBackwardCases => PeftFixture.RegisteredCases(json => json.TryGetProperty(CustomBackwardField, out _));
+
+    private const string CustomBackwardField = "peft_custom_backward_differs_from_autograd";
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Loading_targets_the_fixture_modules_with_their_rank_alpha_scaling_and_shapes(string caseName)
+    public void Loading_targets_the_fixture_modules_with_their_rank_alpha_scaling_and_shapes(string fixtureFolder, string caseName)
     {
-        var json = PeftFixtures.CaseJson(caseName);
-        using var model = PeftFixtures.LoadBaseModel();
-        var peft = PeftModel.FromPretrained(model, PeftFixtures.CaseDirectory(caseName), isTrainable: true);
+        var fixture = PeftFixture.Open(fixtureFolder);
+        var json = fixture.CaseJson(caseName);
+        using var model = fixture.LoadBaseModel();
+        var peft = PeftModel.FromPretrained(model, fixture.CaseDirectory(caseName), isTrainable: true);
 
         var expected = json.GetProperty("targeted_modules").EnumerateArray().Select(m => m.GetProperty("module").GetString()!).ToHashSet();
-        using (var file = SafetensorsFile.Open(Path.Combine(PeftFixtures.CaseDirectory(caseName), PeftModel.WeightsFileName)))
+        using (var file = SafetensorsFile.Open(Path.Combine(fixture.CaseDirectory(caseName), PeftModel.WeightsFileName)))
         {
             var prefix = peft.PeftConfig[Adapter].ParameterPrefix;
             Assert.Equal(expected, file.Names.Select(k => ModuleOfSavedKey(k, prefix)).ToHashSet());
@@ -42,7 +59,8 @@ public sealed class PeftCaseTests
             Assert.Equal(entry.GetProperty("scaling").GetDouble(), layer.Scaling(Adapter), 1e-12);
             var shapes = entry.GetProperty("adapter_params").EnumerateObject()
                 .ToDictionary(p => p.Name, p => string.Join("x", p.Value.EnumerateArray().Select(d => d.GetInt64())));
-            var actual = layer.TensorsOf(Adapter).ToDictionary(t => t.SavedKey, t => string.Join("x", t.Parameter.shape));
+            // case.json names each tensor as in the model without the adapter name (lora_A.weight, hada_w1_a, lora_magnitude_vector.weight).
+            var actual = layer.TensorsOf(Adapter).ToDictionary(t => t.Suffix is null ? t.Container : $"{t.Container}.{t.Suffix}", t => string.Join("x", t.Parameter.shape));
             Assert.Equal(shapes.OrderBy(kv => kv.Key), actual.OrderBy(kv => kv.Key));
             if (layer is LoKrLayer lokr)
             {
@@ -57,11 +75,12 @@ public sealed class PeftCaseTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Delta_and_merged_weights_match_and_unmerge_restores_the_base(string caseName)
+    public void Delta_and_merged_weights_match_and_unmerge_restores_the_base(string fixtureFolder, string caseName)
     {
-        var tensors = PeftFixtures.CaseTensors(caseName);
-        using var model = PeftFixtures.LoadBaseModel();
-        var peft = PeftModel.FromPretrained(model, PeftFixtures.CaseDirectory(caseName));
+        var fixture = PeftFixture.Open(fixtureFolder);
+        var tensors = fixture.CaseTensors(caseName);
+        using var model = fixture.LoadBaseModel();
+        var peft = PeftModel.FromPretrained(model, fixture.CaseDirectory(caseName));
         var layers = peft.AdapterLayers();
         var baseWeights = layers.ToDictionary(l => l.ModuleName, l => l.BaseWeight.detach().clone());
 
@@ -86,19 +105,20 @@ public sealed class PeftCaseTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Adapted_forward_loss_and_every_layer_match(string caseName)
+    public void Adapted_forward_loss_and_every_layer_match(string fixtureFolder, string caseName)
     {
-        var json = PeftFixtures.CaseJson(caseName);
-        var tensors = PeftFixtures.CaseTensors(caseName);
-        var inputs = PeftFixtures.Inputs();
-        using var model = PeftFixtures.LoadBaseModel();
-        var peft = PeftModel.FromPretrained(model, PeftFixtures.CaseDirectory(caseName));
+        var fixture = PeftFixture.Open(fixtureFolder);
+        var json = fixture.CaseJson(caseName);
+        var tensors = fixture.CaseTensors(caseName);
+        var inputs = fixture.Inputs();
+        using var model = fixture.LoadBaseModel();
+        var peft = PeftModel.FromPretrained(model, fixture.CaseDirectory(caseName));
 
         using var noGrad = no_grad();
-        var output = PeftFixtures.Forward(model, inputs);
+        var output = PeftFixture.Forward(model, inputs);
         TensorAssert.Close(tensors["adapted.unet"], output.Unet, 1e-5, 1e-4, "adapted.unet");
         TensorAssert.Close(tensors["adapted.text"], output.Text, 1e-5, 1e-4, "adapted.text");
-        var loss = PeftFixtures.Loss(output, inputs).item<float>();
+        var loss = PeftFixture.Loss(output, inputs).item<float>();
         Assert.Equal(json.GetProperty("loss").GetDouble(), loss, 1e-5 * json.GetProperty("loss").GetDouble());
         Assert.Equal(tensors["loss"].item<float>(), loss, 1e-5 * Math.Abs(tensors["loss"].item<float>()));
 
@@ -111,24 +131,25 @@ public sealed class PeftCaseTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Merge_and_unload_gives_a_plain_model_with_the_merged_outputs(string caseName)
+    public void Merge_and_unload_gives_a_plain_model_with_the_merged_outputs(string fixtureFolder, string caseName)
     {
-        var tensors = PeftFixtures.CaseTensors(caseName);
-        var inputs = PeftFixtures.Inputs();
-        using var model = PeftFixtures.LoadBaseModel();
-        var peft = PeftModel.FromPretrained(model, PeftFixtures.CaseDirectory(caseName));
+        var fixture = PeftFixture.Open(fixtureFolder);
+        var tensors = fixture.CaseTensors(caseName);
+        var inputs = fixture.Inputs();
+        using var model = fixture.LoadBaseModel();
+        var peft = PeftModel.FromPretrained(model, fixture.CaseDirectory(caseName));
 
         var merged = peft.MergeAndUnload();
         Assert.Same(model, merged);
         Assert.DoesNotContain(merged.modules(), m => m is AdapterLayer or ModulesToSaveWrapper);
-        Assert.Equal(PeftFixtures.LoadBaseModel().state_dict().Keys.Order(), merged.state_dict().Keys.Order());
-        foreach (var layer in PeftFixtures.CaseJson(caseName).GetProperty("targeted_modules").EnumerateArray())
+        Assert.Equal(fixture.LoadBaseModel().state_dict().Keys.Order(), merged.state_dict().Keys.Order());
+        foreach (var layer in fixture.CaseJson(caseName).GetProperty("targeted_modules").EnumerateArray())
         {
             var name = layer.GetProperty("module").GetString()!;
             TensorAssert.Close(tensors[$"merged_weight.{name}.weight"], merged.state_dict()[$"{name}.weight"], 1e-6, 1e-5, $"merged {name}");
         }
         using var noGrad = no_grad();
-        var output = PeftFixtures.Forward(model, inputs);
+        var output = PeftFixture.Forward(model, inputs);
         TensorAssert.Close(tensors["merged.unet"], output.Unet, 1e-5, 1e-4, "merged.unet");
         TensorAssert.Close(tensors["merged.text"], output.Text, 1e-5, 1e-4, "merged.text");
         Assert.Throws<InvalidOperationException>(() => peft.MergeAdapter());
@@ -136,15 +157,16 @@ public sealed class PeftCaseTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Gradients_of_the_fixture_loss_match_autograd(string caseName)
+    public void Gradients_of_the_fixture_loss_match_autograd(string fixtureFolder, string caseName)
     {
-        var json = PeftFixtures.CaseJson(caseName);
-        var tensors = PeftFixtures.CaseTensors(caseName);
-        var inputs = PeftFixtures.Inputs();
-        using var model = PeftFixtures.LoadBaseModel();
-        var peft = PeftModel.FromPretrained(model, PeftFixtures.CaseDirectory(caseName), isTrainable: true);
+        var fixture = PeftFixture.Open(fixtureFolder);
+        var json = fixture.CaseJson(caseName);
+        var tensors = fixture.CaseTensors(caseName);
+        var inputs = fixture.Inputs();
+        using var model = fixture.LoadBaseModel();
+        var peft = PeftModel.FromPretrained(model, fixture.CaseDirectory(caseName), isTrainable: true);
 
-        PeftFixtures.Loss(PeftFixtures.Forward(model, inputs), inputs).backward();
+        PeftFixture.Loss(PeftFixture.Forward(model, inputs), inputs).backward();
 
         var expected = tensors.Keys.Where(k => k.StartsWith("grad.", StringComparison.Ordinal))
             .ToDictionary(k => k["grad.".Length..], k => tensors.TryGetValue("grad_autograd." + k["grad.".Length..], out var exact) ? exact : tensors[k]);
@@ -158,33 +180,14 @@ public sealed class PeftCaseTests
         }
     }
 
-    [Fact]
-    public void LoHa_tucker_gradients_are_the_true_derivative_not_pefts_hand_written_backward()
-    {
-        const string caseName = "loha_effconv";
-        var tensors = PeftFixtures.CaseTensors(caseName);
-        var inputs = PeftFixtures.Inputs();
-        var differing = PeftFixtures.CaseJson(caseName).GetProperty("peft_custom_backward_differs_from_autograd").EnumerateObject().Select(p => p.Name).ToList();
-        Assert.Equal(6, differing.Count);
-        using var model = PeftFixtures.LoadBaseModel();
-        var peft = PeftModel.FromPretrained(model, PeftFixtures.CaseDirectory(caseName), isTrainable: true);
-        PeftFixtures.Loss(PeftFixtures.Forward(model, inputs), inputs).backward();
-        var parameters = peft.GetAdapterStateDict();
-        foreach (var key in differing)
-        {
-            var grad = parameters[key].grad!;
-            TensorAssert.Close(tensors["grad_autograd." + key], grad, 1e-5, 1e-3, key);
-            Assert.True((grad - tensors["grad." + key]).abs().max().item<float>() > 1e-5, $"{key} should differ from PEFT's buggy gradient");
-        }
-    }
-
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Trainable_parameters_text_is_peft_exact(string caseName)
+    public void Trainable_parameters_text_is_peft_exact(string fixtureFolder, string caseName)
     {
-        var json = PeftFixtures.CaseJson(caseName);
-        using var model = PeftFixtures.LoadBaseModel();
-        var config = AdapterConfig.Load(PeftFixtures.CaseDirectory(caseName)) with { InferenceMode = false };
+        var fixture = PeftFixture.Open(fixtureFolder);
+        var json = fixture.CaseJson(caseName);
+        using var model = fixture.LoadBaseModel();
+        var config = AdapterConfig.Load(fixture.CaseDirectory(caseName)) with { InferenceMode = false };
         var peft = PeftModel.Create(model, config);
 
         Assert.Equal((json.GetProperty("trainable_params").GetInt64(), json.GetProperty("all_params").GetInt64()), peft.GetNbTrainableParameters());
@@ -196,10 +199,11 @@ public sealed class PeftCaseTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Saving_writes_peft_keys_shapes_dtype_metadata_and_config(string caseName)
+    public void Saving_writes_peft_keys_shapes_dtype_metadata_and_config(string fixtureFolder, string caseName)
     {
-        var directory = PeftFixtures.CaseDirectory(caseName);
-        using var model = PeftFixtures.LoadBaseModel();
+        var fixture = PeftFixture.Open(fixtureFolder);
+        var directory = fixture.CaseDirectory(caseName);
+        using var model = fixture.LoadBaseModel();
         var peft = PeftModel.FromPretrained(model, directory);
         var output = Directory.CreateTempSubdirectory("peft-save-").FullName;
         try
@@ -209,7 +213,7 @@ public sealed class PeftCaseTests
             using var reference = SafetensorsFile.Open(Path.Combine(directory, PeftModel.WeightsFileName));
             using var saved = SafetensorsFile.Open(Path.Combine(output, PeftModel.WeightsFileName));
             var expectedKeys = reference.Names.ToHashSet();
-            if (caseName == "lora_bias_lora_only")
+            if (peft.PeftConfig[Adapter] is LoraConfig { Bias: LoraBias.LoraOnly })
             {
                 // PEFT 0.20.0 drops these (huggingface/peft#3306); we save them as PEFT main does.
                 foreach (var layer in peft.AdapterLayers()) expectedKeys.Add($"{PeftModel.KeyPrefix}{layer.ModuleName}.base_layer.bias");
@@ -235,9 +239,10 @@ public sealed class PeftCaseTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Config_round_trips_through_json(string caseName)
+    public void Config_round_trips_through_json(string fixtureFolder, string caseName)
     {
-        var path = Path.Combine(PeftFixtures.CaseDirectory(caseName), AdapterConfig.FileName);
+        var fixture = PeftFixture.Open(fixtureFolder);
+        var path = Path.Combine(fixture.CaseDirectory(caseName), AdapterConfig.FileName);
         var config = AdapterConfig.Load(path);
         AssertSameConfig(JsonNode.Parse(File.ReadAllText(path))!.AsObject(), JsonNode.Parse(config.ToJson())!.AsObject());
         Assert.Equal(config.ToJson(), AdapterConfig.FromJson(config.ToJson()).ToJson());
@@ -245,18 +250,82 @@ public sealed class PeftCaseTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void A_fresh_config_writes_the_same_field_set_as_peft(string caseName)
+    public void A_fresh_config_writes_the_same_field_set_as_peft(string fixtureFolder, string caseName)
     {
-        var path = Path.Combine(PeftFixtures.CaseDirectory(caseName), AdapterConfig.FileName);
+        var fixture = PeftFixture.Open(fixtureFolder);
+        var path = Path.Combine(fixture.CaseDirectory(caseName), AdapterConfig.FileName);
         var reference = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        AdapterConfig fresh = AdapterConfig.Load(path).PeftType switch
-        {
-            PeftType.Lora => new Models.Adapters.Lora.LoraConfig(),
-            PeftType.LoHa => new LoHaConfig(),
-            _ => new LoKrConfig(),
-        };
+        // A config of the same kind with every default: the kind read from nothing but its peft_type.
+        var fresh = AdapterConfig.FromJson(new JsonObject { ["peft_type"] = AdapterConfig.Load(path).PeftType }.ToJsonString());
         var written = JsonNode.Parse(fresh.ToJson())!.AsObject();
         Assert.Equal(reference.Select(kv => kv.Key).Order(StringComparer.Ordinal), written.Select(kv => kv.Key).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(CustomBackwardCases))]
+    public void Gradients_are_the_true_derivative_where_pefts_hand_written_backward_differs(string fixtureFolder, string caseName)
+    {
+        var fixture = PeftFixture.Open(fixtureFolder);
+        var tensors = fixture.CaseTensors(caseName);
+        var inputs = fixture.Inputs();
+        var differing = fixture.CaseJson(caseName).GetProperty(CustomBackwardField).EnumerateObject().Select(p => p.Name).ToList();
+        Assert.NotEmpty(differing);
+        using var model = fixture.LoadBaseModel();
+        var peft = PeftModel.FromPretrained(model, fixture.CaseDirectory(caseName), isTrainable: true);
+        PeftFixture.Loss(PeftFixture.Forward(model, inputs), inputs).backward();
+        var parameters = peft.GetAdapterStateDict();
+        foreach (var key in differing)
+        {
+            var grad = parameters[key].grad!;
+            TensorAssert.Close(tensors["grad_autograd." + key], grad, 1e-5, 1e-3, key);
+            Assert.True((grad - tensors["grad." + key]).abs().max().item<float>() > 1e-5, $"{key} should differ from PEFT's buggy gradient");
+        }
+    }
+
+    [Fact]
+    public void A_case_folder_written_to_a_fresh_fixture_root_runs_through_every_check()
+    {
+        var source = PeftFixture.Peft;
+        var root = Directory.CreateTempSubdirectory("peft-fixture-").FullName;
+        try
+        {
+            foreach (var file in new[] { "module.json", "base_model.safetensors", "inputs.safetensors" }) File.Copy(Path.Combine(source.Root, file), Path.Combine(root, file));
+            var sourceCase = source.Cases()[0];
+            var caseName = "synthetic_copy_of_" + sourceCase;
+            var caseDirectory = Path.Combine(root, "cases", caseName);
+            Directory.CreateDirectory(caseDirectory);
+            foreach (var file in Directory.GetFiles(source.CaseDirectory(sourceCase))) File.Copy(file, Path.Combine(caseDirectory, Path.GetFileName(file)));
+
+            Assert.Equal([caseName], new PeftFixture(root).Cases());
+            // Every case check (the theories over all cases), on this folder.
+            var checks = typeof(PeftCaseTests).GetMethods()
+                .Where(m => m.GetCustomAttributes<MemberDataAttribute>().Any(d => d.MemberName == nameof(Cases))).ToList();
+            Assert.NotEmpty(checks);
+            foreach (var check in checks) Invoke(check, root, caseName);
+
+            // The same folder with its adapted UNet output shifted by 1e-3 fails the forward check: the checks read the folder.
+            var tensors = new PeftFixture(root).CaseTensors(caseName);
+            tensors["adapted.unet"] = tensors["adapted.unet"].Add(1e-3);
+            SafetensorsWriter.Save(Path.Combine(caseDirectory, "case.safetensors"), tensors);
+            var forward = checks.Single(m => m.Name == nameof(Adapted_forward_loss_and_every_layer_match));
+            Assert.ThrowsAny<XunitException>(() => Invoke(forward, root, caseName));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private void Invoke(MethodInfo check, string fixtureFolder, string caseName)
+    {
+        try
+        {
+            check.Invoke(this, [fixtureFolder, caseName]);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+        }
     }
 
     /// <summary>Equal JSON, with target_modules compared as a set (PEFT serialises a Python set).</summary>

@@ -17,7 +17,7 @@ public sealed class PeftModelTests
     [Fact]
     public void A_misspelt_target_names_the_entry_and_the_closest_module_name()
     {
-        using var model = PeftFixtures.LoadBaseModel();
+        using var model = PeftFixture.Peft.LoadBaseModel();
         var config = new LoraConfig { R = 4, TargetModules = TargetModules.FromNames("to_q", "to_vv", "q_prj") };
         var error = Assert.Throws<ArgumentException>(() => PeftModel.Create(model, config));
         Assert.Equal("target_modules entry 'to_vv' matches no module; did you mean 'to_v'? "
@@ -29,7 +29,7 @@ public sealed class PeftModelTests
     [Fact]
     public void Old_diffusers_attention_names_beside_matching_entries_are_ignored_as_peft_ignores_them()
     {
-        using var model = PeftFixtures.LoadBaseModel();
+        using var model = PeftFixture.Peft.LoadBaseModel();
         var targets = TargetModules.FromNames(SeedTargetLists.UnetMinimal.Concat(["query", "value"]));
         var peft = PeftModel.Create(model, new LoraConfig { R = 4, TargetModules = targets });
         var expected = PeftModel.ListModules(model).Where(m => m.Kind == "Linear" && SeedTargetLists.UnetMinimal.Any(n => m.Name.EndsWith("." + n, StringComparison.Ordinal))).Select(m => m.Name);
@@ -41,7 +41,7 @@ public sealed class PeftModelTests
     [Fact]
     public void An_old_diffusers_attention_name_alone_is_told_its_current_name()
     {
-        using var model = PeftFixtures.LoadBaseModel();
+        using var model = PeftFixture.Peft.LoadBaseModel();
         var config = new LoraConfig { R = 4, TargetModules = TargetModules.FromNames("query", "value") };
         var error = Assert.Throws<ArgumentException>(() => PeftModel.Create(model, config));
         Assert.Equal("target_modules entry 'query' matches no module: diffusers renamed the attention projection 'query' to 'to_q'. "
@@ -52,7 +52,7 @@ public sealed class PeftModelTests
     [Fact]
     public void A_target_that_is_not_linear_or_conv_is_reported()
     {
-        using var model = PeftFixtures.LoadBaseModel();
+        using var model = PeftFixture.Peft.LoadBaseModel();
         var error = Assert.Throws<NotSupportedException>(() => PeftModel.Create(model, new LoraConfig { TargetModules = TargetModules.FromNames("norm1") }));
         Assert.Equal("Target module 'unet.down_block.resnets.0.norm1' is a GroupNorm; LORA adapters wrap Linear and Conv2d layers. "
             + "Narrow target_modules or add it to exclude_modules.", error.Message);
@@ -61,7 +61,7 @@ public sealed class PeftModelTests
     [Fact]
     public void Targets_resolve_by_list_regex_all_linear_and_exclusions()
     {
-        using var model = PeftFixtures.LoadBaseModel();
+        using var model = PeftFixture.Peft.LoadBaseModel();
         var modules = PeftModel.ListModules(model);
         Assert.Contains(modules, m => m.Name == "unet.down_block.resnets.0.conv1" && m.Kind == "Conv2d");
 
@@ -81,7 +81,7 @@ public sealed class PeftModelTests
     [Fact]
     public void All_linear_is_saved_as_the_resolved_module_names_as_peft_does()
     {
-        using var model = PeftFixtures.LoadBaseModel();
+        using var model = PeftFixture.Peft.LoadBaseModel();
         var peft = PeftModel.Create(model, new LoHaConfig { R = 2, TargetModules = TargetModules.FromPattern("ALL-LINEAR") });
         var output = Directory.CreateTempSubdirectory("peft-all-linear-").FullName;
         try
@@ -101,27 +101,27 @@ public sealed class PeftModelTests
     [Fact]
     public void Named_adapters_switch_disable_delete_and_save_into_subfolders()
     {
-        var inputs = PeftFixtures.Inputs();
-        var unetCase = PeftFixtures.CaseTensors("lora");
-        var textCase = PeftFixtures.CaseTensors("lora_text_rslora_patterns");
-        using var model = PeftFixtures.LoadBaseModel();
-        var peft = PeftModel.FromPretrained(model, PeftFixtures.CaseDirectory("lora"));
-        peft.LoadAdapter(PeftFixtures.CaseDirectory("lora_text_rslora_patterns"), "text");
+        var inputs = PeftFixture.Peft.Inputs();
+        var unetCase = PeftFixture.Peft.CaseTensors("lora");
+        var textCase = PeftFixture.Peft.CaseTensors("lora_text_rslora_patterns");
+        using var model = PeftFixture.Peft.LoadBaseModel();
+        var peft = PeftModel.FromPretrained(model, PeftFixture.Peft.CaseDirectory("lora"));
+        peft.LoadAdapter(PeftFixture.Peft.CaseDirectory("lora_text_rslora_patterns"), "text");
         Assert.Equal(["default", "text"], peft.AdapterNames);
         Assert.Equal("default", peft.ActiveAdapter);
 
         using (no_grad())
         {
-            AssertOutputs(PeftFixtures.Forward(model, inputs), unetCase["adapted.unet"], inputs["base.text"], "default active");
+            AssertOutputs(PeftFixture.Forward(model, inputs), unetCase["adapted.unet"], inputs["base.text"], "default active");
             peft.SetAdapter("text");
-            AssertOutputs(PeftFixtures.Forward(model, inputs), inputs["base.unet"], textCase["adapted.text"], "text active");
+            AssertOutputs(PeftFixture.Forward(model, inputs), inputs["base.unet"], textCase["adapted.text"], "text active");
             using (peft.DisableAdapter())
             {
                 Assert.True(peft.AdaptersDisabled);
-                AssertOutputs(PeftFixtures.Forward(model, inputs), inputs["base.unet"], inputs["base.text"], "disabled");
+                AssertOutputs(PeftFixture.Forward(model, inputs), inputs["base.unet"], inputs["base.text"], "disabled");
             }
             Assert.False(peft.AdaptersDisabled);
-            AssertOutputs(PeftFixtures.Forward(model, inputs), inputs["base.unet"], textCase["adapted.text"], "re-enabled");
+            AssertOutputs(PeftFixture.Forward(model, inputs), inputs["base.unet"], textCase["adapted.text"], "re-enabled");
         }
 
         var output = Directory.CreateTempSubdirectory("peft-multi-").FullName;
@@ -134,7 +134,7 @@ public sealed class PeftModelTests
                 Assert.Equal(ReferenceKeys("lora"), root.Names.Order());
                 Assert.Equal(ReferenceKeys("lora_text_rslora_patterns"), sub.Names.Order());
             }
-            Assert.Equal(PeftType.Lora, AdapterConfig.Load(Path.Combine(output, "text")).PeftType);
+            Assert.Equal(LoraConfig.PeftTypeName, AdapterConfig.Load(Path.Combine(output, "text")).PeftType);
         }
         finally
         {
@@ -148,7 +148,7 @@ public sealed class PeftModelTests
         Assert.All(peft.AdapterLayers(), l => Assert.DoesNotContain("default", l.AdapterNames));
         using (no_grad())
         {
-            AssertOutputs(PeftFixtures.Forward(model, inputs), inputs["base.unet"], textCase["adapted.text"], "after delete");
+            AssertOutputs(PeftFixture.Forward(model, inputs), inputs["base.unet"], textCase["adapted.text"], "after delete");
         }
         Assert.Throws<KeyNotFoundException>(() => peft.SetAdapter("default"));
     }
@@ -156,7 +156,7 @@ public sealed class PeftModelTests
     [Fact]
     public void Only_the_active_adapter_trains_and_disabling_freezes_it()
     {
-        using var model = PeftFixtures.LoadBaseModel();
+        using var model = PeftFixture.Peft.LoadBaseModel();
         var peft = PeftModel.Create(model, new LoraConfig { R = 2, TargetModules = TargetModules.FromNames(TextList) });
         peft.AddAdapter("second", new LoraConfig { R = 3, TargetModules = TargetModules.FromNames("fc1") });
         var fc1 = (LoraLayer)peft.GetAdapterLayer("text_encoder.layers.0.mlp.fc1");
@@ -181,26 +181,26 @@ public sealed class PeftModelTests
     [Fact]
     public void Disabling_a_merged_adapter_unmerges_it_like_peft()
     {
-        var inputs = PeftFixtures.Inputs();
-        var tensors = PeftFixtures.CaseTensors("loha");
-        using var model = PeftFixtures.LoadBaseModel();
-        var peft = PeftModel.FromPretrained(model, PeftFixtures.CaseDirectory("loha"));
+        var inputs = PeftFixture.Peft.Inputs();
+        var tensors = PeftFixture.Peft.CaseTensors("loha");
+        using var model = PeftFixture.Peft.LoadBaseModel();
+        var peft = PeftModel.FromPretrained(model, PeftFixture.Peft.CaseDirectory("loha"));
         peft.MergeAdapter();
         using var noGrad = no_grad();
-        AssertOutputs(PeftFixtures.Forward(model, inputs), tensors["merged.unet"], tensors["merged.text"], "merged");
+        AssertOutputs(PeftFixture.Forward(model, inputs), tensors["merged.unet"], tensors["merged.text"], "merged");
         using (peft.DisableAdapter())
         {
-            AssertOutputs(PeftFixtures.Forward(model, inputs), inputs["base.unet"], inputs["base.text"], "disabled");
+            AssertOutputs(PeftFixture.Forward(model, inputs), inputs["base.unet"], inputs["base.text"], "disabled");
         }
         Assert.All(peft.AdapterLayers(), l => Assert.False(l.Merged));
-        AssertOutputs(PeftFixtures.Forward(model, inputs), tensors["adapted.unet"], tensors["adapted.text"], "adapted again");
+        AssertOutputs(PeftFixture.Forward(model, inputs), tensors["adapted.unet"], tensors["adapted.text"], "adapted again");
     }
 
     [Fact]
     public void Deleting_a_merged_adapter_is_refused()
     {
-        using var model = PeftFixtures.LoadBaseModel();
-        var peft = PeftModel.FromPretrained(model, PeftFixtures.CaseDirectory("lokr"));
+        using var model = PeftFixture.Peft.LoadBaseModel();
+        var peft = PeftModel.FromPretrained(model, PeftFixture.Peft.CaseDirectory("lokr"));
         peft.MergeAdapter();
         var error = Assert.Throws<InvalidOperationException>(() => peft.DeleteAdapter("default"));
         Assert.StartsWith("Adapter 'default' is merged into 'unet.down_block.resnets.0.conv1'", error.Message);
@@ -209,21 +209,21 @@ public sealed class PeftModelTests
     [Fact]
     public void Unload_restores_the_base_model_exactly()
     {
-        var inputs = PeftFixtures.Inputs();
-        using var model = PeftFixtures.LoadBaseModel();
-        var peft = PeftModel.FromPretrained(model, PeftFixtures.CaseDirectory("lora"));
+        var inputs = PeftFixture.Peft.Inputs();
+        using var model = PeftFixture.Peft.LoadBaseModel();
+        var peft = PeftModel.FromPretrained(model, PeftFixture.Peft.CaseDirectory("lora"));
         peft.MergeAdapter();
         var plain = peft.Unload();
         Assert.DoesNotContain(plain.modules(), m => m is AdapterLayer);
         using var noGrad = no_grad();
-        AssertOutputs(PeftFixtures.Forward(model, inputs), inputs["base.unet"], inputs["base.text"], "unloaded");
+        AssertOutputs(PeftFixture.Forward(model, inputs), inputs["base.unet"], inputs["base.text"], "unloaded");
     }
 
     [Fact]
     public void Saving_lora_only_biases_writes_base_layer_bias_keys_and_loading_restores_them()
     {
-        using var model = PeftFixtures.LoadBaseModel();
-        var peft = PeftModel.FromPretrained(model, PeftFixtures.CaseDirectory("lora_bias_lora_only"), isTrainable: true);
+        using var model = PeftFixture.Peft.LoadBaseModel();
+        var peft = PeftModel.FromPretrained(model, PeftFixture.Peft.CaseDirectory("lora_bias_lora_only"), isTrainable: true);
         var fc1 = peft.GetAdapterLayer("text_encoder.layers.0.mlp.fc1");
         Assert.True(fc1.BaseBias!.requires_grad);
         using (no_grad()) fc1.BaseBias.AddInPlace(1);
@@ -231,7 +231,7 @@ public sealed class PeftModelTests
         try
         {
             peft.SavePretrained(output);
-            using var fresh = PeftFixtures.LoadBaseModel();
+            using var fresh = PeftFixture.Peft.LoadBaseModel();
             var reloaded = PeftModel.FromPretrained(fresh, output);
             TensorAssert.Close(fc1.BaseBias, reloaded.GetAdapterLayer("text_encoder.layers.0.mlp.fc1").BaseBias!, 0, 0, "fc1 bias");
             Assert.Equal("trainable params: 0 || all params: 67,917 || trainable%: 0.0000", reloaded.TrainableParametersSummary());
@@ -245,7 +245,7 @@ public sealed class PeftModelTests
     [Fact]
     public void Bias_all_trains_and_saves_every_bias()
     {
-        using var model = PeftFixtures.LoadBaseModel();
+        using var model = PeftFixture.Peft.LoadBaseModel();
         var peft = PeftModel.Create(model, new LoraConfig { R = 2, Bias = LoraBias.All, TargetModules = TargetModules.FromNames("fc1") });
         var biases = model.named_parameters().Where(p => p.name.Contains("bias")).ToList();
         Assert.All(biases, b => Assert.True(b.parameter.requires_grad, b.name));
@@ -259,11 +259,11 @@ public sealed class PeftModelTests
     [Fact]
     public void A_file_that_does_not_fit_is_rejected_and_leaves_the_model_unchanged()
     {
-        using var model = PeftFixtures.LoadBaseModel();
+        using var model = PeftFixture.Peft.LoadBaseModel();
         var folder = Directory.CreateTempSubdirectory("peft-bad-").FullName;
         try
         {
-            var source = PeftFixtures.CaseDirectory("lora_text_rslora_patterns");
+            var source = PeftFixture.Peft.CaseDirectory("lora_text_rslora_patterns");
             File.Copy(Path.Combine(source, AdapterConfig.FileName), Path.Combine(folder, AdapterConfig.FileName));
             var tensors = SafetensorsFile.LoadAll(Path.Combine(source, PeftModel.WeightsFileName));
             const string key = "base_model.model.text_encoder.layers.0.mlp.fc1.lora_A.weight";
@@ -288,8 +288,8 @@ public sealed class PeftModelTests
     [Fact]
     public void Modules_to_save_train_a_copy_and_save_it_under_the_module_name()
     {
-        var inputs = PeftFixtures.Inputs();
-        using var model = PeftFixtures.LoadBaseModel();
+        var inputs = PeftFixture.Peft.Inputs();
+        using var model = PeftFixture.Peft.LoadBaseModel();
         var config = new LoraConfig { R = 2, TargetModules = TargetModules.FromNames("fc1", "layer_norm2"), ModulesToSave = ["layer_norm2"] };
         var peft = PeftModel.Create(model, config);
         Assert.Equal(["text_encoder.layers.0.mlp.fc1"], peft.TargetedModuleNames());
@@ -304,10 +304,10 @@ public sealed class PeftModelTests
         using var noGrad = no_grad();
         var copy = (TorchSharp.Modules.LayerNorm)wrapper.CopyOf("default");
         copy.bias!.AddInPlace(0.5);
-        var shifted = PeftFixtures.Forward(model, inputs).Text;
+        var shifted = PeftFixture.Forward(model, inputs).Text;
         using (peft.DisableAdapter())
         {
-            var original = PeftFixtures.Forward(model, inputs).Text;
+            var original = PeftFixture.Forward(model, inputs).Text;
             Assert.True((shifted - original).abs().max().item<float>() > 1e-3);
         }
         var plain = peft.MergeAndUnload();
@@ -317,7 +317,7 @@ public sealed class PeftModelTests
     [Fact]
     public void A_module_in_a_field_of_a_concrete_type_is_refused_before_anything_changes()
     {
-        using var model = PeftFixtures.LoadBaseModel();
+        using var model = PeftFixture.Peft.LoadBaseModel();
         var config = new LoraConfig { R = 2, TargetModules = TargetModules.FromNames("fc1"), ModulesToSave = ["layer_norm1"] };
         var error = Assert.Throws<NotSupportedException>(() => PeftModel.Create(model, config));
         Assert.Equal("Cannot replace 'text_encoder.layers.0.layer_norm1': field 'layer_norm1' of TinyClipLayer is declared as LayerNorm, "
@@ -330,7 +330,7 @@ public sealed class PeftModelTests
 
     private static IEnumerable<string> ReferenceKeys(string caseName)
     {
-        using var file = SafetensorsFile.Open(Path.Combine(PeftFixtures.CaseDirectory(caseName), PeftModel.WeightsFileName));
+        using var file = SafetensorsFile.Open(Path.Combine(PeftFixture.Peft.CaseDirectory(caseName), PeftModel.WeightsFileName));
         return file.Names.Order().ToList();
     }
 

@@ -56,7 +56,7 @@ public sealed record AdapterState(AdapterConfig Config, IReadOnlyDictionary<stri
     /// which is what PEFT's <c>set_scale(adapter, scale)</c> and diffusers' <c>lora_scale</c> /
     /// <c>cross_attention_kwargs={"scale": …}</c> do. The tensors are shared.
     /// </summary>
-    public AdapterState WithScale(double scale) => this with { Config = AdapterKindKeys.Of(Config.PeftType).ScaleAlpha(Config, scale) };
+    public AdapterState WithScale(double scale) => this with { Config = Config.WithAlphaScaled(scale) };
 
     /// <summary>The module of a PEFT key (<c>base_model.model.a.b.lora_A.weight</c> → <c>a.b</c>), or null for a key that is not an adapter tensor.</summary>
     internal static string? ModuleOf(string key) => Split(key)?.Module;

@@ -57,11 +57,12 @@ internal static class FormatChecks
     /// <summary>Groups a component's PEFT tensors by module; keys that are no adapter tensor of the config's kind are an error.</summary>
     public static List<(string Module, Dictionary<string, Tensor> Tensors)> ModulesOf(string path, string component, AdapterState state, AdapterFileFormat format)
     {
-        var kind = AdapterKindKeys.Of(state.Config.PeftType);
+        var kind = AdapterKindKeys.Of(state.Config.PeftType)
+            ?? throw new AdapterFormatException(path, $"{component}: the {format} format holds no {state.Config.PeftType} adapters; save a PEFT folder instead.");
         if (state.Config.ModulesToSave is { Count: > 0 })
             throw new AdapterFormatException(path, $"{component}: the {format} format holds no modules_to_save ({string.Join(", ", state.Config.ModulesToSave)}); save a PEFT folder instead.");
-        if (state.Config is LoraConfig { Bias: not LoraBias.None } lora)
-            throw new AdapterFormatException(path, $"{component}: the {format} format holds no bias tensors (bias = \"{LoraConfig.BiasName(lora.Bias)}\"); save a PEFT folder instead.");
+        if (state.Config.NotInSingleFileFormats is { } missing)
+            throw new AdapterFormatException(path, $"{component}: the {format} format holds no {missing}; save a PEFT folder instead.");
         var modules = new List<(string, Dictionary<string, Tensor>)>();
         var index = new Dictionary<string, Dictionary<string, Tensor>>(StringComparer.Ordinal);
         var stray = new List<string>();
@@ -81,7 +82,7 @@ internal static class FormatChecks
             tensors[split.Tensor] = tensor;
         }
         if (stray.Count > 0)
-            throw new AdapterFormatException(path, $"{component}: {stray.Count} tensor(s) are not {AdapterConfig.PeftTypeName(kind.Type)} adapter tensors the {format} format can hold: {AdapterFormatException.First(stray)}.", stray);
+            throw new AdapterFormatException(path, $"{component}: {stray.Count} tensor(s) are not {kind.Type} adapter tensors the {format} format can hold: {AdapterFormatException.First(stray)}.", stray);
         return modules;
     }
 

@@ -8,44 +8,20 @@ namespace Peft.Typed.Models.Adapters.LoKr;
 /// PEFT's <c>LoKrConfig</c> (peft_type <c>LOKR</c>): ΔW = kron(w1, w2) · alpha / r, with each dimension factored by
 /// <see cref="LoKrFactorization.Factorize"/> and w1/w2 stored full, as low-rank products, or (w2) in Tucker form.
 /// </summary>
-public sealed record LoKrConfig : AdapterConfig
+public sealed record LoKrConfig : LycorisConfig
 {
-    private double _alpha = 8;
-    private double _rankDropout;
-    private double _moduleDropout;
     private int _decomposeFactor = -1;
     private LoKrInit _init = LoKrInit.Default;
 
-    public override PeftType PeftType => PeftType.LoKr;
+    /// <summary>This kind's <c>peft_type</c>.</summary>
+    public const string PeftTypeName = "LOKR";
+
+    public override string PeftType => PeftTypeName;
 
     public override string ParameterPrefix => "lokr_";
 
-    /// <summary><c>alpha</c> (default 8). PEFT ≥ 0.14 scales LoKr by alpha / r like the other kinds.</summary>
-    public double Alpha
-    {
-        get => _alpha;
-        init => _alpha = double.IsFinite(value) ? value : throw AdapterConfigException.Invalid("alpha", value, "alpha must be a finite number.");
-    }
-
-    /// <summary><c>rank_dropout</c>: while training, drops rows of ΔW with this probability.</summary>
-    public double RankDropout
-    {
-        get => _rankDropout;
-        init => _rankDropout = LycorisChecks.Probability("rank_dropout", value);
-    }
-
     /// <summary><c>rank_dropout_scale</c>: divide the rank-dropout mask by its mean.</summary>
     public bool RankDropoutScale { get; init; }
-
-    /// <summary><c>module_dropout</c>: while training, skips the whole adapter with this probability.</summary>
-    public double ModuleDropout
-    {
-        get => _moduleDropout;
-        init => _moduleDropout = LycorisChecks.Probability("module_dropout", value);
-    }
-
-    /// <summary><c>use_effective_conv2d</c>: Tucker form of w2 (<c>lokr_t2</c>) for convolutions with a kernel larger than 1×1.</summary>
-    public bool UseEffectiveConv2d { get; init; }
 
     /// <summary><c>decompose_both</c>: also store w1 as a low-rank product when r is small enough.</summary>
     public bool DecomposeBoth { get; init; }
@@ -64,8 +40,6 @@ public sealed record LoKrConfig : AdapterConfig
         init => _init = Enum.IsDefined(value) ? value : throw AdapterConfigException.Invalid("init_weights", (int)value, "init_weights must be true, false or \"lycoris\".");
     }
 
-    public override double DefaultAlpha => Alpha;
-
     internal override AdapterLayer CreateLayer(nn.Module<Tensor, Tensor> target, string moduleName, string adapterName)
     {
         var layer = new LoKrLayer(target, moduleName);
@@ -79,25 +53,18 @@ public sealed record LoKrConfig : AdapterConfig
         lokr.UpdateLayer(adapterName, RankFor(moduleName), AlphaFor(moduleName), this);
     }
 
-    internal static LoKrConfig Read(ConfigReader reader) => new()
+    internal static LoKrConfig Read(ConfigReader reader) => ReadShared(reader, new LoKrConfig
     {
-        Alpha = reader.Number("alpha", 8),
-        RankDropout = reader.Number("rank_dropout", 0),
         RankDropoutScale = reader.Bool("rank_dropout_scale", false),
-        ModuleDropout = reader.Number("module_dropout", 0),
-        UseEffectiveConv2d = reader.Bool("use_effective_conv2d", false),
         DecomposeBoth = reader.Bool("decompose_both", false),
         DecomposeFactor = reader.Int("decompose_factor", -1),
         InitWeights = ReadInit(reader),
-    };
+    });
 
     private protected override void WriteKindFields(IDictionary<string, JsonNode?> fields)
     {
-        fields["alpha"] = ConfigReader.Number(Alpha, asFloat: false);
-        fields["rank_dropout"] = ConfigReader.Number(RankDropout, asFloat: true);
+        base.WriteKindFields(fields);
         fields["rank_dropout_scale"] = RankDropoutScale;
-        fields["module_dropout"] = ConfigReader.Number(ModuleDropout, asFloat: true);
-        fields["use_effective_conv2d"] = UseEffectiveConv2d;
         fields["decompose_both"] = DecomposeBoth;
         fields["decompose_factor"] = DecomposeFactor;
         fields["init_weights"] = InitWeights switch
@@ -107,8 +74,6 @@ public sealed record LoKrConfig : AdapterConfig
             _ => "lycoris",
         };
     }
-
-    private protected override IReadOnlyDictionary<string, JsonNode?> PassThroughDefaults() => LycorisChecks.PassThroughDefaults;
 
     private static LoKrInit ReadInit(ConfigReader reader)
     {

@@ -1,11 +1,13 @@
 using System.Text.Json.Nodes;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Adapters.Lora;
 
 /// <summary>
 /// PEFT's <c>LoraConfig</c> (peft_type <c>LORA</c>): ΔW = scaling · B·A with scaling = lora_alpha / r, or
-/// lora_alpha / √r with <see cref="UseRslora"/>.
+/// lora_alpha / √r with <see cref="UseRslora"/>. A LoRA variant (<see cref="LoraVariant"/>, e.g. DoRA with
+/// <see cref="UseDora"/>) changes how the layer uses A and B.
 /// </summary>
 public sealed record LoraConfig : AdapterConfig
 {
@@ -13,8 +15,12 @@ public sealed record LoraConfig : AdapterConfig
     private double _loraDropout;
     private LoraBias _bias = LoraBias.None;
     private LoraInit _init = LoraInit.Default;
+    private bool _useDora;
 
-    public override PeftType PeftType => PeftType.Lora;
+    /// <summary>This kind's <c>peft_type</c>.</summary>
+    public const string PeftTypeName = "LORA";
+
+    public override string PeftType => PeftTypeName;
 
     public override string ParameterPrefix => "lora_";
 
@@ -49,6 +55,23 @@ public sealed record LoraConfig : AdapterConfig
     /// <summary><c>use_rslora</c>: scaling = lora_alpha / √r.</summary>
     public bool UseRslora { get; init; }
 
+    /// <summary>
+    /// <c>use_dora</c>: weight-decomposed LoRA (DoRA), as the LoRA variant registered for <c>use_dora</c> implements it.
+    /// Setting it where no variant is registered throws naming the field.
+    /// </summary>
+    public bool UseDora
+    {
+        get => _useDora;
+        init => _useDora = !value || LoraVariant.Find(DoraField) is not null
+            ? value
+            : throw AdapterConfigException.Unsupported(DoraField, true, "this build registers no LoRA variant for use_dora (DoRA).");
+    }
+
+    /// <summary>The variant this config selects, or null for plain LoRA.</summary>
+    public LoraVariant? Variant => UseDora ? LoraVariant.Find(DoraField) : null;
+
+    private const string DoraField = "use_dora";
+
     public override double DefaultAlpha => LoraAlpha;
 
     /// <summary>PEFT's scaling for one module's rank and alpha.</summary>
@@ -62,6 +85,23 @@ public sealed record LoraConfig : AdapterConfig
         LoraBias.LoraOnly => "lora_only",
         _ => throw new ArgumentOutOfRangeException(nameof(bias), bias, null),
     };
+
+    internal override AdapterConfig WithAlphaScaled(double factor) =>
+        this with { LoraAlpha = LoraAlpha * factor, AlphaPattern = AlphaPatternScaled(factor) };
+
+    /// <summary><c>bias="lora_only"</c>: the adapted layers' biases; <c>"all"</c>: every bias of the model.</summary>
+    internal override IEnumerable<(string Key, Parameter Parameter)> TrainedBaseParameters(
+        IReadOnlyList<AdapterLayer> adapterLayers, IReadOnlyList<(string Key, Parameter Parameter)> baseParameters) => Bias switch
+    {
+        LoraBias.All => baseParameters.Where(p => p.Key.Contains("bias", StringComparison.Ordinal)),
+        LoraBias.LoraOnly => adapterLayers.Where(l => l.BaseBias is not null).Select(l => ($"{l.ModuleName}.base_layer.bias", l.BaseBias!)),
+        _ => [],
+    };
+
+    internal override string? NotInSingleFileFormats =>
+        Bias != LoraBias.None ? $"bias tensors (bias = \"{BiasName(Bias)}\")"
+        : Variant is { } variant ? $"{variant.Name} tensors ({variant.ConfigField} = true)"
+        : null;
 
     internal override AdapterLayer CreateLayer(nn.Module<Tensor, Tensor> target, string moduleName, string adapterName)
     {
@@ -83,6 +123,7 @@ public sealed record LoraConfig : AdapterConfig
         Bias = ReadBias(reader),
         InitLoraWeights = ReadInit(reader),
         UseRslora = reader.Bool("use_rslora", false),
+        UseDora = reader.Bool(DoraField, false),
     };
 
     private protected override void WriteKindFields(IDictionary<string, JsonNode?> fields)
@@ -97,6 +138,7 @@ public sealed record LoraConfig : AdapterConfig
             _ => "gaussian",
         };
         fields["use_rslora"] = UseRslora;
+        fields[DoraField] = UseDora;
     }
 
     private protected override IReadOnlyDictionary<string, JsonNode?> PassThroughDefaults() => new Dictionary<string, JsonNode?>
@@ -120,7 +162,6 @@ public sealed record LoraConfig : AdapterConfig
         ["target_parameters"] = null,
         ["trainable_token_indices"] = null,
         ["use_bdlora"] = null,
-        ["use_dora"] = false,
         ["use_qalora"] = false,
         ["velora_config"] = null,
     };

@@ -7,13 +7,16 @@ namespace Peft.Typed.Models.Adapters.Lora;
 /// <summary>
 /// PEFT's <c>lora.Linear</c> / <c>lora.Conv2d</c>: <c>base_layer(x) + scaling · lora_B(lora_A(dropout(x)))</c>.
 /// For a convolution <c>lora_A</c> is a Conv2d(in, r) with the base kernel, stride and padding and <c>lora_B</c> a
-/// 1×1 Conv2d(r, out) with the base groups.
+/// 1×1 Conv2d(r, out) with the base groups. An adapter whose config selects a <see cref="LoraVariant"/> (DoRA) runs,
+/// merges and saves through that variant.
 /// </summary>
 public sealed class LoraLayer : AdapterLayer
 {
     private readonly AdapterModuleDict<nn.Module<Tensor, Tensor>> lora_dropout = new();
     private readonly AdapterModuleDict<nn.Module<Tensor, Tensor>> lora_A = new();
     private readonly AdapterModuleDict<nn.Module<Tensor, Tensor>> lora_B = new();
+    private readonly Dictionary<string, AdapterModuleDict<nn.Module>> _variantContainers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LoraVariant> _variants = new(StringComparer.Ordinal);
 
     public LoraLayer(nn.Module<Tensor, Tensor> baseLayer, string moduleName) : base("LoraLayer", baseLayer, moduleName)
     {
@@ -27,6 +30,49 @@ public sealed class LoraLayer : AdapterLayer
 
     /// <summary><c>lora_B[adapter].weight</c>: [out, r] or [out, r/groups, 1, 1].</summary>
     public Parameter WeightB(string adapterName) => Weight(lora_B[adapterName]);
+
+    /// <summary>The variant adapter <paramref name="adapterName"/> uses, or null for plain LoRA.</summary>
+    public LoraVariant? VariantOf(string adapterName) => _variants.GetValueOrDefault(adapterName);
+
+    /// <summary>
+    /// A per-adapter container for a variant's state, registered under <paramref name="name"/> on first use (so its
+    /// tensors' keys read <c>&lt;name&gt;.&lt;adapter&gt;.…</c>, e.g. <c>lora_magnitude_vector.default.weight</c>).
+    /// </summary>
+    internal AdapterModuleDict<nn.Module> VariantContainer(string name)
+    {
+        if (!_variantContainers.TryGetValue(name, out var container))
+        {
+            container = new AdapterModuleDict<nn.Module>();
+            register_module(name, container);
+            _variantContainers.Add(name, container);
+        }
+        return container;
+    }
+
+    /// <summary><c>lora_A[adapter]</c>.</summary>
+    internal nn.Module<Tensor, Tensor> LoraA(string adapterName) => lora_A[adapterName];
+
+    /// <summary><c>lora_B[adapter]</c>.</summary>
+    internal nn.Module<Tensor, Tensor> LoraB(string adapterName) => lora_B[adapterName];
+
+    /// <summary><c>lora_dropout[adapter]</c> (an identity when the config's dropout is 0).</summary>
+    internal nn.Module<Tensor, Tensor> LoraDropout(string adapterName) => lora_dropout[adapterName];
+
+    /// <summary>True when the adapter's dropout is a real dropout (not an identity).</summary>
+    internal bool HasDropout(string adapterName) => lora_dropout[adapterName] is not TorchSharp.Modules.Identity;
+
+    /// <summary>The plain LoRA ΔW = scaling · B·A reshaped to the base weight (PEFT's <c>get_delta_weight</c>).</summary>
+    internal Tensor LoraDelta(string adapterName)
+    {
+        var g = Geometry;
+        if (g.IsConv && g.Groups > 1)
+            throw new NotSupportedException($"Merging is not supported for Conv2d '{ModuleName}' with groups > 1 (as in PEFT).");
+        using var scope = NewDisposeScope();
+        var a = WeightA(adapterName);
+        var b = WeightB(adapterName);
+        var delta = b.reshape(b.shape[0], b.shape[1]).matmul(a.reshape(a.shape[0], -1)).reshape(g.WeightShape).Mul(Scaling(adapterName));
+        return delta.MoveToOuterDisposeScope();
+    }
 
     /// <summary>PEFT's <c>update_layer</c>: adds adapter <paramref name="adapterName"/> with rank <paramref name="r"/>.</summary>
     internal void UpdateLayer(string adapterName, int r, double alpha, LoraConfig config)
@@ -66,6 +112,11 @@ public sealed class LoraLayer : AdapterLayer
         lora_dropout.Add(adapterName, config.LoraDropout > 0 ? nn.Dropout(config.LoraDropout) : nn.Identity());
         lora_A.Add(adapterName, a);
         lora_B.Add(adapterName, b);
+        if (config.Variant is { } variant)
+        {
+            _variants.Add(adapterName, variant);
+            variant.Init(this, adapterName);
+        }
         SetAdapter(ActiveAdapters);
     }
 
@@ -73,20 +124,24 @@ public sealed class LoraLayer : AdapterLayer
     {
         yield return new AdapterTensor("lora_A", "weight", WeightA(adapterName));
         yield return new AdapterTensor("lora_B", "weight", WeightB(adapterName));
+        if (VariantOf(adapterName) is { } variant)
+        {
+            foreach (var tensor in variant.TensorsOf(this, adapterName)) yield return tensor;
+        }
     }
 
-    /// <summary>scaling · B·A, reshaped to the base weight (PEFT cannot merge grouped convolutions, nor can this).</summary>
-    public override Tensor GetDeltaWeight(string adapterName)
-    {
-        var g = Geometry;
-        if (g.IsConv && g.Groups > 1)
-            throw new NotSupportedException($"Merging is not supported for Conv2d '{ModuleName}' with groups > 1 (as in PEFT).");
-        using var scope = NewDisposeScope();
-        var a = WeightA(adapterName);
-        var b = WeightB(adapterName);
-        var delta = b.reshape(b.shape[0], b.shape[1]).matmul(a.reshape(a.shape[0], -1)).reshape(g.WeightShape).Mul(Scaling(adapterName));
-        return delta.MoveToOuterDisposeScope();
-    }
+    /// <summary>
+    /// What merging adds to the unmerged base weight: scaling · B·A reshaped to the base weight, or the variant's change
+    /// (PEFT cannot merge grouped convolutions, nor can this).
+    /// </summary>
+    public override Tensor GetDeltaWeight(string adapterName) =>
+        VariantOf(adapterName) is { } variant ? variant.DeltaWeight(this, adapterName, BaseWeight) : LoraDelta(adapterName);
+
+    protected override Tensor MergeDelta(string adapterName, Tensor weight) =>
+        VariantOf(adapterName) is { } variant ? variant.MergeDelta(this, adapterName, weight) : LoraDelta(adapterName);
+
+    protected override Tensor UnmergeDelta(string adapterName, Tensor weight) =>
+        VariantOf(adapterName) is { } variant ? variant.UnmergeDelta(this, adapterName, weight) : LoraDelta(adapterName).neg();
 
     /// <summary>
     /// Linear: the base layer runs on the [rows, in] view of x, so its output is a fresh [rows, out] tensor, and each
@@ -96,6 +151,7 @@ public sealed class LoraLayer : AdapterLayer
     /// </summary>
     protected override Tensor AdaptedForward(Tensor x, IReadOnlyList<string> adapters)
     {
+        if (adapters.Any(_variants.ContainsKey)) return VariantForward(x, adapters);
         if (Geometry.IsConv) return base.AdaptedForward(x, adapters);
         var rows = x.reshape(-1, Geometry.InFeatures);
         var result = BaseLayer.call(rows);
@@ -110,6 +166,23 @@ public sealed class LoraLayer : AdapterLayer
         return result.view([.. x.shape[..^1], Geometry.OutFeatures]);
     }
 
+    /// <summary>
+    /// <c>base_layer(x)</c> plus every adapter's output, variants given the base output (which stays unchanged, as
+    /// each variant reads it).
+    /// </summary>
+    private Tensor VariantForward(Tensor x, IReadOnlyList<string> adapters)
+    {
+        var baseOutput = BaseLayer.call(x);
+        var result = baseOutput;
+        foreach (var adapter in adapters)
+        {
+            var output = VariantOf(adapter) is { } variant ? variant.Forward(this, adapter, CastInput(adapter, x), baseOutput) : AdapterOutput(adapter, x);
+            if (output is null) continue;
+            result = result.Add(output.dtype == result.dtype ? output : output.to_type(result.dtype));
+        }
+        return result;
+    }
+
     /// <summary>The convolution branch (Linear layers accumulate theirs in <see cref="AdaptedForward"/>).</summary>
     protected override Tensor? AdapterOutput(string adapterName, Tensor x)
     {
@@ -120,10 +193,13 @@ public sealed class LoraLayer : AdapterLayer
     }
 
     /// <summary>What enters <c>lora_A</c>: the input in the adapter's dtype, through the adapter's dropout.</summary>
-    private Tensor BranchInput(string adapterName, Tensor x)
+    private Tensor BranchInput(string adapterName, Tensor x) => lora_dropout[adapterName].call(CastInput(adapterName, x));
+
+    /// <summary>The input in the adapter's dtype (PEFT's <c>_cast_input_dtype</c>).</summary>
+    private Tensor CastInput(string adapterName, Tensor x)
     {
         var dtype = WeightA(adapterName).dtype;
-        return lora_dropout[adapterName].call(x.dtype == dtype ? x : x.to_type(dtype));
+        return x.dtype == dtype ? x : x.to_type(dtype);
     }
 
     protected override void RemoveAdapterTensors(string adapterName)
@@ -131,6 +207,8 @@ public sealed class LoraLayer : AdapterLayer
         lora_dropout.Remove(adapterName);
         lora_A.Remove(adapterName);
         lora_B.Remove(adapterName);
+        foreach (var container in _variantContainers.Values) container.Remove(adapterName);
+        _variants.Remove(adapterName);
     }
 
     private static Parameter Weight(nn.Module<Tensor, Tensor> module) => module switch

@@ -15,12 +15,12 @@ internal sealed class TinyClipLayer : nn.Module<Tensor, Tensor>
     // Typed as any layer so modules_to_save can swap in its wrapper; layer_norm1 stays LayerNorm to test the refusal.
     private readonly nn.Module<Tensor, Tensor> layer_norm2;
 
-    public TinyClipLayer() : base(nameof(TinyClipLayer))
+    public TinyClipLayer(TinySdSpec spec) : base(nameof(TinyClipLayer))
     {
-        self_attn = new TinyClipAttention();
-        layer_norm1 = nn.LayerNorm(32);
-        mlp = new TinyClipMlp();
-        layer_norm2 = nn.LayerNorm(32);
+        self_attn = new TinyClipAttention(spec);
+        layer_norm1 = nn.LayerNorm(spec.TextDim);
+        mlp = new TinyClipMlp(spec);
+        layer_norm2 = nn.LayerNorm(spec.TextDim);
         RegisterComponents();
     }
 

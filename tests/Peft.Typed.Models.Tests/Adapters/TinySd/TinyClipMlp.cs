@@ -9,10 +9,10 @@ internal sealed class TinyClipMlp : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor> fc1;
     private readonly nn.Module<Tensor, Tensor> fc2;
 
-    public TinyClipMlp() : base(nameof(TinyClipMlp))
+    public TinyClipMlp(TinySdSpec spec) : base(nameof(TinyClipMlp))
     {
-        fc1 = TinySdModule.Linear(32, 37);
-        fc2 = TinySdModule.Linear(37, 32);
+        fc1 = TinySdModule.Linear(spec.TextDim, spec.TextInner);
+        fc2 = TinySdModule.Linear(spec.TextInner, spec.TextDim);
         RegisterComponents();
     }
 

@@ -10,11 +10,11 @@ internal sealed class TinyDownBlock : nn.Module
     private readonly ModuleList<TinyTransformer2D> attentions;
     private readonly ModuleList<TinyDownsample> downsamplers;
 
-    public TinyDownBlock() : base(nameof(TinyDownBlock))
+    public TinyDownBlock(TinySdSpec spec) : base(nameof(TinyDownBlock))
     {
-        resnets = nn.ModuleList(new TinyResnet());
-        attentions = nn.ModuleList(new TinyTransformer2D());
-        downsamplers = nn.ModuleList(new TinyDownsample());
+        resnets = nn.ModuleList(new TinyResnet(spec));
+        attentions = nn.ModuleList(new TinyTransformer2D(spec));
+        downsamplers = nn.ModuleList(new TinyDownsample(spec));
         RegisterComponents();
     }
 

@@ -7,9 +7,9 @@ internal sealed class TinyDownsample : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> conv;
 
-    public TinyDownsample() : base(nameof(TinyDownsample))
+    public TinyDownsample(TinySdSpec spec) : base(nameof(TinyDownsample))
     {
-        conv = TinySdModule.Conv(24, 24, 3, stride: 2, padding: 1);
+        conv = TinySdModule.Conv(spec.OutChannels, spec.OutChannels, 3, stride: 2, padding: 1);
         RegisterComponents();
     }
 

@@ -3,14 +3,14 @@ using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Tests.Adapters.TinySd;
 
-/// <summary><c>ff</c>: net = [GEGLU(32 → 2·128), Dropout, Linear(128, 32)].</summary>
+/// <summary><c>ff</c>: net = [GEGLU(inner → 2·ff_inner), Dropout, Linear(ff_inner, inner)].</summary>
 internal sealed class TinyFeedForward : nn.Module<Tensor, Tensor>
 {
     private readonly ModuleList<nn.Module<Tensor, Tensor>> net;
 
-    public TinyFeedForward() : base(nameof(TinyFeedForward))
+    public TinyFeedForward(TinySdSpec spec) : base(nameof(TinyFeedForward))
     {
-        net = nn.ModuleList<nn.Module<Tensor, Tensor>>(new TinyGeglu(), nn.Dropout(0.0), TinySdModule.Linear(128, 32));
+        net = nn.ModuleList<nn.Module<Tensor, Tensor>>(new TinyGeglu(spec), nn.Dropout(0.0), TinySdModule.Linear(spec.FeedForwardInner, spec.Inner));
         RegisterComponents();
     }
 

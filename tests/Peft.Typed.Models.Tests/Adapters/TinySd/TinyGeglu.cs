@@ -7,9 +7,9 @@ internal sealed class TinyGeglu : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> proj;
 
-    public TinyGeglu() : base(nameof(TinyGeglu))
+    public TinyGeglu(TinySdSpec spec) : base(nameof(TinyGeglu))
     {
-        proj = TinySdModule.Linear(32, 256);
+        proj = TinySdModule.Linear(spec.Inner, 2 * spec.FeedForwardInner);
         RegisterComponents();
     }
 

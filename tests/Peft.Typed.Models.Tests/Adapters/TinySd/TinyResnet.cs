@@ -14,14 +14,14 @@ internal sealed class TinyResnet : nn.Module
     private readonly nn.Module<Tensor, Tensor> conv2;
     private readonly nn.Module<Tensor, Tensor> conv_shortcut;
 
-    public TinyResnet() : base(nameof(TinyResnet))
+    public TinyResnet(TinySdSpec spec) : base(nameof(TinyResnet))
     {
-        norm1 = TinySdModule.GroupNorm(4, 16);
-        conv1 = TinySdModule.Conv(16, 72, 3, padding: 1);
-        time_emb_proj = TinySdModule.Linear(64, 72);
-        norm2 = TinySdModule.GroupNorm(8, 72);
-        conv2 = TinySdModule.Conv(72, 24, 3, padding: 1);
-        conv_shortcut = TinySdModule.Conv(16, 24, 1);
+        norm1 = TinySdModule.GroupNorm(spec.GroupsIn, spec.Channels0);
+        conv1 = TinySdModule.Conv(spec.Channels0, spec.MidChannels, 3, padding: 1);
+        time_emb_proj = TinySdModule.Linear(spec.TimeDim, spec.MidChannels);
+        norm2 = TinySdModule.GroupNorm(spec.GroupsMid, spec.MidChannels);
+        conv2 = TinySdModule.Conv(spec.MidChannels, spec.OutChannels, 3, padding: 1);
+        conv_shortcut = TinySdModule.Conv(spec.Channels0, spec.OutChannels, 1);
         RegisterComponents();
     }
 

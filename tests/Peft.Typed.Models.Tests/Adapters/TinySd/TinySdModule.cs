@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Peft.Typed.Models.Tests.Adapters.TinySd;
 
 /// <summary>
-/// The fixture's base module (shared/fixtures/peft/module.json), rebuilt exactly: module names equal the fixture's
+/// A PEFT fixture's base module, built from its module.json <see cref="TinySdSpec"/>: module names equal the fixture's
 /// keys and the forward follows the README pseudo-code. Linear/Conv2d fields are typed <c>Module&lt;Tensor, Tensor&gt;</c>
 /// so adapters can replace them.
 /// </summary>
@@ -13,10 +13,10 @@ internal sealed class TinySdModule : nn.Module
     private readonly TinyUNet unet;
     private readonly TinyTextEncoder text_encoder;
 
-    public TinySdModule() : base(nameof(TinySdModule))
+    public TinySdModule(TinySdSpec spec) : base(nameof(TinySdModule))
     {
-        unet = new TinyUNet();
-        text_encoder = new TinyTextEncoder();
+        unet = new TinyUNet(spec);
+        text_encoder = new TinyTextEncoder(spec);
         RegisterComponents();
     }
 

@@ -8,9 +8,9 @@ internal sealed class TinyTextEncoder : nn.Module<Tensor, Tensor>
 {
     private readonly ModuleList<TinyClipLayer> layers;
 
-    public TinyTextEncoder() : base(nameof(TinyTextEncoder))
+    public TinyTextEncoder(TinySdSpec spec) : base(nameof(TinyTextEncoder))
     {
-        layers = nn.ModuleList(new TinyClipLayer());
+        layers = nn.ModuleList(new TinyClipLayer(spec));
         RegisterComponents();
     }
 

@@ -7,9 +7,9 @@ internal sealed class TinyTimeEmbedding : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> linear_1;
 
-    public TinyTimeEmbedding() : base(nameof(TinyTimeEmbedding))
+    public TinyTimeEmbedding(TinySdSpec spec) : base(nameof(TinyTimeEmbedding))
     {
-        linear_1 = TinySdModule.Linear(8, 64);
+        linear_1 = TinySdModule.Linear(spec.TimeInput, spec.TimeDim);
         RegisterComponents();
     }
 

@@ -12,12 +12,12 @@ internal sealed class TinyTransformer2D : nn.Module
     private readonly ModuleList<TinyTransformerBlock> transformer_blocks;
     private readonly nn.Module<Tensor, Tensor> proj_out;
 
-    public TinyTransformer2D() : base(nameof(TinyTransformer2D))
+    public TinyTransformer2D(TinySdSpec spec) : base(nameof(TinyTransformer2D))
     {
-        norm = TinySdModule.GroupNorm(8, 24);
-        proj_in = TinySdModule.Conv(24, 32, 1);
-        transformer_blocks = nn.ModuleList(new TinyTransformerBlock());
-        proj_out = TinySdModule.Conv(32, 24, 1);
+        norm = TinySdModule.GroupNorm(spec.GroupsOut, spec.OutChannels);
+        proj_in = TinySdModule.Conv(spec.OutChannels, spec.Inner, 1);
+        transformer_blocks = nn.ModuleList(new TinyTransformerBlock(spec));
+        proj_out = TinySdModule.Conv(spec.Inner, spec.OutChannels, 1);
         RegisterComponents();
     }
 

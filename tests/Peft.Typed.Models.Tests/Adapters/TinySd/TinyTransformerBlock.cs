@@ -14,14 +14,14 @@ internal sealed class TinyTransformerBlock : nn.Module
     private readonly LayerNorm norm3;
     private readonly TinyFeedForward ff;
 
-    public TinyTransformerBlock() : base(nameof(TinyTransformerBlock))
+    public TinyTransformerBlock(TinySdSpec spec) : base(nameof(TinyTransformerBlock))
     {
-        norm1 = nn.LayerNorm(32);
-        attn1 = new TinyAttention(32);
-        norm2 = nn.LayerNorm(32);
-        attn2 = new TinyAttention(20);
-        norm3 = nn.LayerNorm(32);
-        ff = new TinyFeedForward();
+        norm1 = nn.LayerNorm(spec.Inner);
+        attn1 = new TinyAttention(spec.Inner, spec.Inner, spec.Heads);
+        norm2 = nn.LayerNorm(spec.Inner);
+        attn2 = new TinyAttention(spec.Inner, spec.ContextDim, spec.Heads);
+        norm3 = nn.LayerNorm(spec.Inner);
+        ff = new TinyFeedForward(spec);
         RegisterComponents();
     }
 

@@ -9,11 +9,11 @@ internal sealed class TinyUNet : nn.Module
     private readonly TinyTimeEmbedding time_embedding;
     private readonly TinyDownBlock down_block;
 
-    public TinyUNet() : base(nameof(TinyUNet))
+    public TinyUNet(TinySdSpec spec) : base(nameof(TinyUNet))
     {
-        conv_in = TinySdModule.Conv(4, 16, 3, padding: 1);
-        time_embedding = new TinyTimeEmbedding();
-        down_block = new TinyDownBlock();
+        conv_in = TinySdModule.Conv(spec.InChannels, spec.Channels0, 3, padding: 1);
+        time_embedding = new TinyTimeEmbedding(spec);
+        down_block = new TinyDownBlock(spec);
         RegisterComponents();
     }
 

@@ -76,7 +76,7 @@ internal sealed class DiffusersFileFormat : IAdapterFileFormat
                 modules.Add(new ModuleAdapter(module.Key, byTensor, null, $"{group.Key}.{module.Key}"));
             }
             FormatChecks.CheckModules(path, group.Key, catalog, modules.Select(m => (m.Module, keys.First(k => Parse(k)!.Value.Module == m.Module))));
-            result[group.Key] = FormatChecks.ToState(path, AdapterKindKeys.Of(PeftType.Lora), modules);
+            result[group.Key] = FormatChecks.ToState(path, AdapterKindKeys.Of(LoraConfig.PeftTypeName)!, modules);
         }
         return result;
     }
@@ -91,7 +91,7 @@ internal sealed class DiffusersFileFormat : IAdapterFileFormat
                 throw new AdapterFormatException(path, $"a diffusers LoRA file holds the components unet, text_encoder and text_encoder_2, not '{component}'.");
             if (state.Config is not LoraConfig lora)
                 throw new AdapterFormatException(path,
-                    $"{component}: diffusers has no file format for {AdapterConfig.PeftTypeName(state.Config.PeftType)} adapters (its loaders read LoRA only); write {AdapterFileFormat.Kohya} (LyCORIS keys, which ComfyUI and A1111 load) or {AdapterFileFormat.Peft} instead.");
+                    $"{component}: diffusers has no file format for {state.Config.PeftType} adapters (its loaders read LoRA only); write {AdapterFileFormat.Kohya} (LyCORIS keys, which ComfyUI and A1111 load) or {AdapterFileFormat.Peft} instead.");
             foreach (var (module, tensors) in FormatChecks.ModulesOf(path, component, state, Format))
             {
                 double scaling = lora.ScalingFor(lora.RankFor(module), lora.AlphaFor(module));

@@ -7,14 +7,15 @@ namespace Peft.Typed.Models.Adapters.Formats.Kinds;
 /// <summary>
 /// What the file formats need to know about one adapter kind: its tensor names in PEFT and kohya/LyCORIS files, the
 /// rank a module's tensors imply, and the config that reproduces a file's per-module ranks and alphas. One subclass
-/// per kind, registered in <see cref="All"/>.
+/// per kind, in the kind's folder (its <see cref="AdapterKind.FormatKeys"/>).
 /// </summary>
 internal abstract class AdapterKindKeys
 {
     /// <summary>Every kind the formats read and write.</summary>
-    public static readonly IReadOnlyList<AdapterKindKeys> All = [new LoraKeys(), new LoHaKeys(), new LoKrKeys()];
+    public static IReadOnlyList<AdapterKindKeys> All { get; } = AdapterKinds.All.Select(k => k.FormatKeys).OfType<AdapterKindKeys>().ToList();
 
-    public abstract PeftType Type { get; }
+    /// <summary>The kind's <c>peft_type</c>.</summary>
+    public abstract string Type { get; }
 
     /// <summary>The tensor names after the module in PEFT keys (<c>lora_A.weight</c>, ...).</summary>
     public abstract IReadOnlyList<string> PeftTensorNames { get; }
@@ -34,7 +35,8 @@ internal abstract class AdapterKindKeys
     /// <summary>The kind whose PEFT tensor name this is, or null.</summary>
     public static AdapterKindKeys? OfPeftTensor(string name) => All.FirstOrDefault(k => k.PeftTensorNames.Contains(name));
 
-    public static AdapterKindKeys Of(PeftType type) => All.First(k => k.Type == type);
+    /// <summary>The keys of the kind with this <c>peft_type</c>, or null when no single-file format holds it.</summary>
+    public static AdapterKindKeys? Of(string peftType) => All.FirstOrDefault(k => k.Type == peftType);
 
     /// <summary>
     /// The rank a module's tensors imply (the size LoRA's down/A or LyCORIS's w_b leads with), after checking they fit
@@ -50,9 +52,6 @@ internal abstract class AdapterKindKeys
 
     /// <summary>A config of this kind for the given modules, ranks and alphas (rank_pattern/alpha_pattern where they differ).</summary>
     public abstract AdapterConfig BuildConfig(IReadOnlyList<(ModuleAdapter Module, int Rank, double Alpha)> modules);
-
-    /// <summary>The config with every alpha multiplied by <paramref name="factor"/> (so every scaling is).</summary>
-    public abstract AdapterConfig ScaleAlpha(AdapterConfig config, double factor);
 
     /// <summary>
     /// One module for a kohya/LyCORIS file: its tensors by PEFT name and the alpha to write, such that the kohya

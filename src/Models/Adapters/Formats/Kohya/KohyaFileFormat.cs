@@ -35,7 +35,7 @@ internal sealed class KohyaFileFormat : IAdapterFileFormat
                 throw new AdapterFormatException(path,
                     kinds.Count == 0
                         ? $"{component.Key}: the file holds only .alpha keys and no adapter tensors: {AdapterFormatException.First(keys)}."
-                        : $"{component.Key}: the file mixes adapter kinds ({string.Join(", ", kinds.Select(k => AdapterConfig.PeftTypeName(k.Type)))}), which one PEFT model cannot hold.",
+                        : $"{component.Key}: the file mixes adapter kinds ({string.Join(", ", kinds.Select(k => k.Type))}), which one PEFT model cannot hold.",
                     keys);
             var kind = kinds[0];
 
@@ -99,9 +99,9 @@ internal sealed class KohyaFileFormat : IAdapterFileFormat
             {
                 throw new AdapterFormatException(path, e.Message, null, e);
             }
-            var kind = AdapterKindKeys.Of(state.Config.PeftType);
             foreach (var (module, tensors) in FormatChecks.ModulesOf(path, component, state, Format))
             {
+                var kind = AdapterKindKeys.Of(state.Config.PeftType)!;
                 var name = KohyaModuleNames.NameOf(prefix, module);
                 var (kohyaTensors, alpha) = kind.ForKohya(state.Config, module, tensors);
                 foreach (var (tensorName, tensor) in kohyaTensors) output.Add(new($"{name}.{kind.KohyaTensorName(tensorName)}", tensor.detach()));

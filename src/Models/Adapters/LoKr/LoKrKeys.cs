@@ -1,8 +1,9 @@
-using Peft.Typed.Models.Adapters.LoKr;
+using Peft.Typed.Models.Adapters.Formats;
+using Peft.Typed.Models.Adapters.Formats.Kinds;
 using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
-namespace Peft.Typed.Models.Adapters.Formats.Kinds;
+namespace Peft.Typed.Models.Adapters.LoKr;
 
 /// <summary>
 /// LoKr: <c>lokr_w1</c> or <c>lokr_w1_a/w1_b</c>, <c>lokr_w2</c> or <c>lokr_w2_a/w2_b</c> (+ <c>lokr_t2</c>), named alike by
@@ -11,7 +12,7 @@ namespace Peft.Typed.Models.Adapters.Formats.Kinds;
 /// </summary>
 internal sealed class LoKrKeys : AdapterKindKeys
 {
-    public override PeftType Type => PeftType.LoKr;
+    public override string Type => LoKrConfig.PeftTypeName;
 
     public override IReadOnlyList<string> PeftTensorNames { get; } = ["lokr_w1", "lokr_w1_a", "lokr_w1_b", "lokr_w2", "lokr_w2_a", "lokr_w2_b", "lokr_t2"];
 
@@ -56,12 +57,6 @@ internal sealed class LoKrKeys : AdapterKindKeys
             DecomposeBoth = modules.Any(m => m.Module.Tensors.ContainsKey("lokr_w1_a")),
             UseEffectiveConv2d = modules.Any(m => m.Module.Tensors.ContainsKey("lokr_t2")),
         };
-    }
-
-    public override AdapterConfig ScaleAlpha(AdapterConfig config, double factor)
-    {
-        var lokr = (LoKrConfig)config;
-        return lokr with { Alpha = lokr.Alpha * factor, AlphaPattern = lokr.AlphaPattern.Select(kv => new KeyValuePair<string, double>(kv.Key, kv.Value * factor)).ToList() };
     }
 
     public override (IReadOnlyDictionary<string, Tensor> Tensors, double Alpha) ForKohya(AdapterConfig config, string module, IReadOnlyDictionary<string, Tensor> tensors)

@@ -1,11 +1,12 @@
-using Peft.Typed.Models.Adapters.LoHa;
+using Peft.Typed.Models.Adapters.Formats;
+using Peft.Typed.Models.Adapters.Formats.Kinds;
 
-namespace Peft.Typed.Models.Adapters.Formats.Kinds;
+namespace Peft.Typed.Models.Adapters.LoHa;
 
 /// <summary>LoHa: <c>hada_w1_a/w1_b/w2_a/w2_b</c> (+ <c>hada_t1/t2</c> in Tucker form), named alike by PEFT and LyCORIS.</summary>
 internal sealed class LoHaKeys : AdapterKindKeys
 {
-    public override PeftType Type => PeftType.LoHa;
+    public override string Type => LoHaConfig.PeftTypeName;
 
     public override IReadOnlyList<string> PeftTensorNames { get; } = ["hada_w1_a", "hada_w1_b", "hada_w2_a", "hada_w2_b", "hada_t1", "hada_t2"];
 
@@ -37,11 +38,5 @@ internal sealed class LoHaKeys : AdapterKindKeys
             R = r, Alpha = alpha, RankPattern = rankPattern, AlphaPattern = alphaPattern, TargetModules = targets, InferenceMode = true,
             UseEffectiveConv2d = modules.Any(m => m.Module.Tensors.ContainsKey("hada_t1")),
         };
-    }
-
-    public override AdapterConfig ScaleAlpha(AdapterConfig config, double factor)
-    {
-        var loha = (LoHaConfig)config;
-        return loha with { Alpha = loha.Alpha * factor, AlphaPattern = loha.AlphaPattern.Select(kv => new KeyValuePair<string, double>(kv.Key, kv.Value * factor)).ToList() };
     }
 }

@@ -1,7 +1,8 @@
-using Peft.Typed.Models.Adapters.Lora;
+using Peft.Typed.Models.Adapters.Formats;
+using Peft.Typed.Models.Adapters.Formats.Kinds;
 using static TorchSharp.torch;
 
-namespace Peft.Typed.Models.Adapters.Formats.Kinds;
+namespace Peft.Typed.Models.Adapters.Lora;
 
 /// <summary>LoRA: <c>lora_A.weight</c> [r, in(, kh, kw)] and <c>lora_B.weight</c> [out, r(, 1, 1)]; kohya calls them lora_down/lora_up.</summary>
 internal sealed class LoraKeys : AdapterKindKeys
@@ -9,7 +10,7 @@ internal sealed class LoraKeys : AdapterKindKeys
     public const string A = "lora_A.weight";
     public const string B = "lora_B.weight";
 
-    public override PeftType Type => PeftType.Lora;
+    public override string Type => LoraConfig.PeftTypeName;
 
     public override IReadOnlyList<string> PeftTensorNames { get; } = [A, B];
 
@@ -39,12 +40,6 @@ internal sealed class LoraKeys : AdapterKindKeys
     {
         var (r, alpha, rankPattern, alphaPattern, targets) = Common(modules);
         return new LoraConfig { R = r, LoraAlpha = alpha, RankPattern = rankPattern, AlphaPattern = alphaPattern, TargetModules = targets, InferenceMode = true };
-    }
-
-    public override AdapterConfig ScaleAlpha(AdapterConfig config, double factor)
-    {
-        var lora = (LoraConfig)config;
-        return lora with { LoraAlpha = lora.LoraAlpha * factor, AlphaPattern = lora.AlphaPattern.Select(kv => new KeyValuePair<string, double>(kv.Key, kv.Value * factor)).ToList() };
     }
 
     public override double Scaling(AdapterConfig config, string module) => ((LoraConfig)config).ScalingFor(config.RankFor(module), config.AlphaFor(module));
