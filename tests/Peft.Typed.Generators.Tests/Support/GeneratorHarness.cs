@@ -60,12 +60,20 @@ public static class GeneratorHarness
     }
 
     /// <summary>Generates the typed classes, adds <paramref name="sources"/>, and returns the analyzer's diagnostics plus every compiler error and warning.</summary>
-    public static async Task<ImmutableArray<Diagnostic>> AnalyzeAsync(IReadOnlyList<ArchitectureInput> inputs, params string[] sources)
+    public static Task<ImmutableArray<Diagnostic>> AnalyzeAsync(IReadOnlyList<ArchitectureInput> inputs, params string[] sources) =>
+        AnalyzeAsync(inputs, analyzerSeesArchitectureFiles: true, sources);
+
+    /// <summary>
+    /// As <see cref="AnalyzeAsync(IReadOnlyList{ArchitectureInput}, string[])"/>; with <paramref name="analyzerSeesArchitectureFiles"/>
+    /// false the analyzer gets no AdditionalFiles, only the compilation holding the generated code.
+    /// </summary>
+    public static async Task<ImmutableArray<Diagnostic>> AnalyzeAsync(IReadOnlyList<ArchitectureInput> inputs, bool analyzerSeesArchitectureFiles, params string[] sources)
     {
         var (result, output) = Run(inputs, sources);
         Assert.Empty(result.Diagnostics);
         var analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new TargetAnalyzer());
-        var options = new AnalyzerOptions(AdditionalTexts(inputs), OptionsProvider(inputs, RootNamespace));
+        var shown = analyzerSeesArchitectureFiles ? inputs : [];
+        var options = new AnalyzerOptions(AdditionalTexts(shown), OptionsProvider(shown, RootNamespace));
         var withAnalyzers = output.WithAnalyzers(analyzers, options);
         return await withAnalyzers.GetAllDiagnosticsAsync();
     }
