@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Peft.Typed.Architecture.Settings;
 
 namespace Peft.Typed.Models.Adapters;
 
@@ -6,7 +7,7 @@ namespace Peft.Typed.Models.Adapters;
 internal static class LycorisChecks
 {
     public static double Probability(string field, double value) =>
-        value is >= 0 and <= 1 ? value : throw AdapterConfigException.Invalid(field, value, $"{field} must be between 0 and 1.");
+        AdapterSettings.Dropout(field, value) is { } problem ? throw new AdapterConfigException(field, problem) : value;
 
     /// <summary>PEFT fields LoHa/LoKr share that this library does not implement, with the value they must keep.</summary>
     public static IReadOnlyDictionary<string, JsonNode?> PassThroughDefaults { get; } = new Dictionary<string, JsonNode?>

@@ -76,7 +76,7 @@ public sealed class TargetDiagnosticTests
     {
         var source = Program("""var targets = TinyUnet.Targets.Named("to_q", "to_qq");""");
 
-        var diagnostics = await GeneratorHarness.AnalyzeAsync([ArchitectureInputs.TinyUnet], analyzerSeesArchitectureFiles: false, source);
+        var diagnostics = await GeneratorHarness.AnalyzeAsync([ArchitectureInputs.TinyUnet], [], analyzerSeesArchitectureFiles: false, source);
 
         AssertDiagnostic(Assert.Single(diagnostics, d => d.Id.StartsWith("PT", StringComparison.Ordinal)), "PT0001", DiagnosticSeverity.Error,
             "'to_qq' matches no module of TinyUnet; did you mean 'to_q'?", At(source, "\"to_qq\""));

@@ -3,6 +3,8 @@ using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
+using AdapterFileAnalyzer = generators::Peft.Typed.Generators.Analysis.AdapterFileAnalyzer;
+using SettingAnalyzer = generators::Peft.Typed.Generators.Analysis.SettingAnalyzer;
 using TargetAnalyzer = generators::Peft.Typed.Generators.Analysis.TargetAnalyzer;
 using TypedModelGenerator = generators::Peft.Typed.Generators.TypedModelGenerator;
 
@@ -59,22 +61,25 @@ public static class GeneratorHarness
         return Assert.Single(Assert.Single(result.Results).GeneratedSources).SourceText.ToString();
     }
 
-    /// <summary>Generates the typed classes, adds <paramref name="sources"/>, and returns the analyzer's diagnostics plus every compiler error and warning.</summary>
+    /// <summary>Generates the typed classes, adds <paramref name="sources"/>, and returns the analyzers' diagnostics plus every compiler error and warning.</summary>
     public static Task<ImmutableArray<Diagnostic>> AnalyzeAsync(IReadOnlyList<ArchitectureInput> inputs, params string[] sources) =>
-        AnalyzeAsync(inputs, analyzerSeesArchitectureFiles: true, sources);
+        AnalyzeAsync(inputs, [], analyzerSeesArchitectureFiles: true, sources);
 
     /// <summary>
-    /// As <see cref="AnalyzeAsync(IReadOnlyList{ArchitectureInput}, string[])"/>; with <paramref name="analyzerSeesArchitectureFiles"/>
-    /// false the analyzer gets no AdditionalFiles, only the compilation holding the generated code.
+    /// As <see cref="AnalyzeAsync(IReadOnlyList{ArchitectureInput}, string[])"/>, with adapter config files declared with
+    /// <c>PeftAdapterFor</c>; with <paramref name="analyzerSeesArchitectureFiles"/> false the analyzers get no architecture
+    /// files, only the compilation holding the generated code.
     /// </summary>
-    public static async Task<ImmutableArray<Diagnostic>> AnalyzeAsync(IReadOnlyList<ArchitectureInput> inputs, bool analyzerSeesArchitectureFiles, params string[] sources)
+    public static async Task<ImmutableArray<Diagnostic>> AnalyzeAsync(IReadOnlyList<ArchitectureInput> inputs, IReadOnlyList<AdapterInput> adapters,
+        bool analyzerSeesArchitectureFiles, params string[] sources)
     {
         var (result, output) = Run(inputs, sources);
         Assert.Empty(result.Diagnostics);
-        var analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new TargetAnalyzer());
+        var analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new TargetAnalyzer(), new SettingAnalyzer(), new AdapterFileAnalyzer());
         var shown = analyzerSeesArchitectureFiles ? inputs : [];
-        var options = new AnalyzerOptions(AdditionalTexts(shown), OptionsProvider(shown, RootNamespace));
-        var withAnalyzers = output.WithAnalyzers(analyzers, options);
+        var texts = AdditionalTexts(shown).AddRange(adapters.Select(a => (AdditionalText)new InMemoryAdditionalText(a.Path, a.Text)));
+        var provider = new TestOptionsProvider(shown.ToDictionary(i => i.Path, i => i.ClassName), RootNamespace, adapters.ToDictionary(a => a.Path, a => a.ModelClass));
+        var withAnalyzers = output.WithAnalyzers(analyzers, new AnalyzerOptions(texts, provider));
         return await withAnalyzers.GetAllDiagnosticsAsync();
     }
 

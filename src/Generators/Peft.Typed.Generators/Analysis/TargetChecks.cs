@@ -205,12 +205,12 @@ internal sealed class TargetChecks
     }
 
     /// <summary>
-    /// The typed model a config is applied to: <c>model.WithAdapter(new LoraConfig { ... })</c>, or a local holding the
-    /// config passed to <c>model.WithAdapter(config)</c> in the same method.
+    /// The typed model a config (a creation or a <c>with</c> expression) is applied to: <c>model.WithAdapter(new LoraConfig { ... })</c>,
+    /// or a local holding the config passed to <c>model.WithAdapter(config)</c> in the same method.
     /// </summary>
-    private AnalyzedModel? ModelOfConfig(IObjectCreationOperation creation)
+    public AnalyzedModel? ModelOfConfig(IOperation config)
     {
-        IOperation current = creation;
+        IOperation current = config;
         while (current.Parent is IConversionOperation) current = current.Parent;
         if (current.Parent is IArgumentOperation { Parent: IInvocationOperation direct }) return ModelOfWithAdapter(direct);
         if (current.Parent is not IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }) return null;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Peft.Typed.Architecture.Settings;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Adapters.LoHa;
@@ -21,7 +22,7 @@ public sealed record LoHaConfig : AdapterConfig
     public double Alpha
     {
         get => _alpha;
-        init => _alpha = double.IsFinite(value) ? value : throw AdapterConfigException.Invalid("alpha", value, "alpha must be a finite number.");
+        init => _alpha = AdapterSettings.Alpha("alpha", value) is { } problem ? throw new AdapterConfigException("alpha", problem) : value;
     }
 
     /// <summary><c>rank_dropout</c>: while training, drops rows of ΔW with this probability (rescaled by the kept fraction).</summary>
