@@ -155,4 +155,33 @@ public sealed class AdapterFileDiagnosticTests
         AssertDiagnostic(diagnostic, "PT0022", DiagnosticSeverity.Error,
             "PeftAdapterFor 'TinyUnett' names no typed class of this compilation; give the PeftTypedClass of the model the adapter is for", "(1,1)");
     }
+
+    [Fact]
+    public void Generated_accessor_bakes_the_file_in_and_applies_it_only_to_its_typed_class()
+    {
+        var json = UnetConfig();
+        var adapter = new AdapterInput(AdapterPath, "TinyUnet", json);
+        const string app = """
+            using Peft.Typed.Generated;
+            public static class App
+            {
+                public static int Right() { using var unet = TinyUnet.Create(Peft.Typed.Models.Layers.LayerFactory.Meta); return Adapters.Style.ApplyTo(unet).TargetedModuleNames().Count; }
+                public static void Wrong() { using var encoder = TinyClipText.Create(Peft.Typed.Models.Layers.LayerFactory.Meta); Adapters.Style.ApplyTo(encoder); }
+            }
+            """;
+
+        var (result, output) = GeneratorHarness.Run([ArchitectureInputs.TinyUnet, ArchitectureInputs.TinyClipText], [app], adapters: [adapter]);
+
+        Assert.Empty(result.Diagnostics);
+        var accessor = Assert.Single(result.Results.Single().GeneratedSources, s => s.HintName == "Adapters.Style.g.cs");
+        Assert.Contains("public static class Style", accessor.SourceText.ToString());
+        Assert.Equal(json.Replace("\r\n", "\n"), StyleConfigJson(output));
+        var error = Assert.Single(output.GetDiagnostics(), d => d.Severity == DiagnosticSeverity.Error);
+        Assert.Equal("CS1503", error.Id);
+        Assert.Contains("TinyClipText", error.GetMessage());
+    }
+
+    /// <summary>The value of the generated <c>Adapters.Style.ConfigJson</c> constant.</summary>
+    private static string StyleConfigJson(Compilation compilation) =>
+        (string)compilation.GetTypeByMetadataName("Peft.Typed.Generated.Adapters+Style")!.GetMembers("ConfigJson").OfType<IFieldSymbol>().Single().ConstantValue!;
 }

@@ -46,11 +46,17 @@ public static class GeneratorHarness
 
     /// <summary>Runs the generator on <paramref name="sources"/>; returns the result and the compilation with the generated code.</summary>
     public static (GeneratorDriverRunResult Result, Compilation Output) Run(IReadOnlyList<ArchitectureInput> inputs, IEnumerable<string>? sources = null,
-        bool withModels = true, string rootNamespace = RootNamespace)
+        bool withModels = true, string rootNamespace = RootNamespace, IReadOnlyList<AdapterInput>? adapters = null)
     {
-        var driver = CreateDriver(inputs, rootNamespace).RunGeneratorsAndUpdateCompilation(
-            Compilation(sources ?? [], withModels), out var output, out _);
-        return (driver.GetRunResult(), output);
+        adapters ??= [];
+        var driver = CSharpGeneratorDriver.Create(
+            [new TypedModelGenerator().AsSourceGenerator()],
+            AdditionalTexts(inputs).AddRange(AdapterTexts(adapters)),
+            ParseOptions,
+            OptionsProvider(inputs, rootNamespace, adapters),
+            new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+        var run = driver.RunGeneratorsAndUpdateCompilation(Compilation(sources ?? [], withModels), out var output, out _);
+        return (run.GetRunResult(), output);
     }
 
     /// <summary>The generated source of the only typed class of <paramref name="input"/>.</summary>
@@ -73,21 +79,23 @@ public static class GeneratorHarness
     public static async Task<ImmutableArray<Diagnostic>> AnalyzeAsync(IReadOnlyList<ArchitectureInput> inputs, IReadOnlyList<AdapterInput> adapters,
         bool analyzerSeesArchitectureFiles, params string[] sources)
     {
-        var (result, output) = Run(inputs, sources);
+        var (result, output) = Run(inputs, sources, adapters: adapters);
         Assert.Empty(result.Diagnostics);
         var analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new TargetAnalyzer(), new SettingAnalyzer(), new AdapterFileAnalyzer());
         var shown = analyzerSeesArchitectureFiles ? inputs : [];
-        var texts = AdditionalTexts(shown).AddRange(adapters.Select(a => (AdditionalText)new InMemoryAdditionalText(a.Path, a.Text)));
-        var provider = new TestOptionsProvider(shown.ToDictionary(i => i.Path, i => i.ClassName), RootNamespace, adapters.ToDictionary(a => a.Path, a => a.ModelClass));
-        var withAnalyzers = output.WithAnalyzers(analyzers, new AnalyzerOptions(texts, provider));
+        var options = new AnalyzerOptions(AdditionalTexts(shown).AddRange(AdapterTexts(adapters)), OptionsProvider(shown, RootNamespace, adapters));
+        var withAnalyzers = output.WithAnalyzers(analyzers, options);
         return await withAnalyzers.GetAllDiagnosticsAsync();
     }
 
     public static ImmutableArray<AdditionalText> AdditionalTexts(IEnumerable<ArchitectureInput> inputs) =>
         inputs.Select(i => (AdditionalText)new InMemoryAdditionalText(i.Path, i.Text)).ToImmutableArray();
 
-    public static TestOptionsProvider OptionsProvider(IEnumerable<ArchitectureInput> inputs, string rootNamespace) =>
-        new(inputs.ToDictionary(i => i.Path, i => i.ClassName), rootNamespace);
+    public static TestOptionsProvider OptionsProvider(IEnumerable<ArchitectureInput> inputs, string rootNamespace, IReadOnlyList<AdapterInput>? adapters = null) =>
+        new(inputs.ToDictionary(i => i.Path, i => i.ClassName), rootNamespace, adapters?.ToDictionary(a => a.Path, a => a.ModelClass));
+
+    private static IEnumerable<AdditionalText> AdapterTexts(IEnumerable<AdapterInput> adapters) =>
+        adapters.Select(a => (AdditionalText)new InMemoryAdditionalText(a.Path, a.Text));
 
     /// <summary>"(line,column)" of a diagnostic's start, 1-based as in build output.</summary>
     public static string Position(Diagnostic diagnostic)
