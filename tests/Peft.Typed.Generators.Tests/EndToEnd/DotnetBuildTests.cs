@@ -143,7 +143,7 @@ public sealed class DotnetBuildTests
     }
 
     [Fact]
-    public void Package_ships_the_generator_as_a_csharp_analyzer_with_its_props()
+    public void Package_ships_the_generator_as_a_csharp_analyzer_with_its_code_fixes_and_props()
     {
         var folder = Path.Combine(Fixtures.RepoRoot, "artifacts", "generator-pack", Guid.NewGuid().ToString("N"));
         try
@@ -157,7 +157,8 @@ public sealed class DotnetBuildTests
             using var package = System.IO.Compression.ZipFile.OpenRead(Directory.GetFiles(folder, "*.nupkg").Single());
             var entries = package.Entries.Select(e => e.FullName).Where(n => !n.StartsWith('_') && !n.StartsWith("package/", StringComparison.Ordinal) && !n.StartsWith('[')).Order(StringComparer.Ordinal);
             Assert.Equal(
-                ["Peft.Typed.Generators.nuspec", "analyzers/dotnet/cs/Peft.Typed.Generators.dll", "build/Peft.Typed.Generators.props", "buildTransitive/Peft.Typed.Generators.props"],
+                ["Peft.Typed.Generators.nuspec", "analyzers/dotnet/cs/Peft.Typed.Generators.CodeFixes.dll", "analyzers/dotnet/cs/Peft.Typed.Generators.dll",
+                    "build/Peft.Typed.Generators.props", "buildTransitive/Peft.Typed.Generators.props"],
                 entries);
         }
         finally
