@@ -5,7 +5,8 @@ using Peft.Typed.TypedDreamBooth;
 
 // DefaultUnet and DefaultTextEncoder are generated at build time from the embedded model's config.json files (see the
 // .csproj). Their targets are checked by the compiler; the trainer checks they belong to the model folder it loads.
-var targets = DefaultUnet.Targets.ToQ | DefaultUnet.Targets.ToV;
+// The UNet's adapter config is a file the app ships, adapters/unet/adapter_config.json, checked against DefaultUnet
+// at build time (PeftAdapterFor in the .csproj) and read through its generated accessor, Adapters.Unet.
 var textTargets = DefaultTextEncoder.Targets.QProj | DefaultTextEncoder.Targets.VProj;
 
 var root = Path.Combine(AppContext.BaseDirectory, "DefaultModel");
@@ -20,7 +21,7 @@ var options = new DreamBoothOptions
     ClassDataDir = Path.Combine(output, "class_images"),
     NumClassImages = 4,
     InferenceSteps = 10,
-    UnetAdapter = new LoraConfig { R = 4, LoraAlpha = 4, TargetModules = targets },
+    UnetAdapter = Adapters.Unet.Config,
     TextEncoderAdapter = new LoraConfig { R = 4, LoraAlpha = 4, TargetModules = textTargets },
     Resolution = 64,
     RandomFlip = true,

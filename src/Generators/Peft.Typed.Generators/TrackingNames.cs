@@ -15,6 +15,9 @@ public static class TrackingNames
     /// <summary>Each result after the duplicate check.</summary>
     public const string Checked = nameof(Checked);
 
+    /// <summary>Each shipped adapter config with the accessor to generate for it.</summary>
+    public const string AdapterAccessors = nameof(AdapterAccessors);
+
     /// <summary>Whether the compilation references Peft.Typed.Models.</summary>
     public const string ModelsReferenced = nameof(ModelsReferenced);
 }

@@ -10,7 +10,8 @@ namespace Peft.Typed.Generators;
 /// <summary>
 /// Generates a typed class for every AdditionalFile with <c>PeftTypedClass</c> metadata that is a diffusers or
 /// transformers config.json: the class over the runtime model with the config baked in, typed hierarchy views,
-/// <c>Targets</c> and <c>Scopes</c>. Problems in the JSON are reported at their line and column in the file.
+/// <c>Targets</c> and <c>Scopes</c>; and an accessor <c>Adapters.X</c> for every adapter_config.json with
+/// <c>PeftAdapterFor</c> metadata naming one of those classes. Problems in the JSON are reported at their line and column in the file.
 /// Only wiring here; the work is in <see cref="ModelBuilding"/>, <see cref="DuplicateClasses"/> and <see cref="TypedModelEmitter"/>.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
@@ -42,13 +43,35 @@ public sealed class TypedModelGenerator : IIncrementalGenerator
             .Select(static (compilation, _) => compilation.GetTypeByMetadataName(ModelsMarkerType) is not null)
             .WithTrackingName(TrackingNames.ModelsReferenced);
 
-        var checkedResults = results
+        var checkedFiles = results
             .Combine(claims)
-            .Select(static (pair, _) => DuplicateClasses.Check(pair.Left, pair.Right))
+            .Select(static (pair, _) => DuplicateClasses.Check(pair.Left, pair.Right));
+
+        var checkedResults = checkedFiles
             .Combine(modelsReferenced)
             .WithTrackingName(TrackingNames.Checked);
 
         context.RegisterSourceOutput(checkedResults, static (output, pair) => Produce(output, pair.Left, pair.Right));
+
+        var generated = checkedFiles
+            .Select(static (result, _) => result.Spec?.FullName ?? "")
+            .Collect()
+            .Select(static (all, _) => new EquatableArray<string>(all.Where(name => name.Length > 0)));
+
+        var accessors = context.AdditionalTextsProvider
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Select(static (pair, cancellationToken) => AdapterFiles.ReadRequest(pair.Left, pair.Right, cancellationToken))
+            .Where(static request => request is not null)
+            .Combine(generated)
+            .Select(static (pair, _) => AdapterAccessors.Create(pair.Left!, pair.Right))
+            .Where(static spec => spec is not null)
+            .Combine(modelsReferenced)
+            .WithTrackingName(TrackingNames.AdapterAccessors);
+
+        context.RegisterSourceOutput(accessors, static (output, pair) =>
+        {
+            if (pair.Right) output.AddSource(AdapterAccessorEmitter.HintName(pair.Left!), AdapterAccessorEmitter.Emit(pair.Left!));
+        });
     }
 
     private static void Produce(SourceProductionContext output, ArchitectureFileResult result, bool modelsReferenced)

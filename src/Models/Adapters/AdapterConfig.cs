@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Peft.Typed.Architecture.Settings;
 using Peft.Typed.Architecture.Targeting;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -35,7 +36,7 @@ public abstract record AdapterConfig
     public int R
     {
         get => _r;
-        init => _r = value > 0 ? value : throw AdapterConfigException.Invalid("r", value, "r must be a positive integer.");
+        init => _r = AdapterSettings.Rank(value) is { } problem ? throw new AdapterConfigException("r", problem) : value;
     }
 
     /// <summary><c>target_modules</c>: names/suffixes, a full-match regex, or "all-linear".</summary>
@@ -56,7 +57,7 @@ public abstract record AdapterConfig
             foreach (var (key, rank) in value)
             {
                 CheckPatternKey("rank_pattern", key);
-                if (rank <= 0) throw AdapterConfigException.Invalid("rank_pattern", new AdapterConfigException.RawJson($"{{\"{key}\": {rank}}}"), "Every rank in rank_pattern must be a positive integer.");
+                if (AdapterSettings.PatternRank(key, rank) is { } problem) throw new AdapterConfigException("rank_pattern", problem);
             }
             _rankPattern = value.ToList();
         }
@@ -68,7 +69,11 @@ public abstract record AdapterConfig
         get => _alphaPattern;
         init
         {
-            foreach (var (key, _) in value) CheckPatternKey("alpha_pattern", key);
+            foreach (var (key, alpha) in value)
+            {
+                CheckPatternKey("alpha_pattern", key);
+                if (AdapterSettings.PatternAlpha(key, alpha) is { } problem) throw new AdapterConfigException("alpha_pattern", problem);
+            }
             _alphaPattern = value.ToList();
         }
     }

@@ -1,3 +1,4 @@
+using Peft.Typed.Architecture.Settings;
 using System.Text.Json.Nodes;
 
 namespace Peft.Typed.Models.Adapters;
@@ -17,7 +18,7 @@ public abstract record LycorisConfig : AdapterConfig
     public double Alpha
     {
         get => _alpha;
-        init => _alpha = double.IsFinite(value) ? value : throw AdapterConfigException.Invalid("alpha", value, "alpha must be a finite number.");
+        init => _alpha = AdapterSettings.Alpha("alpha", value) is { } problem ? throw new AdapterConfigException("alpha", problem) : value;
     }
 
     /// <summary><c>rank_dropout</c>: while training, drops rows of ΔW with this probability.</summary>
@@ -66,5 +67,5 @@ public abstract record LycorisConfig : AdapterConfig
     };
 
     private static double Probability(string field, double value) =>
-        value is >= 0 and <= 1 ? value : throw AdapterConfigException.Invalid(field, value, $"{field} must be between 0 and 1.");
+        AdapterSettings.Dropout(field, value) is { } problem ? throw new AdapterConfigException(field, problem) : value;
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Peft.Typed.Architecture.Settings;
 using Peft.Typed.Architecture.Targeting;
 using Peft.Typed.Models.SafeTensors;
 using TorchSharp.Modules;
@@ -350,12 +351,17 @@ public sealed class PeftModel
             throw new NotSupportedException($"This model holds {_configs.Values.First().PeftType} adapters; a {config.PeftType} adapter cannot be added to it.");
 
         var modules = ModuleSurgery.Modules(Model);
-        var selection = config.SelectTargets(modules.Select(m => new ModuleEntry(m.Name, ModuleKinds.Of(m.Module))).ToList());
+        var entries = modules.Select(m => new ModuleEntry(m.Name, ModuleKinds.Of(m.Module))).ToList();
+        var selection = config.SelectTargets(entries);
         // Old diffusers attention names (the lora_dreambooth script still lists query/value) are ignored as PEFT ignores
         // them; any other entry naming no module is an error.
         var unmatched = selection.Unmatched.Where(u => !u.IsRenamed).ToList();
         if (unmatched.Count > 0)
             throw new ArgumentException(string.Join(" ", unmatched.Select(u => u.Message)) + $" (model: {Model.GetType().Name})", "target_modules");
+        // rank_pattern/alpha_pattern keys and exclude_modules/modules_to_save entries naming no module: PT0018's wording.
+        var keyProblems = ModuleKeys.Problems(entries, Model.GetType().Name, config.RankPattern.Select(kv => kv.Key),
+            config.AlphaPattern.Select(kv => kv.Key), config.ExcludeModules, config.ModulesToSave);
+        if (keyProblems.Count > 0) throw new ArgumentException(string.Join(" ", keyProblems));
         if (selection.Unsupported.Count > 0)
         {
             var bad = selection.Unsupported[0];

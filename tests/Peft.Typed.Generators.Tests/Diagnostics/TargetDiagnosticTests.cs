@@ -70,6 +70,18 @@ public sealed class TargetDiagnosticTests
             "'to_qq' matches no module of TinyUnet; did you mean 'to_q'?", At(source, "\"to_qq\""));
     }
 
+    /// <summary>The analyzer reads the module tree from the generated class, not by parsing the AdditionalFiles again.</summary>
+    [Fact]
+    public async Task Analyzer_checks_targets_from_the_generated_class_without_the_architecture_files()
+    {
+        var source = Program("""var targets = TinyUnet.Targets.Named("to_q", "to_qq");""");
+
+        var diagnostics = await GeneratorHarness.AnalyzeAsync([ArchitectureInputs.TinyUnet], [], analyzerSeesArchitectureFiles: false, source);
+
+        AssertDiagnostic(Assert.Single(diagnostics, d => d.Id.StartsWith("PT", StringComparison.Ordinal)), "PT0001", DiagnosticSeverity.Error,
+            "'to_qq' matches no module of TinyUnet; did you mean 'to_q'?", At(source, "\"to_qq\""));
+    }
+
     [Fact]
     public async Task Seed_minimal_list_warns_that_each_old_attention_name_was_renamed_and_accepts_the_list()
     {

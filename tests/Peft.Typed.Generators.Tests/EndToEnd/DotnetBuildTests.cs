@@ -89,8 +89,62 @@ public sealed class DotnetBuildTests
         }
     }
 
+    /// <summary>
+    /// Issue #18: an adapter_config.json the app ships, declared with <c>PeftAdapterFor</c>, fails the build at the line
+    /// and column of a misspelt target in the JSON; corrected, the app builds and applies it through the generated accessor.
+    /// </summary>
     [Fact]
-    public void Package_ships_the_generator_as_a_csharp_analyzer_with_its_props()
+    public void Misspelt_target_in_a_shipped_adapter_config_fails_the_build_at_its_json_line_and_the_fixed_file_applies()
+    {
+        static string AdapterConfig(string target) => $$"""
+            {
+              "peft_type": "LORA",
+              "r": 2,
+              "target_modules": ["to_q", "{{target}}"]
+            }
+            """;
+        var folder = Path.Combine(Fixtures.RepoRoot, "artifacts", "generator-e2e", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(folder, "unet"));
+        Directory.CreateDirectory(Path.Combine(folder, "adapters", "style"));
+        var adapterFile = Path.Combine(folder, "adapters", "style", "adapter_config.json");
+        try
+        {
+            File.Copy(Fixtures.PathOf("unet-tiny", "config.json"), Path.Combine(folder, "unet", "config.json"));
+            File.WriteAllText(Path.Combine(folder, "App.csproj"), Project("E2E", "TinyUnet",
+                items: """<AdditionalFiles Include="adapters/style/adapter_config.json" PeftAdapterFor="TinyUnet" />"""));
+            File.WriteAllText(Path.Combine(folder, "Program.cs"), """
+                using E2E;
+
+                using var unet = TinyUnet.Create();
+                var peft = Adapters.Style.ApplyTo(unet);
+                System.Console.WriteLine($"adapted {peft.TargetedModuleNames().Count} modules");
+                """);
+            var wrong = AdapterConfig("to_vv");
+            File.WriteAllText(adapterFile, wrong);
+
+            var failed = Dotnet(folder, "build", "App.csproj", "-nologo", "-v:minimal");
+
+            Assert.NotEqual(0, failed.ExitCode);
+            var line = wrong[..wrong.IndexOf("\"to_vv\"", StringComparison.Ordinal)].Count(c => c == '\n') + 1;
+            var column = wrong.Split('\n')[line - 1].IndexOf("\"to_vv\"", StringComparison.Ordinal) + 1;
+            Assert.Contains($"adapter_config.json({line},{column}): error PT0001: 'to_vv' matches no module of TinyUnet; did you mean 'to_v'?", failed.Output);
+
+            File.WriteAllText(adapterFile, AdapterConfig("to_v"));
+            var built = Dotnet(folder, "build", "App.csproj", "-nologo", "-v:minimal");
+            Assert.True(built.ExitCode == 0, built.Output);
+
+            var ran = Dotnet(folder, Path.Combine(folder, "bin", "Debug", "net10.0", "App.dll"));
+            Assert.True(ran.ExitCode == 0, ran.Output);
+            Assert.Contains("adapted 24 modules", ran.Output);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Package_ships_the_generator_as_a_csharp_analyzer_with_its_code_fixes_and_props()
     {
         var folder = Path.Combine(Fixtures.RepoRoot, "artifacts", "generator-pack", Guid.NewGuid().ToString("N"));
         try
@@ -104,7 +158,8 @@ public sealed class DotnetBuildTests
             using var package = System.IO.Compression.ZipFile.OpenRead(Directory.GetFiles(folder, "*.nupkg").Single());
             var entries = package.Entries.Select(e => e.FullName).Where(n => !n.StartsWith('_') && !n.StartsWith("package/", StringComparison.Ordinal) && !n.StartsWith('[')).Order(StringComparer.Ordinal);
             Assert.Equal(
-                ["Peft.Typed.Generators.nuspec", "analyzers/dotnet/cs/Peft.Typed.Generators.dll", "build/Peft.Typed.Generators.props", "buildTransitive/Peft.Typed.Generators.props"],
+                ["Peft.Typed.Generators.nuspec", "analyzers/dotnet/cs/Peft.Typed.Generators.CodeFixes.dll", "analyzers/dotnet/cs/Peft.Typed.Generators.dll",
+                    "build/Peft.Typed.Generators.props", "buildTransitive/Peft.Typed.Generators.props"],
                 entries);
         }
         finally
@@ -129,7 +184,7 @@ public sealed class DotnetBuildTests
         System.Console.WriteLine(targets);
         """;
 
-    private static string Project(string rootNamespace, string typedClass, string properties = "")
+    private static string Project(string rootNamespace, string typedClass, string properties = "", string items = "")
     {
         var generator = typeof(TypedModelGenerator).Assembly.Location;
         var props = Path.Combine(Fixtures.RepoRoot, "src", "Generators", "Peft.Typed.Generators", "build", "Peft.Typed.Generators.props");
@@ -149,6 +204,7 @@ public sealed class DotnetBuildTests
                 <ProjectReference Include="{models}" />
                 <Analyzer Include="{generator}" />
                 <AdditionalFiles Include="unet/config.json" PeftTypedClass="{typedClass}" />
+                {items}
               </ItemGroup>
             </Project>
             """;

@@ -502,8 +502,11 @@ public sealed partial class Sd15Unet : global::Peft.Typed.Models.Typed.TypedMode
     /// <summary>Adapter targets of <see cref="Sd15Unet"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(scope)</c> (a view such as <c>unet.MidBlock</c>, or <c>Scopes.X</c>); a set converts to <c>TargetModules</c>.</summary>
     public static class Targets
     {
-        /// <summary>The module catalog every target set and scope of this model refers to: the root's class, then every module (<c>qualified.name Class</c>) in registration order.</summary>
-        public static global::Peft.Typed.Architecture.Targeting.ModuleCatalog Catalog { get; } = global::Peft.Typed.Architecture.Targeting.ModuleCatalog.FromListing("Sd15Unet", "UNet2DConditionModel", @"
+        /// <summary>The root's class: the kind of model the target analyzer checks targets against.</summary>
+        public const string RootClass = "UNet2DConditionModel";
+
+        /// <summary>Every module below the root (<c>qualified.name Class</c>, one per line) in registration order: what <see cref="Catalog"/> is built from, and what the target analyzer reads.</summary>
+        public const string ModuleListing = @"
 conv_in Conv2d
 time_proj Timesteps
 time_embedding TimestepEmbedding
@@ -1212,7 +1215,66 @@ mid_block.resnets.1.nonlinearity SiLU
 conv_norm_out GroupNorm
 conv_act SiLU
 conv_out Conv2d
-");
+";
+
+        /// <summary>The Conv2d modules with a kernel larger than 1x1, one per line: where <c>use_effective_conv2d</c> changes anything (the target analyzer reads it).</summary>
+        public const string SpatialConvolutions = @"
+conv_in
+down_blocks.0.resnets.0.conv1
+down_blocks.0.resnets.0.conv2
+down_blocks.0.resnets.1.conv1
+down_blocks.0.resnets.1.conv2
+down_blocks.0.downsamplers.0.conv
+down_blocks.1.resnets.0.conv1
+down_blocks.1.resnets.0.conv2
+down_blocks.1.resnets.1.conv1
+down_blocks.1.resnets.1.conv2
+down_blocks.1.downsamplers.0.conv
+down_blocks.2.resnets.0.conv1
+down_blocks.2.resnets.0.conv2
+down_blocks.2.resnets.1.conv1
+down_blocks.2.resnets.1.conv2
+down_blocks.2.downsamplers.0.conv
+down_blocks.3.resnets.0.conv1
+down_blocks.3.resnets.0.conv2
+down_blocks.3.resnets.1.conv1
+down_blocks.3.resnets.1.conv2
+up_blocks.0.resnets.0.conv1
+up_blocks.0.resnets.0.conv2
+up_blocks.0.resnets.1.conv1
+up_blocks.0.resnets.1.conv2
+up_blocks.0.resnets.2.conv1
+up_blocks.0.resnets.2.conv2
+up_blocks.0.upsamplers.0.conv
+up_blocks.1.resnets.0.conv1
+up_blocks.1.resnets.0.conv2
+up_blocks.1.resnets.1.conv1
+up_blocks.1.resnets.1.conv2
+up_blocks.1.resnets.2.conv1
+up_blocks.1.resnets.2.conv2
+up_blocks.1.upsamplers.0.conv
+up_blocks.2.resnets.0.conv1
+up_blocks.2.resnets.0.conv2
+up_blocks.2.resnets.1.conv1
+up_blocks.2.resnets.1.conv2
+up_blocks.2.resnets.2.conv1
+up_blocks.2.resnets.2.conv2
+up_blocks.2.upsamplers.0.conv
+up_blocks.3.resnets.0.conv1
+up_blocks.3.resnets.0.conv2
+up_blocks.3.resnets.1.conv1
+up_blocks.3.resnets.1.conv2
+up_blocks.3.resnets.2.conv1
+up_blocks.3.resnets.2.conv2
+mid_block.resnets.0.conv1
+mid_block.resnets.0.conv2
+mid_block.resnets.1.conv1
+mid_block.resnets.1.conv2
+conv_out
+";
+
+        /// <summary>The module catalog every target set and scope of this model refers to: the root's class, then every module (<c>qualified.name Class</c>) in registration order.</summary>
+        public static global::Peft.Typed.Architecture.Targeting.ModuleCatalog Catalog { get; } = global::Peft.Typed.Architecture.Targeting.ModuleCatalog.FromListing("Sd15Unet", RootClass, ModuleListing);
 
         /// <summary>Every module with its class, root first, in PyTorch's <c>named_modules()</c> order: 709 modules.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::Peft.Typed.Architecture.Targeting.ModuleEntry> Modules => Catalog.Modules;

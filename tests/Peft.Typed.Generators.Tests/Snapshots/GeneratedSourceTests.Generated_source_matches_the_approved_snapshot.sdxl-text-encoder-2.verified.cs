@@ -193,8 +193,11 @@ public sealed partial class SdxlTextEncoder2 : global::Peft.Typed.Models.Typed.T
     /// <summary>Adapter targets of <see cref="SdxlTextEncoder2"/>: one selector per leaf name, the seed scripts' lists, every module. Compose with <c>|</c>, <c>&amp;</c>, <c>-</c> and <c>Within(scope)</c> (a view such as <c>unet.MidBlock</c>, or <c>Scopes.X</c>); a set converts to <c>TargetModules</c>.</summary>
     public static class Targets
     {
-        /// <summary>The module catalog every target set and scope of this model refers to: the root's class, then every module (<c>qualified.name Class</c>) in registration order.</summary>
-        public static global::Peft.Typed.Architecture.Targeting.ModuleCatalog Catalog { get; } = global::Peft.Typed.Architecture.Targeting.ModuleCatalog.FromListing("SdxlTextEncoder2", "CLIPTextModelWithProjection", @"
+        /// <summary>The root's class: the kind of model the target analyzer checks targets against.</summary>
+        public const string RootClass = "CLIPTextModelWithProjection";
+
+        /// <summary>Every module below the root (<c>qualified.name Class</c>, one per line) in registration order: what <see cref="Catalog"/> is built from, and what the target analyzer reads.</summary>
+        public const string ModuleListing = @"
 text_model CLIPTextTransformer
 text_model.embeddings CLIPTextEmbeddings
 text_model.embeddings.token_embedding Embedding
@@ -587,7 +590,14 @@ text_model.encoder.layers.31.mlp.fc2 Linear
 text_model.encoder.layers.31.layer_norm2 LayerNorm
 text_model.final_layer_norm LayerNorm
 text_projection Linear
-");
+";
+
+        /// <summary>The Conv2d modules with a kernel larger than 1x1, one per line: where <c>use_effective_conv2d</c> changes anything (the target analyzer reads it).</summary>
+        public const string SpatialConvolutions = @"
+";
+
+        /// <summary>The module catalog every target set and scope of this model refers to: the root's class, then every module (<c>qualified.name Class</c>) in registration order.</summary>
+        public static global::Peft.Typed.Architecture.Targeting.ModuleCatalog Catalog { get; } = global::Peft.Typed.Architecture.Targeting.ModuleCatalog.FromListing("SdxlTextEncoder2", RootClass, ModuleListing);
 
         /// <summary>Every module with its class, root first, in PyTorch's <c>named_modules()</c> order: 393 modules.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::Peft.Typed.Architecture.Targeting.ModuleEntry> Modules => Catalog.Modules;

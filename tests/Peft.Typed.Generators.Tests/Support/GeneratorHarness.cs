@@ -3,6 +3,8 @@ using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
+using AdapterFileAnalyzer = generators::Peft.Typed.Generators.Analysis.AdapterFileAnalyzer;
+using SettingAnalyzer = generators::Peft.Typed.Generators.Analysis.SettingAnalyzer;
 using TargetAnalyzer = generators::Peft.Typed.Generators.Analysis.TargetAnalyzer;
 using TypedModelGenerator = generators::Peft.Typed.Generators.TypedModelGenerator;
 
@@ -44,11 +46,17 @@ public static class GeneratorHarness
 
     /// <summary>Runs the generator on <paramref name="sources"/>; returns the result and the compilation with the generated code.</summary>
     public static (GeneratorDriverRunResult Result, Compilation Output) Run(IReadOnlyList<ArchitectureInput> inputs, IEnumerable<string>? sources = null,
-        bool withModels = true, string rootNamespace = RootNamespace)
+        bool withModels = true, string rootNamespace = RootNamespace, IReadOnlyList<AdapterInput>? adapters = null)
     {
-        var driver = CreateDriver(inputs, rootNamespace).RunGeneratorsAndUpdateCompilation(
-            Compilation(sources ?? [], withModels), out var output, out _);
-        return (driver.GetRunResult(), output);
+        adapters ??= [];
+        var driver = CSharpGeneratorDriver.Create(
+            [new TypedModelGenerator().AsSourceGenerator()],
+            AdditionalTexts(inputs).AddRange(AdapterTexts(adapters)),
+            ParseOptions,
+            OptionsProvider(inputs, rootNamespace, adapters),
+            new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+        var run = driver.RunGeneratorsAndUpdateCompilation(Compilation(sources ?? [], withModels), out var output, out _);
+        return (run.GetRunResult(), output);
     }
 
     /// <summary>The generated source of the only typed class of <paramref name="input"/>.</summary>
@@ -59,13 +67,23 @@ public static class GeneratorHarness
         return Assert.Single(Assert.Single(result.Results).GeneratedSources).SourceText.ToString();
     }
 
-    /// <summary>Generates the typed classes, adds <paramref name="sources"/>, and returns the analyzer's diagnostics plus every compiler error and warning.</summary>
-    public static async Task<ImmutableArray<Diagnostic>> AnalyzeAsync(IReadOnlyList<ArchitectureInput> inputs, params string[] sources)
+    /// <summary>Generates the typed classes, adds <paramref name="sources"/>, and returns the analyzers' diagnostics plus every compiler error and warning.</summary>
+    public static Task<ImmutableArray<Diagnostic>> AnalyzeAsync(IReadOnlyList<ArchitectureInput> inputs, params string[] sources) =>
+        AnalyzeAsync(inputs, [], analyzerSeesArchitectureFiles: true, sources);
+
+    /// <summary>
+    /// As <see cref="AnalyzeAsync(IReadOnlyList{ArchitectureInput}, string[])"/>, with adapter config files declared with
+    /// <c>PeftAdapterFor</c>; with <paramref name="analyzerSeesArchitectureFiles"/> false the analyzers get no architecture
+    /// files, only the compilation holding the generated code.
+    /// </summary>
+    public static async Task<ImmutableArray<Diagnostic>> AnalyzeAsync(IReadOnlyList<ArchitectureInput> inputs, IReadOnlyList<AdapterInput> adapters,
+        bool analyzerSeesArchitectureFiles, params string[] sources)
     {
-        var (result, output) = Run(inputs, sources);
+        var (result, output) = Run(inputs, sources, adapters: adapters);
         Assert.Empty(result.Diagnostics);
-        var analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new TargetAnalyzer());
-        var options = new AnalyzerOptions(AdditionalTexts(inputs), OptionsProvider(inputs, RootNamespace));
+        var analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new TargetAnalyzer(), new SettingAnalyzer(), new AdapterFileAnalyzer());
+        var shown = analyzerSeesArchitectureFiles ? inputs : [];
+        var options = new AnalyzerOptions(AdditionalTexts(shown).AddRange(AdapterTexts(adapters)), OptionsProvider(shown, RootNamespace, adapters));
         var withAnalyzers = output.WithAnalyzers(analyzers, options);
         return await withAnalyzers.GetAllDiagnosticsAsync();
     }
@@ -73,8 +91,11 @@ public static class GeneratorHarness
     public static ImmutableArray<AdditionalText> AdditionalTexts(IEnumerable<ArchitectureInput> inputs) =>
         inputs.Select(i => (AdditionalText)new InMemoryAdditionalText(i.Path, i.Text)).ToImmutableArray();
 
-    public static TestOptionsProvider OptionsProvider(IEnumerable<ArchitectureInput> inputs, string rootNamespace) =>
-        new(inputs.ToDictionary(i => i.Path, i => i.ClassName), rootNamespace);
+    public static TestOptionsProvider OptionsProvider(IEnumerable<ArchitectureInput> inputs, string rootNamespace, IReadOnlyList<AdapterInput>? adapters = null) =>
+        new(inputs.ToDictionary(i => i.Path, i => i.ClassName), rootNamespace, adapters?.ToDictionary(a => a.Path, a => a.ModelClass));
+
+    private static IEnumerable<AdditionalText> AdapterTexts(IEnumerable<AdapterInput> adapters) =>
+        adapters.Select(a => (AdditionalText)new InMemoryAdditionalText(a.Path, a.Text));
 
     /// <summary>"(line,column)" of a diagnostic's start, 1-based as in build output.</summary>
     public static string Position(Diagnostic diagnostic)

@@ -22,7 +22,7 @@ public sealed class AdapterConfigTests
         AssertInvalid("bias", "Invalid value for 'bias': 7. bias must be \"none\", \"all\" or \"lora_only\".", () => new LoraConfig { Bias = (LoraBias)7 });
         AssertInvalid("rank_pattern", "Invalid value for 'rank_pattern': {\"fc1\": 0}. Every rank in rank_pattern must be a positive integer.",
             () => new LoraConfig { RankPattern = [new("fc1", 0)] });
-        AssertInvalid("lora_alpha", "Invalid value for 'lora_alpha': NaN. lora_alpha must be a finite number.", () => new LoraConfig { LoraAlpha = double.NaN });
+        AssertInvalid("lora_alpha", "Invalid value for 'lora_alpha': NaN. lora_alpha must be a positive finite number.", () => new LoraConfig { LoraAlpha = double.NaN });
     }
 
     [Fact]

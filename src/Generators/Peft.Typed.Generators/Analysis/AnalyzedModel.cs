@@ -1,8 +1,8 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
-using Peft.Typed.Architecture;
+using Peft.Typed.Architecture.Configs;
 using Peft.Typed.Architecture.Targeting;
-using Peft.Typed.Architecture.Tree;
 using Peft.Typed.Generators.Shapes;
 
 namespace Peft.Typed.Generators.Analysis;
@@ -22,17 +22,26 @@ internal sealed class AnalyzedModel
 
     public ModuleCatalog Catalog => Shape.Catalog;
 
-    public static AnalyzedModel Create(string className, ArchitectureDescription description)
+    /// <summary>
+    /// The model a generated class describes, from the constants the generator wrote into its <c>Targets</c>
+    /// (<c>RootClass</c>, <c>ModuleListing</c>, <c>SpatialConvolutions</c>); null when they are not a model's.
+    /// </summary>
+    public static AnalyzedModel? FromGenerated(string className, string rootClass, string listing, string spatialConvolutions)
     {
-        var tree = description.BuildTree();
-        var modules = tree.Modules.Select(m => new ModuleEntry(m.Path, m.ClassName)).ToArray();
-        var spatial = new HashSet<string>(tree.Modules.Where(IsSpatialConvolution).Select(m => m.Path));
-        return new AnalyzedModel(TargetShape.Create(className, description.Kind, modules), spatial);
+        if (!Enum.TryParse<ArchitectureKind>(rootClass, out var kind)) return null;
+        ModuleCatalog catalog;
+        try
+        {
+            catalog = ModuleCatalog.FromListing(className, rootClass, listing);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+        var spatial = new HashSet<string>(spatialConvolutions.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0), StringComparer.Ordinal);
+        return new AnalyzedModel(TargetShape.Create(catalog, kind), spatial);
     }
 
     /// <summary>True when some module of <paramref name="set"/> is a Conv2d whose kernel is larger than 1x1 (what use_effective_conv2d changes).</summary>
     public bool HasSpatialConvolution(TargetSet set) => set.Names.Any(_spatialConvolutions.Contains);
-
-    private static bool IsSpatialConvolution(ModuleNode node) =>
-        node.ClassName == "Conv2d" && node.Options.GetIntList("kernel_size").Any(k => k > 1);
 }

@@ -29,9 +29,7 @@ public sealed class TargetAnalyzer : DiagnosticAnalyzer
         context.EnableConcurrentExecution();
         context.RegisterCompilationStartAction(static start =>
         {
-            var models = AnalyzedModels.Read(start.Options, start.CancellationToken);
-            if (models.Count == 0) return;
-            var symbols = TargetSymbols.Resolve(start.Compilation, models);
+            var symbols = TargetSymbols.Resolve(start.Compilation);
             if (symbols is null) return;
             var checks = new TargetChecks(symbols);
             start.RegisterOperationAction(checks.AnalyzeInvocation, OperationKind.Invocation);

@@ -1,8 +1,10 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 using Peft.Typed.Architecture.Targeting;
@@ -121,7 +123,10 @@ internal sealed class TargetChecks
         foreach (var (entry, location) in dead)
         {
             var descriptor = entry.IsRenamed && anyMatch ? DiagnosticDescriptors.RenamedAttentionName : DiagnosticDescriptors.UnknownTargetName;
-            context.ReportDiagnostic(Diagnostic.Create(descriptor, location, TargetMessages.Unmatched(entry, model.Catalog.ModelName)));
+            var properties = entry.Suggestion is { } replacement && location.SourceTree?.GetRoot(context.CancellationToken).FindNode(location.SourceSpan, getInnermostNodeForTie: true) is LiteralExpressionSyntax
+                ? ImmutableDictionary<string, string?>.Empty.Add(FixProperties.Replacement, replacement)
+                : null;
+            context.ReportDiagnostic(Diagnostic.Create(descriptor, location, properties, TargetMessages.Unmatched(entry, model.Catalog.ModelName)));
         }
         if (allConstant && !anyMatch)
         {
@@ -205,12 +210,12 @@ internal sealed class TargetChecks
     }
 
     /// <summary>
-    /// The typed model a config is applied to: <c>model.WithAdapter(new LoraConfig { ... })</c>, or a local holding the
-    /// config passed to <c>model.WithAdapter(config)</c> in the same method.
+    /// The typed model a config (a creation or a <c>with</c> expression) is applied to: <c>model.WithAdapter(new LoraConfig { ... })</c>,
+    /// or a local holding the config passed to <c>model.WithAdapter(config)</c> in the same method.
     /// </summary>
-    private AnalyzedModel? ModelOfConfig(IObjectCreationOperation creation)
+    public AnalyzedModel? ModelOfConfig(IOperation config)
     {
-        IOperation current = creation;
+        IOperation current = config;
         while (current.Parent is IConversionOperation) current = current.Parent;
         if (current.Parent is IArgumentOperation { Parent: IInvocationOperation direct }) return ModelOfWithAdapter(direct);
         if (current.Parent is not IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }) return null;

@@ -1,22 +1,30 @@
-using System.Collections.Generic;
+using System.Collections.Concurrent;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Peft.Typed.Architecture.Targeting;
 
 namespace Peft.Typed.Generators.Analysis;
 
-/// <summary>The library types the analyzer recognises, resolved once per compilation, and the typed classes of it.</summary>
+/// <summary>
+/// The library types the analyzer recognises, resolved once per compilation, and the typed classes it meets. A typed
+/// class is known by the constants the generator wrote into its <c>Targets</c>, so the analyzer reads the generator's
+/// parsing of the config.json instead of parsing the AdditionalFiles again; a class the generator did not emit (a file
+/// with errors, a class name claimed twice) is simply not there. What is read lives as long as the compilation.
+/// </summary>
 internal sealed class TargetSymbols
 {
     private TargetSymbols(INamedTypeSymbol targetSet, INamedTypeSymbol? moduleScope, INamedTypeSymbol? targetModules,
-        INamedTypeSymbol? typedModel, INamedTypeSymbol? adapterConfig, IReadOnlyDictionary<string, AnalyzedModel> models)
+        INamedTypeSymbol? typedModel, INamedTypeSymbol? typedModelOf, INamedTypeSymbol? adapterConfig)
     {
         TargetSet = targetSet;
         ModuleScope = moduleScope;
         TargetModules = targetModules;
         TypedModel = typedModel;
+        TypedModelOf = typedModelOf;
         AdapterConfig = adapterConfig;
-        Models = models;
     }
+
+    private readonly ConcurrentDictionary<INamedTypeSymbol, AnalyzedModel?> _models = new(SymbolEqualityComparer.Default);
 
     public INamedTypeSymbol TargetSet { get; }
     public INamedTypeSymbol? ModuleScope { get; }
@@ -24,11 +32,11 @@ internal sealed class TargetSymbols
     public INamedTypeSymbol? TypedModel { get; }
     public INamedTypeSymbol? AdapterConfig { get; }
 
-    /// <summary>The typed classes by full name (<c>MyApp.Sd15Unet</c>).</summary>
-    public IReadOnlyDictionary<string, AnalyzedModel> Models { get; }
+    /// <summary><c>TypedModel&lt;TModel&gt;</c>, the base of every generated class.</summary>
+    private INamedTypeSymbol? TypedModelOf { get; }
 
     /// <summary>Null when the compilation does not reference the targeting types (nothing to check then).</summary>
-    public static TargetSymbols? Resolve(Compilation compilation, IReadOnlyDictionary<string, AnalyzedModel> models)
+    public static TargetSymbols? Resolve(Compilation compilation)
     {
         var targetSet = compilation.GetTypeByMetadataName("Peft.Typed.Architecture.Targeting.TargetSet");
         if (targetSet is null) return null;
@@ -37,8 +45,8 @@ internal sealed class TargetSymbols
             compilation.GetTypeByMetadataName("Peft.Typed.Architecture.Targeting.ModuleScope"),
             compilation.GetTypeByMetadataName("Peft.Typed.Architecture.Targeting.TargetModules"),
             compilation.GetTypeByMetadataName("Peft.Typed.Models.Typed.TypedModel"),
-            compilation.GetTypeByMetadataName("Peft.Typed.Models.Adapters.AdapterConfig"),
-            models);
+            compilation.GetTypeByMetadataName("Peft.Typed.Models.Typed.TypedModel`1"),
+            compilation.GetTypeByMetadataName("Peft.Typed.Models.Adapters.AdapterConfig"));
     }
 
     public bool IsTargetSet(ITypeSymbol? type) => SymbolEqualityComparer.Default.Equals(type, TargetSet);
@@ -59,12 +67,25 @@ internal sealed class TargetSymbols
     {
         for (var t = type as INamedTypeSymbol; t is not null; t = t.BaseType)
         {
-            var name = t.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
-            if (name.StartsWith("global::", System.StringComparison.Ordinal)) name = name.Substring("global::".Length);
-            if (Models.TryGetValue(name, out var model)) return model;
+            if (TypedModelOf is not null && SymbolEqualityComparer.Default.Equals(t.BaseType?.OriginalDefinition, TypedModelOf))
+                return _models.GetOrAdd(t, Read);
         }
         return null;
     }
+
+    /// <summary>The model a generated class carries in <c>Targets.RootClass</c>, <c>ModuleListing</c> and <c>SpatialConvolutions</c>.</summary>
+    private static AnalyzedModel? Read(INamedTypeSymbol typedClass)
+    {
+        var targets = typedClass.GetTypeMembers("Targets").FirstOrDefault();
+        if (targets is null) return null;
+        var root = Constant(targets, "RootClass");
+        var listing = Constant(targets, "ModuleListing");
+        var spatial = Constant(targets, "SpatialConvolutions");
+        return root is null || listing is null || spatial is null ? null : AnalyzedModel.FromGenerated(typedClass.Name, root, listing, spatial);
+    }
+
+    private static string? Constant(INamedTypeSymbol type, string name) =>
+        type.GetMembers(name).OfType<IFieldSymbol>().FirstOrDefault(f => f.IsConst)?.ConstantValue as string;
 
     /// <summary>True for an adapter config type (<c>LoraConfig</c>, ...).</summary>
     public bool IsAdapterConfig(ITypeSymbol? type)

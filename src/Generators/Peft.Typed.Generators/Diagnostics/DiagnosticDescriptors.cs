@@ -15,6 +15,7 @@ internal static class DiagnosticDescriptors
 
     private const string Targets = "Peft.Typed.Targets";
     private const string Architecture = "Peft.Typed.Architecture";
+    private const string Settings = "Peft.Typed.Settings";
 
     public static readonly DiagnosticDescriptor UnknownTargetName = new(
         "PT0001",
@@ -142,11 +143,101 @@ internal static class DiagnosticDescriptors
         description: "Older diffusers releases called the attention projections query, key, value and proj_attn; today they are to_q, to_k, to_v and to_out.0. Old scripts still list the old names, which PEFT silently ignores next to entries that match.",
         helpLinkUri: HelpLink("PT0013"));
 
+    public static readonly DiagnosticDescriptor RankNotPositive = new(
+        "PT0014",
+        "Adapter rank is not positive",
+        "{0}",
+        Settings,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "r and every rank_pattern value must be positive integers; the config class throws the same message at run time.",
+        helpLinkUri: HelpLink("PT0014"));
+
+    public static readonly DiagnosticDescriptor AlphaNotPositive = new(
+        "PT0015",
+        "Adapter alpha is not positive",
+        "{0}",
+        Settings,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "lora_alpha / alpha and every alpha_pattern value must be positive finite numbers: the adapter's output is scaled by alpha / r, so zero switches it off and a negative alpha flips it.",
+        helpLinkUri: HelpLink("PT0015"));
+
+    public static readonly DiagnosticDescriptor DropoutOutOfRange = new(
+        "PT0016",
+        "Dropout probability outside [0, 1]",
+        "{0}",
+        Settings,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "lora_dropout, rank_dropout and module_dropout are probabilities of dropping, between 0 and 1.",
+        helpLinkUri: HelpLink("PT0016"));
+
+    public static readonly DiagnosticDescriptor InvalidDecomposeFactor = new(
+        "PT0017",
+        "Invalid decompose_factor",
+        "{0}",
+        Settings,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "LoKr's decompose_factor is -1 (factors near the square root of each dimension) or a positive factor.",
+        helpLinkUri: HelpLink("PT0017"));
+
+    public static readonly DiagnosticDescriptor EntryMatchesNoModule = new(
+        "PT0018",
+        "Config entry names no module",
+        "{0}",
+        Settings,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A rank_pattern or alpha_pattern key, an exclude_modules entry or a modules_to_save entry that names no module of the typed model. PEFT silently ignores it; here it is an error, since it is a typo or a name of another architecture.",
+        helpLinkUri: HelpLink("PT0018"));
+
+    public static readonly DiagnosticDescriptor PatternKeyShadowed = new(
+        "PT0019",
+        "Pattern key never applies",
+        "{0}",
+        Settings,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "PEFT gives a module the value of the first rank_pattern / alpha_pattern key that matches it; a key whose every module an earlier key already matches never applies.",
+        helpLinkUri: HelpLink("PT0019"));
+
+    public static readonly DiagnosticDescriptor InvalidAdapterFile = new(
+        "PT0020",
+        "Invalid adapter config file",
+        "{0}",
+        Settings,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "An adapter_config.json declared with PeftAdapterFor is not valid JSON, names a peft_type this library does not read, has a value of the wrong type, or sets no target_modules.",
+        helpLinkUri: HelpLink("PT0020"));
+
+    public static readonly DiagnosticDescriptor UnknownAdapterField = new(
+        "PT0021",
+        "Unknown adapter config field",
+        "{0}",
+        Settings,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "PEFT 0.20.0 ignores fields its config class does not have; a misspelt field is silently lost.",
+        helpLinkUri: HelpLink("PT0021"));
+
+    public static readonly DiagnosticDescriptor UnknownAdapterModel = new(
+        "PT0022",
+        "PeftAdapterFor names no typed class",
+        "PeftAdapterFor '{0}' names no typed class of this compilation; give the PeftTypedClass of the model the adapter is for",
+        Settings,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLink("PT0022"));
+
     private static readonly Dictionary<string, DiagnosticDescriptor> All = new[]
     {
         UnknownTargetName, RegexMatchesNothing, UnwrappableLayerKind, OptionWithoutEffect, EmptyTargetSet, InvalidArchitectureFile,
         UnsupportedModelClass, DuplicateClassName, UnknownConfigOption, InvalidClassName, MalformedRegex, ModelsNotReferenced,
-        RenamedAttentionName,
+        RenamedAttentionName, RankNotPositive, AlphaNotPositive, DropoutOutOfRange, InvalidDecomposeFactor, EntryMatchesNoModule,
+        PatternKeyShadowed, InvalidAdapterFile, UnknownAdapterField, UnknownAdapterModel,
     }.ToDictionary(d => d.Id);
 
     public static DiagnosticDescriptor ById(string id) => All[id];

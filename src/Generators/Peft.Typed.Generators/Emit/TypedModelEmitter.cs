@@ -172,11 +172,22 @@ internal static class TypedModelEmitter
         w.Line("public static class Targets");
         using (w.Block())
         {
-            w.Summary("The module catalog every target set and scope of this model refers to: the root's class, then every module (<c>qualified.name Class</c>) in registration order.");
-            w.Line($"public static {Targeting}.ModuleCatalog Catalog {{ get; }} = {Targeting}.ModuleCatalog.FromListing({Identifiers.Literal(spec.ClassName)}, {Identifiers.Literal(spec.Modules[0].ClassName)}, @\"");
+            w.Summary("The root's class: the kind of model the target analyzer checks targets against.");
+            w.Line($"public const string RootClass = {Identifiers.Literal(spec.Modules[0].ClassName)};");
+            w.Line();
+            w.Summary("Every module below the root (<c>qualified.name Class</c>, one per line) in registration order: what <see cref=\"Catalog\"/> is built from, and what the target analyzer reads.");
+            w.Line("public const string ModuleListing = @\"");
             // One verbatim literal, not an expression per module: the SDXL UNet has 1,930 modules and every consumer compiles this.
             foreach (var module in spec.Modules.Skip(1)) w.Raw($"{module.Path} {module.ClassName}".Replace("\"", "\"\""));
-            w.Raw("\");");
+            w.Raw("\";");
+            w.Line();
+            w.Summary("The Conv2d modules with a kernel larger than 1x1, one per line: where <c>use_effective_conv2d</c> changes anything (the target analyzer reads it).");
+            w.Line("public const string SpatialConvolutions = @\"");
+            foreach (var module in spec.Modules.Where(m => m.SpatialConvolution)) w.Raw(module.Path.Replace("\"", "\"\""));
+            w.Raw("\";");
+            w.Line();
+            w.Summary("The module catalog every target set and scope of this model refers to: the root's class, then every module (<c>qualified.name Class</c>) in registration order.");
+            w.Line($"public static {Targeting}.ModuleCatalog Catalog {{ get; }} = {Targeting}.ModuleCatalog.FromListing({Identifiers.Literal(spec.ClassName)}, RootClass, ModuleListing);");
             w.Line();
             w.Summary($"Every module with its class, root first, in PyTorch's <c>named_modules()</c> order: {Count(catalog.Modules.Count)} modules.");
             w.Line($"public static global::System.Collections.Generic.IReadOnlyList<{Targeting}.ModuleEntry> Modules => Catalog.Modules;");

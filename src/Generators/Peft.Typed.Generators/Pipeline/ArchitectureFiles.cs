@@ -8,7 +8,7 @@ namespace Peft.Typed.Generators.Pipeline;
 /// <summary>
 /// Which AdditionalFiles are architecture files: those with <c>PeftTypedClass</c> metadata, made visible to the
 /// compiler by <c>&lt;CompilerVisibleItemMetadata Include="AdditionalFiles" MetadataName="PeftTypedClass" /&gt;</c>
-/// (build/Peft.Typed.Generators.props). Shared by the generator and the target analyzer.
+/// (build/Peft.Typed.Generators.props).
 /// </summary>
 internal static class ArchitectureFiles
 {

@@ -52,12 +52,16 @@ internal static class ModelBuilding
             name,
             parsed.Description.Kind,
             request.Text.Replace("\r\n", "\n"),
-            new EquatableArray<ModuleSpec>(tree.Modules.Select(m => new ModuleSpec(m.Path, m.ClassName))),
+            new EquatableArray<ModuleSpec>(tree.Modules.Select(m => new ModuleSpec(m.Path, m.ClassName, IsSpatialConvolution(m)))),
             tree.ParameterCount);
         return new ArchitectureFileResult(path, fullName, spec, new EquatableArray<DiagnosticInfo>(diagnostics));
 
         ArchitectureFileResult Failed(string claimedName) => new(path, claimedName, null, new EquatableArray<DiagnosticInfo>(diagnostics));
     }
+
+    /// <summary>A Conv2d whose kernel is larger than 1x1: what use_effective_conv2d changes (PT0004).</summary>
+    private static bool IsSpatialConvolution(ModuleNode node) =>
+        node.ClassName == "Conv2d" && node.Options.GetIntList("kernel_size").Any(k => k > 1);
 
     /// <summary>An Architecture finding as a diagnostic located in the JSON file.</summary>
     public static DiagnosticInfo ToInfo(ArchitectureDiagnostic diagnostic)

@@ -16,7 +16,7 @@ internal sealed class TargetShape
     /// <summary>Names <c>Targets</c> and <c>ScopedTargets</c> themselves define; a leaf selector never takes one of them.</summary>
     public static readonly IReadOnlyCollection<string> ReservedTargetNames = new[]
     {
-        "Modules", "Catalog", "All", "AllLinear", "AllConv2d", "Minimal", "Comprehensive", "Named", "Matching", "Scope", "Equals", "ReferenceEquals",
+        "Modules", "Catalog", "RootClass", "ModuleListing", "SpatialConvolutions", "All", "AllLinear", "AllConv2d", "Minimal", "Comprehensive", "Named", "Matching", "Scope", "Equals", "ReferenceEquals",
         "ToString", "GetHashCode", "GetType",
     };
 
@@ -52,9 +52,11 @@ internal sealed class TargetShape
     /// <summary>The seed scripts' lists for this kind of model (none for a VAE).</summary>
     public IReadOnlyList<PresetSelector> Presets { get; }
 
-    public static TargetShape Create(string modelName, ArchitectureKind kind, IReadOnlyList<ModuleEntry> modules)
+    public static TargetShape Create(string modelName, ArchitectureKind kind, IReadOnlyList<ModuleEntry> modules) =>
+        Create(new ModuleCatalog(modelName, modules), kind);
+
+    public static TargetShape Create(ModuleCatalog catalog, ArchitectureKind kind)
     {
-        var catalog = new ModuleCatalog(modelName, modules);
         var taken = new HashSet<string>(ReservedTargetNames, StringComparer.Ordinal);
         var selectors = catalog.LeafNames
             .Select(leaf => new LeafSelector(Identifiers.Unique(Identifiers.Pascal(leaf), taken), leaf, catalog.Leaf(leaf)))

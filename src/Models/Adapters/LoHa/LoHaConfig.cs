@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Peft.Typed.Architecture.Settings;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Adapters.LoHa;

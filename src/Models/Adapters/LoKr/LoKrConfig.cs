@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Peft.Typed.Architecture.Settings;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Adapters.LoKr;
@@ -30,7 +31,7 @@ public sealed record LoKrConfig : LycorisConfig
     public int DecomposeFactor
     {
         get => _decomposeFactor;
-        init => _decomposeFactor = value == -1 || value > 0 ? value : throw AdapterConfigException.Invalid("decompose_factor", value, "decompose_factor must be -1 or a positive integer.");
+        init => _decomposeFactor = AdapterSettings.DecomposeFactor(value) is { } problem ? throw new AdapterConfigException("decompose_factor", problem) : value;
     }
 
     /// <summary><c>init_weights</c>: true (default), "lycoris" or false.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Peft.Typed.Architecture.Settings;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -28,14 +29,14 @@ public sealed record LoraConfig : AdapterConfig
     public double LoraAlpha
     {
         get => _loraAlpha;
-        init => _loraAlpha = double.IsFinite(value) ? value : throw AdapterConfigException.Invalid("lora_alpha", value, "lora_alpha must be a finite number.");
+        init => _loraAlpha = AdapterSettings.Alpha("lora_alpha", value) is { } problem ? throw new AdapterConfigException("lora_alpha", problem) : value;
     }
 
     /// <summary><c>lora_dropout</c>: dropout on the LoRA branch input while training (default 0).</summary>
     public double LoraDropout
     {
         get => _loraDropout;
-        init => _loraDropout = value is >= 0 and <= 1 ? value : throw AdapterConfigException.Invalid("lora_dropout", value, "lora_dropout must be between 0 and 1.");
+        init => _loraDropout = AdapterSettings.Dropout("lora_dropout", value) is { } problem ? throw new AdapterConfigException("lora_dropout", problem) : value;
     }
 
     /// <summary><c>bias</c>: "none" (default), "all" or "lora_only".</summary>
