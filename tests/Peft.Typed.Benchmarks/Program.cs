@@ -4,11 +4,14 @@ using Peft.Typed.Benchmarks.Training;
 using Peft.Typed.Models.Runtime;
 using static TorchSharp.torch;
 
+// TorchRuntime first: it asks for libtorch's passive OpenMP wait policy, which only counts before libtorch is loaded.
+string waitPolicy = TorchRuntime.OpenMpWaitPolicy ?? "libgomp's default";
 // PEFT_TYPED_THREADS=n sets libtorch's intra-op threads before any model code runs; unset keeps libtorch's default (one per core).
-if (int.TryParse(Environment.GetEnvironmentVariable("PEFT_TYPED_THREADS"), out var threads)) set_num_threads(threads);
-Console.WriteLine($"libtorch threads: {get_num_threads()}; oneDNN convolutions disabled: {TorchRuntime.OneDnnConvolutionsDisabled}");
+if (int.TryParse(Environment.GetEnvironmentVariable("PEFT_TYPED_THREADS"), out var threads)) TorchRuntime.SetThreads(threads);
+Console.WriteLine($"libtorch threads: {get_num_threads()}; OpenMP wait policy: {waitPolicy}; oneDNN convolutions disabled: {TorchRuntime.OneDnnConvolutionsDisabled}");
 
 if (args.FirstOrDefault() == "training") return TrainingStepProfile.Run(args[1..]);
+if (args.FirstOrDefault() == "contention") return ContentionBenchmark.Run(args[1..]);
 if (args.FirstOrDefault() == "scalar-race") return ScalarLifetimeProbe.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

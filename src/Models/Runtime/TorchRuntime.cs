@@ -20,8 +20,51 @@ public static class TorchRuntime
 #pragma warning restore CA2255
     internal static void Initialize()
     {
+        // Before the first call into libtorch below: libgomp reads its settings once, when it is loaded.
+        OpenMpWaitPolicy = RequestPassiveOpenMpWait();
         OneDnnConvolutionsDisabled = DisableOneDnn();
         NnpackDisabled = DisableUnavailableNnpack();
+    }
+
+    /// <summary>
+    /// The wait policy of libtorch's OpenMP threads (libgomp on Linux) in this process: <c>PASSIVE</c> when this library
+    /// asked for it, the user's <c>OMP_WAIT_POLICY</c> when one was set, or null where it is not known (libtorch was
+    /// loaded before this library, or not Linux).
+    /// </summary>
+    public static string? OpenMpWaitPolicy { get; private set; }
+
+    /// <summary>
+    /// libtorch's OpenMP runtime (libgomp) makes a thread that reaches the end of a parallel region spin for about
+    /// 300,000 iterations before it sleeps. On a machine whose cores are busy with other processes the spinning thread
+    /// burns the time slice its partner needs to finish, and a training step has thousands of such regions: the tiny
+    /// default training run took 9× its quiet time beside two busy shell loops (docs/perf.md). <c>OMP_WAIT_POLICY=PASSIVE</c>
+    /// makes waiting threads sleep at once. libgomp reads it only when it is loaded, so it is set through libc's
+    /// <c>setenv</c> (.NET's <c>Environment.SetEnvironmentVariable</c> does not reach native <c>getenv</c>) before the
+    /// first call into libtorch; a value the user set is kept. When TorchSharp loaded libtorch before this library was
+    /// first used, it is too late and nothing is changed.
+    /// </summary>
+    private static string? RequestPassiveOpenMpWait()
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        try
+        {
+            if (File.ReadAllText("/proc/self/maps").Contains("libgomp", StringComparison.Ordinal)) return null;
+            return SetEnv("OMP_WAIT_POLICY", "PASSIVE", overwrite: 0) == 0 ? Marshal.PtrToStringUTF8(GetEnv("OMP_WAIT_POLICY")) : null;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Sets libtorch's intra-op thread count (OpenMP and MKL), as <c>torch.set_num_threads</c>; for the whole process.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is below 1.</exception>
+    public static void SetThreads(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        set_num_threads(threads);
     }
 
     /// <summary>True when NNPACK cannot run on this CPU and was switched off, so libtorch stops trying it.</summary>
@@ -101,6 +144,12 @@ public static class TorchRuntime
     private const int MallocTrimThreshold = -1;
     private const int MallocTopPad = -2;
     private const int MallocMmapMax = -4;
+
+    [DllImport("libc", EntryPoint = "setenv")]
+    private static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
+
+    [DllImport("libc", EntryPoint = "getenv")]
+    private static extern IntPtr GetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
 
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int MallOpt(int parameter, int value);
