@@ -21,35 +21,42 @@ public static class TorchRuntime
     internal static void Initialize()
     {
         // Before the first call into libtorch below: libgomp reads its settings once, when it is loaded.
-        OpenMpWaitPolicy = RequestPassiveOpenMpWait();
+        OpenMpWaitSetting = LimitOpenMpSpinning();
         OneDnnConvolutionsDisabled = DisableOneDnn();
         NnpackDisabled = DisableUnavailableNnpack();
     }
 
     /// <summary>
-    /// The wait policy of libtorch's OpenMP threads (libgomp on Linux) in this process: <c>PASSIVE</c> when this library
-    /// asked for it, the user's <c>OMP_WAIT_POLICY</c> when one was set, or null where it is not known (libtorch was
-    /// loaded before this library, or not Linux).
+    /// The libgomp setting this library applied before libtorch was loaded (<c>GOMP_SPINCOUNT=…</c>), or null when it
+    /// applied none: the user set <c>OMP_WAIT_POLICY</c> or <c>GOMP_SPINCOUNT</c> (kept), libtorch was loaded before
+    /// this library, or the OS is not Linux.
     /// </summary>
-    public static string? OpenMpWaitPolicy { get; private set; }
+    public static string? OpenMpWaitSetting { get; private set; }
 
     /// <summary>
-    /// libtorch's OpenMP runtime (libgomp) makes a thread that reaches the end of a parallel region spin for about
-    /// 300,000 iterations before it sleeps. On a machine whose cores are busy with other processes the spinning thread
-    /// burns the time slice its partner needs to finish, and a training step has thousands of such regions: the tiny
-    /// default training run took 9× its quiet time beside two busy shell loops (docs/perf.md). <c>OMP_WAIT_POLICY=PASSIVE</c>
-    /// makes waiting threads sleep at once. libgomp reads it only when it is loaded, so it is set through libc's
-    /// <c>setenv</c> (.NET's <c>Environment.SetEnvironmentVariable</c> does not reach native <c>getenv</c>) before the
-    /// first call into libtorch; a value the user set is kept. When TorchSharp loaded libtorch before this library was
-    /// first used, it is too late and nothing is changed.
+    /// How many iterations an idle libtorch OpenMP thread spins before it sleeps. libgomp's default, 300,000 (about
+    /// 3 ms), collapses a training step on a busy machine: the spinning thread holds a core its partner needs to finish
+    /// the parallel region, and the tiny step took 12–30× longer than without spinning at a load of 20 (docs/perf.md,
+    /// "Threads and the OpenMP wait policy"); 3,000 is close to no spinning there. Not spinning at all
+    /// (<c>OMP_WAIT_POLICY=PASSIVE</c>) doubles the tiny step on an otherwise idle machine, where every parallel region
+    /// then waits for the sleeping thread to be woken.
     /// </summary>
-    private static string? RequestPassiveOpenMpWait()
+    public const int OpenMpSpinCount = 3000;
+
+    /// <summary>
+    /// Sets <c>GOMP_SPINCOUNT</c> to <see cref="OpenMpSpinCount"/> through libc's <c>setenv</c>: libgomp reads it
+    /// once, when it is loaded, and .NET's <c>Environment.SetEnvironmentVariable</c> does not reach native
+    /// <c>getenv</c>. Called before the first call into libtorch.
+    /// </summary>
+    private static string? LimitOpenMpSpinning()
     {
         if (!OperatingSystem.IsLinux()) return null;
         try
         {
+            if (GetEnv("OMP_WAIT_POLICY") != IntPtr.Zero || GetEnv("GOMP_SPINCOUNT") != IntPtr.Zero) return null;
             if (File.ReadAllText("/proc/self/maps").Contains("libgomp", StringComparison.Ordinal)) return null;
-            return SetEnv("OMP_WAIT_POLICY", "PASSIVE", overwrite: 0) == 0 ? Marshal.PtrToStringUTF8(GetEnv("OMP_WAIT_POLICY")) : null;
+            string value = OpenMpSpinCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return SetEnv("GOMP_SPINCOUNT", value, overwrite: 0) == 0 ? "GOMP_SPINCOUNT=" + value : null;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or IOException or UnauthorizedAccessException)
         {

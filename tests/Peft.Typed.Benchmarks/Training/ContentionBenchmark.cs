@@ -17,8 +17,9 @@ namespace Peft.Typed.Benchmarks.Training;
 /// (<c>sh -c 'while :; do :; done'</c>, two by default), in alternating rounds within one process so that drifts of a
 /// shared machine hit both conditions alike. Each round reports its median step, the load average when it started and
 /// the share of the machine's CPU time stolen by the hypervisor while it ran (/proc/stat). libtorch's threads and its
-/// OpenMP wait policy are whatever the process was started with (<c>PEFT_TYPED_THREADS</c>; <c>OMP_WAIT_POLICY</c>, or
-/// <c>GOMP_SPINCOUNT=300000</c> for libgomp's default spinning), so variants are compared across processes.
+/// OpenMP waiting are whatever the process was started with (<c>PEFT_TYPED_THREADS</c>; <c>OMP_WAIT_POLICY</c> or
+/// <c>GOMP_SPINCOUNT</c>, e.g. 300000 for libgomp's default; unset: <c>TorchRuntime.OpenMpSpinCount</c>), so variants
+/// are compared across processes.
 /// </summary>
 public static class ContentionBenchmark
 {
@@ -45,7 +46,7 @@ public static class ContentionBenchmark
 
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(inv, $"## contention: {model} training step, {steps} steps per round, {rounds} rounds of each condition, {spinners} busy processes when loaded"));
-        Console.WriteLine(string.Create(inv, $"threads: {get_num_threads()}; OpenMP wait policy: {TorchRuntime.OpenMpWaitPolicy ?? "libgomp's default (OMP_WAIT_POLICY unset)"}{(Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is { } spin ? $", GOMP_SPINCOUNT={spin} (overrides the policy's spin count)" : "")}; cores: {Environment.ProcessorCount}"));
+        Console.WriteLine(string.Create(inv, $"threads: {get_num_threads()}; OpenMP waiting: {TorchRuntime.OpenMpWaitSetting ?? $"OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY")}, GOMP_SPINCOUNT={Environment.GetEnvironmentVariable("GOMP_SPINCOUNT")} (from the environment)"}; cores: {Environment.ProcessorCount}"));
         Console.WriteLine();
         Console.WriteLine("| round | condition | median step | load average at start | steal during round | process CPU / wall |");
         Console.WriteLine("| ---: | --- | ---: | ---: | ---: | ---: |");
