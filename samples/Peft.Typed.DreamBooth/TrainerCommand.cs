@@ -86,6 +86,7 @@ internal sealed class TrainerCommand
         Add("--logging_dir", "TensorBoard folder (relative to --output_dir).", ScriptDefaults.LoggingDir, (b, v) => b.Options = b.Options with { LoggingDir = v });
         Add("--mixed_precision", "no, fp16 or bf16: frozen weights in half precision, adapters in fp32.", "no", (b, v) => b.Options = b.Options with { MixedPrecision = CommandLineNames.Parse<MixedPrecision>("mixed_precision", v) });
         Add("--device", "cpu, cuda or cuda:N (CUDA needs the -p:TorchBackend=cuda build).", ScriptDefaults.Device, (b, v) => b.Options = b.Options with { Device = v });
+        Add<int?>("--num_threads", "libtorch's intra-op threads (default: one per core).", null, (b, v) => b.Options = b.Options with { NumThreads = v });
         Add("--noise_offset", "Noise offset (0 disables it).", ScriptDefaults.NoiseOffset, (b, v) => b.Options = b.Options with { NoiseOffset = v });
         Add<double?>("--snr_gamma", "Min-SNR loss weighting gamma (5 is recommended); off when unset.", null, (b, v) => b.Options = b.Options with { SnrGamma = v });
         Add<string?>("--prediction_type", "Override the scheduler's prediction type: epsilon or v_prediction.", null, (b, v) => b.Options = b.Options with { PredictionType = v is null ? null : CommandLineNames.Parse<PredictionType>("prediction_type", v) });

@@ -105,6 +105,11 @@ public sealed record DreamBoothOptions
     /// <summary>"cpu" or "cuda" (optionally "cuda:N").</summary>
     public string Device { get; init; } = "cpu";
     public int? Seed { get; init; }
+    /// <summary>
+    /// libtorch's intra-op threads for the run (<c>torch.set_num_threads</c>, process-wide); null keeps libtorch's
+    /// default, one per core. See docs/perf.md for measurements on a quiet and a busy machine.
+    /// </summary>
+    public int? NumThreads { get; init; }
 
     /// <summary>Noise offset of diffusers' script (0 disables it).</summary>
     public double NoiseOffset { get; init; }
@@ -185,6 +190,7 @@ public sealed record DreamBoothOptions
         Require(NoiseOffset >= 0, "noise_offset", NoiseOffset, "must be >= 0");
         Require(SnrGamma is null or > 0, "snr_gamma", SnrGamma, "must be > 0");
         Require(PriorLossWeight >= 0, "prior_loss_weight", PriorLossWeight, "must be >= 0");
+        Require(NumThreads is null or > 0, "num_threads", NumThreads, "must be > 0");
         Require(Device == "cpu" || Device == "cuda" || Device.StartsWith("cuda:", StringComparison.Ordinal), "device", Device, "must be cpu, cuda or cuda:N");
         if (WithPriorPreservation)
         {

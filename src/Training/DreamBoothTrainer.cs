@@ -43,6 +43,7 @@ public sealed class DreamBoothTrainer
         o.Validate();
         // Every step allocates and frees the same activations: keep their pages instead of faulting them in anew.
         TorchRuntime.RetainFreedMemory();
+        if (o.NumThreads is { } threads) TorchRuntime.SetThreads(threads);
         var device = ResolveDevice(o.Device);
         int seed = o.Seed ?? Random.Shared.Next();
 

@@ -20,8 +20,58 @@ public static class TorchRuntime
 #pragma warning restore CA2255
     internal static void Initialize()
     {
+        // Before the first call into libtorch below: libgomp reads its settings once, when it is loaded.
+        OpenMpWaitSetting = LimitOpenMpSpinning();
         OneDnnConvolutionsDisabled = DisableOneDnn();
         NnpackDisabled = DisableUnavailableNnpack();
+    }
+
+    /// <summary>
+    /// The libgomp setting this library applied before libtorch was loaded (<c>GOMP_SPINCOUNT=…</c>), or null when it
+    /// applied none: the user set <c>OMP_WAIT_POLICY</c> or <c>GOMP_SPINCOUNT</c> (kept), libtorch was loaded before
+    /// this library, or the OS is not Linux.
+    /// </summary>
+    public static string? OpenMpWaitSetting { get; private set; }
+
+    /// <summary>
+    /// How many iterations an idle libtorch OpenMP thread spins before it sleeps. libgomp's default, 300,000 (about
+    /// 3 ms), collapses a training step on a busy machine: the spinning thread holds a core its partner needs to finish
+    /// the parallel region, and the tiny step took 12–30× longer than without spinning at a load of 20 (docs/perf.md,
+    /// "Threads and the OpenMP wait policy"); 3,000 is close to no spinning there. Not spinning at all
+    /// (<c>OMP_WAIT_POLICY=PASSIVE</c>) doubles the tiny step on an otherwise idle machine, where every parallel region
+    /// then waits for the sleeping thread to be woken.
+    /// </summary>
+    public const int OpenMpSpinCount = 3000;
+
+    /// <summary>
+    /// Sets <c>GOMP_SPINCOUNT</c> to <see cref="OpenMpSpinCount"/> through libc's <c>setenv</c>: libgomp reads it
+    /// once, when it is loaded, and .NET's <c>Environment.SetEnvironmentVariable</c> does not reach native
+    /// <c>getenv</c>. Called before the first call into libtorch.
+    /// </summary>
+    private static string? LimitOpenMpSpinning()
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        try
+        {
+            if (GetEnv("OMP_WAIT_POLICY") != IntPtr.Zero || GetEnv("GOMP_SPINCOUNT") != IntPtr.Zero) return null;
+            if (File.ReadAllText("/proc/self/maps").Contains("libgomp", StringComparison.Ordinal)) return null;
+            string value = OpenMpSpinCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return SetEnv("GOMP_SPINCOUNT", value, overwrite: 0) == 0 ? "GOMP_SPINCOUNT=" + value : null;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Sets libtorch's intra-op thread count (OpenMP and MKL), as <c>torch.set_num_threads</c>; for the whole process.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is below 1.</exception>
+    public static void SetThreads(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        set_num_threads(threads);
     }
 
     /// <summary>True when NNPACK cannot run on this CPU and was switched off, so libtorch stops trying it.</summary>
@@ -101,6 +151,12 @@ public static class TorchRuntime
     private const int MallocTrimThreshold = -1;
     private const int MallocTopPad = -2;
     private const int MallocMmapMax = -4;
+
+    [DllImport("libc", EntryPoint = "setenv")]
+    private static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
+
+    [DllImport("libc", EntryPoint = "getenv")]
+    private static extern IntPtr GetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
 
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int MallOpt(int parameter, int value);

@@ -98,7 +98,7 @@ public static class TrainingStepProfile
     /// tiny: the fixture unet-tiny (32/64 channels); mid: SD 1.5's layout at 128/256/512 channels; sd15: SD 1.5's UNet
     /// config (320/640/1280/1280, 860 M parameters) from the architecture fixtures, with random weights.
     /// </summary>
-    private static UNet2DConditionConfig Config(string model)
+    internal static UNet2DConditionConfig Config(string model)
     {
         var path = model == "sd15" ? Fixtures.PathOf("architectures", "sd15-unet", "config.json") : Fixtures.PathOf("unet-tiny", "config.json");
         var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
@@ -113,12 +113,12 @@ public static class TrainingStepProfile
         return ArchitectureDescription.Parse<UNet2DConditionConfig>(json.ToJsonString(), path + $" ({model})");
     }
 
-    private sealed record StepTimes(double Forward, double Backward, double Optimizer)
+    internal sealed record StepTimes(double Forward, double Backward, double Optimizer)
     {
         public double Total => Forward + Backward + Optimizer;
     }
 
-    private static StepTimes Step(UNet2DConditionModel unet, AdamW optimizer, Batch batch, ForwardProfile? profile)
+    internal static StepTimes Step(UNet2DConditionModel unet, AdamW optimizer, Batch batch, ForwardProfile? profile)
     {
         using var scope = NewDisposeScope();
         long t0 = Stopwatch.GetTimestamp();
@@ -270,7 +270,7 @@ public static class TrainingStepProfile
     }
 
     /// <summary>One fixed batch: noisy latents, timestep, text context and the noise target.</summary>
-    private sealed class Batch : IDisposable
+    internal sealed class Batch : IDisposable
     {
         public required Tensor Latents { get; init; }
         public required Tensor Timestep { get; init; }

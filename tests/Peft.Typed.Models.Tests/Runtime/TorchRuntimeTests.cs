@@ -68,4 +68,21 @@ public class TorchRuntimeTests
         }
         Assert.True(NativeHeap.HeapBytes() >= heapWhileAlive, $"the heap gave back {heapWhileAlive - NativeHeap.HeapBytes():N0} B when the tensor was freed");
     }
+
+    [Fact]
+    public void Set_threads_sets_libtorchs_intra_op_threads_and_refuses_fewer_than_one()
+    {
+        int before = get_num_threads();
+        try
+        {
+            TorchRuntime.SetThreads(1);
+            Assert.Equal(1, get_num_threads());
+            Assert.Throws<ArgumentOutOfRangeException>(() => TorchRuntime.SetThreads(0));
+            Assert.Equal(1, get_num_threads());
+        }
+        finally
+        {
+            set_num_threads(before);
+        }
+    }
 }

@@ -10,7 +10,7 @@ internal sealed class ChildProcess : IDisposable
     private readonly System.Text.StringBuilder _log = new();
     private readonly List<string> _errors = [];
 
-    public ChildProcess(string dll, IEnumerable<string> arguments)
+    public ChildProcess(string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         Assert.True(File.Exists(dll), $"the executable was not built: {dll}");
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
@@ -19,6 +19,7 @@ internal sealed class ChildProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         start.ArgumentList.Add(dll);
         foreach (var a in arguments) start.ArgumentList.Add(a);
         _process = new Process { StartInfo = start };
@@ -34,9 +35,10 @@ internal sealed class ChildProcess : IDisposable
         .Single(a => a.Key == key).Value!;
 
     /// <summary>Runs to the end; returns the exit code with everything printed.</summary>
-    public static (int ExitCode, string Log, IReadOnlyList<string> Errors) Run(string dll, IEnumerable<string> arguments, TimeSpan timeout)
+    public static (int ExitCode, string Log, IReadOnlyList<string> Errors) Run(string dll, IEnumerable<string> arguments, TimeSpan timeout,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
-        using var child = new ChildProcess(dll, arguments);
+        using var child = new ChildProcess(dll, arguments, environment);
         int code = child.WaitForExit(timeout);
         return (code, child.Log, child.Errors);
     }

@@ -63,6 +63,20 @@ public sealed class TrainerCommandLineTests : IDisposable
     }
 
     [Fact]
+    public void Libtorchs_openmp_threads_spin_briefly_and_num_threads_is_accepted()
+    {
+        // libgomp prints the settings it read when it was loaded (verbose: with its spin count, 300000 by default); the
+        // trainer must have set GOMP_SPINCOUNT before that.
+        var (code, log, _) = ChildProcess.Run(ChildProcess.Executable("TrainerExecutable"),
+            ["--output_dir", OutputDir, "--max_train_steps", "1", "--num_threads", "1"], Timeout, new Dictionary<string, string> { ["OMP_DISPLAY_ENV"] = "verbose" });
+        Assert.True(code == 0, $"exit code {code}:\n{log}");
+        Assert.Contains($"GOMP_SPINCOUNT = '{Peft.Typed.Models.Runtime.TorchRuntime.OpenMpSpinCount}'", log);
+    }
+
+    [Fact]
+    public void A_thread_count_below_one_is_refused() => AssertRefused("error: --num_threads 0: must be > 0", "--num_threads", "0");
+
+    [Fact]
     public void The_embedded_sdxl_model_trains_from_the_command_line_with_both_text_encoders()
     {
         var (code, log, _) = Train("--model", "sdxl-tiny", "--train_text_encoder");

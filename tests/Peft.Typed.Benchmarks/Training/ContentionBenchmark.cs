@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Globalization;
+using Peft.Typed.Architecture.Targeting;
+using Peft.Typed.Models.Adapters;
+using Peft.Typed.Models.Adapters.Lora;
+using Peft.Typed.Models.Runtime;
+using Peft.Typed.Models.Unet;
+using Peft.Typed.Training;
+using Peft.Typed.Training.Optimization;
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Benchmarks.Training;
+
+/// <summary>
+/// <c>contention</c> mode of the benchmark executable: the training step of <see cref="TrainingStepProfile"/> (LoRA r=8
+/// on the comprehensive targets, batch 1 of 64×64 latents) on a quiet machine and beside busy processes
+/// (<c>sh -c 'while :; do :; done'</c>, two by default), in alternating rounds within one process so that drifts of a
+/// shared machine hit both conditions alike. Each round reports its median step, the load average when it started and
+/// the share of the machine's CPU time stolen by the hypervisor while it ran (/proc/stat). libtorch's threads and its
+/// OpenMP waiting are whatever the process was started with (<c>PEFT_TYPED_THREADS</c>; <c>OMP_WAIT_POLICY</c> or
+/// <c>GOMP_SPINCOUNT</c>, e.g. 300000 for libgomp's default; unset: <c>TorchRuntime.OpenMpSpinCount</c>), so variants
+/// are compared across processes.
+/// </summary>
+public static class ContentionBenchmark
+{
+    public static int Run(string[] args)
+    {
+        string model = Option(args, "--model") ?? "tiny";
+        int steps = IntOption(args, "--steps", 10);
+        int rounds = IntOption(args, "--rounds", 2);
+        int spinners = IntOption(args, "--spinners", 2);
+        if (model is not ("tiny" or "mid") || steps < 1 || rounds < 1 || spinners < 1)
+        {
+            Console.Error.WriteLine("error: usage: contention [--model tiny|mid] [--steps N>=1] [--rounds N>=1] [--spinners N>=1]");
+            return 2;
+        }
+
+        TorchRuntime.RetainFreedMemory();
+        using var unet = new UNet2DConditionModel(TrainingStepProfile.Config(model));
+        PeftModel.Create(unet, new LoraConfig { R = 8, LoraAlpha = 8, TargetModules = TargetModules.FromNames(SeedTargetLists.UnetComprehensive) });
+        unet.train();
+        var trainable = unet.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
+        using var optimizer = new AdamW(trainable);
+        using var batch = TrainingStepProfile.Batch.Create(unet.Config.CrossAttentionDim.ForMidBlock());
+        TrainingStepProfile.Step(unet, optimizer, batch, null);
+
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(inv, $"## contention: {model} training step, {steps} steps per round, {rounds} rounds of each condition, {spinners} busy processes when loaded"));
+        Console.WriteLine(string.Create(inv, $"threads: {get_num_threads()}; OpenMP waiting: {TorchRuntime.OpenMpWaitSetting ?? $"OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY")}, GOMP_SPINCOUNT={Environment.GetEnvironmentVariable("GOMP_SPINCOUNT")} (from the environment)"}; cores: {Environment.ProcessorCount}"));
+        Console.WriteLine();
+        Console.WriteLine("| round | condition | median step | load average at start | steal during round | process CPU / wall |");
+        Console.WriteLine("| ---: | --- | ---: | ---: | ---: | ---: |");
+        var quiet = new List<double>();
+        var loaded = new List<double>();
+        for (int round = 0; round < rounds; round++)
+        {
+            foreach (bool busy in new[] { false, true })
+            {
+                var spinning = busy ? Enumerable.Range(0, spinners).Select(_ => Process.Start("sh", ["-c", "while :; do :; done"])).ToList() : [];
+                try
+                {
+                    string load = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+                    var (stealBefore, totalBefore) = CpuTicks();
+                    var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                    long t0 = Stopwatch.GetTimestamp();
+                    var times = Enumerable.Range(0, steps).Select(_ => TrainingStepProfile.Step(unet, optimizer, batch, null).Total).ToList();
+                    double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                    double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+                    var (stealAfter, totalAfter) = CpuTicks();
+                    double median = Median(times);
+                    (busy ? loaded : quiet).AddRange(times);
+                    Console.WriteLine(string.Create(inv,
+                        $"| {round + 1} | {(busy ? "loaded" : "quiet")} | {median * 1000:F1} ms | {load} | {(stealAfter - stealBefore) / (double)(totalAfter - totalBefore):P1} | {cpu / wall:F2} |"));
+                }
+                finally
+                {
+                    foreach (var process in spinning)
+                    {
+                        process.Kill();
+                        process.WaitForExit();
+                        process.Dispose();
+                    }
+                }
+            }
+        }
+        double q = Median(quiet), l = Median(loaded);
+        Console.WriteLine();
+        Console.WriteLine(string.Create(inv, $"quiet {q * 1000:F1} ms, loaded {l * 1000:F1} ms per step (medians over all rounds): loaded / quiet = {l / q:F2}"));
+        return 0;
+    }
+
+    /// <summary>Steal and total ticks of all CPUs from the first line of /proc/stat.</summary>
+    private static (long Steal, long Total) CpuTicks()
+    {
+        // "cpu  user nice system idle iowait irq softirq steal guest guest_nice"; guest time is already in user.
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..9].Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        return (fields[7], fields.Sum());
+    }
+
+    private static double Median(IReadOnlyCollection<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private static int IntOption(string[] args, string name, int fallback) =>
+        Option(args, name) is { } text ? int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) ? value : -1 : fallback;
+}
