@@ -152,7 +152,7 @@ public abstract record AdapterConfig
             var reader = new ConfigReader(obj);
             var type = reader.String("peft_type");
             var kind = (type is null ? null : AdapterKinds.Find(type))
-                ?? throw AdapterConfigException.Unsupported("peft_type", type, $"this library reads {KindList()} adapters.");
+                ?? throw new AdapterConfigException("peft_type", AdapterFileFields.UnsupportedPeftType(AdapterConfigException.Show(type), AdapterKinds.All.Select(k => k.PeftType)));
             return kind.Read(reader).WithCommonFields(reader);
         }
         catch (AdapterConfigException e) when (filePath is not null && e.FilePath is null)
@@ -230,11 +230,6 @@ public abstract record AdapterConfig
     /// <summary>What of this adapter the single-file formats (diffusers, kohya) cannot hold, for their error message; null when they hold it all.</summary>
     internal virtual string? NotInSingleFileFormats => null;
 
-    private static string KindList()
-    {
-        var names = AdapterKinds.All.Select(k => k.PeftType).ToList();
-        return names.Count == 1 ? names[0] : $"{string.Join(", ", names[..^1])} and {names[^1]}";
-    }
 
     private AdapterConfig WithCommonFields(ConfigReader reader)
     {

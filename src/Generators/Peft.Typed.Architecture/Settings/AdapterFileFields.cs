@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace Peft.Typed.Architecture.Settings;
 
@@ -43,8 +45,17 @@ public static class AdapterFileFields
     /// <summary>"'lora_alpah' is not a field of PEFT 0.20.0's LoraConfig; PEFT ignores it": the unknown-field warning (PT0021).</summary>
     public static string Unknown(string peftType, string field) => $"'{field}' is not a field of PEFT 0.20.0's {ConfigClass(peftType)}; PEFT ignores it";
 
-    /// <summary>"'peft_type' = "IA3" is not supported: this library reads LORA, LOHA and LOKR adapters.", as the reader says it.</summary>
-    public static string UnsupportedPeftType(string shownValue) => $"'peft_type' = {shownValue} is not supported: this library reads LORA, LOHA and LOKR adapters.";
+    /// <summary>
+    /// "'peft_type' = "IA3" is not supported: this library reads LOHA, LOKR and LORA adapters.": the reader's error and
+    /// PT0020's. <paramref name="peftTypes"/> are the kinds the caller knows (the runtime's registered kinds, the
+    /// analyzer's <see cref="PeftTypes"/>), named in ordinal order so both say the same.
+    /// </summary>
+    public static string UnsupportedPeftType(string shownValue, IEnumerable<string> peftTypes)
+    {
+        var names = peftTypes.OrderBy(t => t, StringComparer.Ordinal).ToList();
+        var list = names.Count == 1 ? names[0] : $"{string.Join(", ", names.Take(names.Count - 1))} and {names[names.Count - 1]}";
+        return $"'peft_type' = {shownValue} is not supported: this library reads {list} adapters.";
+    }
 
     private static HashSet<string> With(params string[] own)
     {

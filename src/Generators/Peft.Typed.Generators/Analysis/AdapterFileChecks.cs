@@ -56,7 +56,7 @@ internal static class AdapterFileChecks
         {
             var span = peftType?.Value.Span ?? root.Span;
             var shown = peftType is null ? "null" : peftType.Value is JsonString s ? $"\"{s.Value}\"" : peftType.Value.Describe();
-            findings.Add(new AdapterFileFinding(DiagnosticDescriptors.InvalidAdapterFile, span, AdapterFileFields.UnsupportedPeftType(shown)));
+            findings.Add(new AdapterFileFinding(DiagnosticDescriptors.InvalidAdapterFile, span, AdapterFileFields.UnsupportedPeftType(shown, AdapterFileFields.PeftTypes)));
             return findings;
         }
         new FileChecker(findings, root, type, model).Run();
