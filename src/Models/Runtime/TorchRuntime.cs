@@ -20,8 +20,10 @@ public static class TorchRuntime
 #pragma warning restore CA2255
     internal static void Initialize()
     {
-        // Before the first call into libtorch below: libgomp reads its settings once, when it is loaded.
+        // Before the first call into libtorch below: libgomp reads its settings once, when it is loaded, and libtorch
+        // reads ATEN_CPU_CAPABILITY once, at its first kernel dispatch.
         OpenMpWaitSetting = LimitOpenMpSpinning();
+        CpuCapabilitySetting = CapCpuCapability();
         OneDnnConvolutionsDisabled = DisableOneDnn();
         NnpackDisabled = DisableUnavailableNnpack();
     }
@@ -59,6 +61,32 @@ public static class TorchRuntime
             return SetEnv("GOMP_SPINCOUNT", value, overwrite: 0) == 0 ? "GOMP_SPINCOUNT=" + value : null;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The kernel set this library chose for libtorch before its first kernel ran (<c>ATEN_CPU_CAPABILITY=avx2</c>), or
+    /// null when it chose none: the CPU has no AVX-512, the user set <c>ATEN_CPU_CAPABILITY</c> (kept), or the OS is not Linux.
+    /// </summary>
+    public static string? CpuCapabilitySetting { get; private set; }
+
+    /// <summary>
+    /// Caps libtorch's CPU kernels at AVX2 where it would pick AVX-512. With AVX-512 kernels about one training process
+    /// in three ran its whole backward pass ~3× slower on the project's machine (libtorch's vectorised <c>exp</c> on
+    /// underflowing inputs in flash-attention backward; 3 of 10 mid processes at 8.9–9.8 s against 3.9–4.4 s, quiet),
+    /// while with AVX2 kernels no process did and the fast step took the same time (docs/perf.md, "Slow processes").
+    /// </summary>
+    private static string? CapCpuCapability()
+    {
+        if (!OperatingSystem.IsLinux() || !System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return null;
+        try
+        {
+            if (GetEnv("ATEN_CPU_CAPABILITY") != IntPtr.Zero) return null;
+            return SetEnv("ATEN_CPU_CAPABILITY", "avx2", overwrite: 0) == 0 ? "ATEN_CPU_CAPABILITY=avx2" : null;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
             return null;
         }

@@ -85,4 +85,22 @@ public class TorchRuntimeTests
             set_num_threads(before);
         }
     }
+
+    [SkippableFact]
+    public void Libtorch_kernels_are_capped_at_avx2_on_an_avx512_machine_unless_the_user_chose()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.Intrinsics.X86.Avx512F.IsSupported, "the cap applies to Linux machines with AVX-512 only");
+        // The variable as libtorch's getenv sees it (the native environment, not .NET's copy).
+        var native = System.Runtime.InteropServices.Marshal.PtrToStringUTF8(GetEnv("ATEN_CPU_CAPABILITY"));
+        if (TorchRuntime.CpuCapabilitySetting is null)
+        {
+            Assert.False(string.IsNullOrEmpty(native), "no cap applied although the user set no ATEN_CPU_CAPABILITY");
+            return;
+        }
+        Assert.Equal("ATEN_CPU_CAPABILITY=avx2", TorchRuntime.CpuCapabilitySetting);
+        Assert.Equal("avx2", native);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getenv")]
+    private static extern IntPtr GetEnv([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string name);
 }

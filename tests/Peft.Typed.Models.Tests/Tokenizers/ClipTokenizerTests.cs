@@ -58,11 +58,12 @@ public class ClipTokenizerTests
     }
 
     [Fact]
-    public void Fixture_has_34_cases_and_the_documented_constants()
+    public void The_tokenizer_has_the_fixture_constants_and_every_case_prompt_is_distinct()
     {
         var file = ClipTokenizerCases.All;
-        Assert.Equal(34, file.Cases.Length);
-        Assert.Equal((77, 49406, 49407, 49407), (file.MaxLength, file.BosId, file.EosId, file.PadIdSd1));
+        Assert.NotEmpty(file.Cases);
+        Assert.Equal(file.Cases.Length, file.Cases.Select(c => c.Prompt).Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal((file.MaxLength, file.BosId, file.EosId, file.PadIdSd1), (ClipTokenizer.ModelMaxLength, Tokenizer.BosId, Tokenizer.EosId, Tokenizer.PadId));
     }
 
     [Fact]
