@@ -14,18 +14,19 @@ public static class LossCurve
     public static void Write(string path, IReadOnlyList<double> losses)
     {
         var plot = new Plot();
-        var steps = Enumerable.Range(1, losses.Count).Select(i => (double)i).ToArray();
         var finite = Enumerable.Range(0, losses.Count).Where(i => double.IsFinite(losses[i])).ToArray();
         if (finite.Length > 0)
         {
-            var raw = plot.Add.ScatterLine(finite.Select(i => steps[i]).ToArray(), finite.Select(i => losses[i]).ToArray());
+            // Steps count from 1; a non-finite loss is left out of both lines.
+            var steps = finite.Select(i => i + 1.0).ToArray();
+            var raw = plot.Add.ScatterLine(steps, finite.Select(i => losses[i]).ToArray());
             raw.Color = Colors.Gray.WithAlpha(0.6);
             raw.LegendText = "loss";
             int window = SmoothingWindow(losses.Count);
             if (window > 1)
             {
                 var smoothed = Smooth(losses, window);
-                var average = plot.Add.ScatterLine(finite.Select(i => steps[i]).ToArray(), finite.Select(i => smoothed[i]).ToArray());
+                var average = plot.Add.ScatterLine(steps, finite.Select(i => smoothed[i]).ToArray());
                 average.Color = new Color(31, 119, 180);
                 average.LineWidth = 2;
                 average.LegendText = $"mean of the last {window} steps";

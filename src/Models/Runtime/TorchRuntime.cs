@@ -50,19 +50,20 @@ public static class TorchRuntime
     /// once, when it is loaded, and .NET's <c>Environment.SetEnvironmentVariable</c> does not reach native
     /// <c>getenv</c>. Called before the first call into libtorch.
     /// </summary>
-    private static string? LimitOpenMpSpinning()
+    private static string? LimitOpenMpSpinning() =>
+        LibgompMayBeLoaded() ? null : SetNativeDefault("GOMP_SPINCOUNT", OpenMpSpinCount.ToString(System.Globalization.CultureInfo.InvariantCulture), "OMP_WAIT_POLICY");
+
+    /// <summary>True when libgomp is mapped (it has read its environment: too late to set it), or the maps cannot be read.</summary>
+    private static bool LibgompMayBeLoaded()
     {
-        if (!OperatingSystem.IsLinux()) return null;
+        if (!OperatingSystem.IsLinux()) return false;
         try
         {
-            if (GetEnv("OMP_WAIT_POLICY") != IntPtr.Zero || GetEnv("GOMP_SPINCOUNT") != IntPtr.Zero) return null;
-            if (File.ReadAllText("/proc/self/maps").Contains("libgomp", StringComparison.Ordinal)) return null;
-            string value = OpenMpSpinCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return SetEnv("GOMP_SPINCOUNT", value, overwrite: 0) == 0 ? "GOMP_SPINCOUNT=" + value : null;
+            return File.ReadAllText("/proc/self/maps").Contains("libgomp", StringComparison.Ordinal);
         }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return null;
+            return true;
         }
     }
 
@@ -78,13 +79,22 @@ public static class TorchRuntime
     /// underflowing inputs in flash-attention backward; 3 of 10 mid processes at 8.9–9.8 s against 3.9–4.4 s, quiet),
     /// while with AVX2 kernels no process did and the fast step took the same time (docs/perf.md, "Slow processes").
     /// </summary>
-    private static string? CapCpuCapability()
+    private static string? CapCpuCapability() =>
+        System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? SetNativeDefault("ATEN_CPU_CAPABILITY", "avx2") : null;
+
+    /// <summary>
+    /// Sets <paramref name="name"/> in the native environment (libc's <c>setenv</c>: .NET's
+    /// <c>Environment.SetEnvironmentVariable</c> does not reach the <c>getenv</c> libtorch and libgomp call) unless the
+    /// user set it or any of <paramref name="userChoices"/>; returns "name=value", or null when nothing was set or the
+    /// OS is not Linux.
+    /// </summary>
+    private static string? SetNativeDefault(string name, string value, params string[] userChoices)
     {
-        if (!OperatingSystem.IsLinux() || !System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return null;
+        if (!OperatingSystem.IsLinux()) return null;
         try
         {
-            if (GetEnv("ATEN_CPU_CAPABILITY") != IntPtr.Zero) return null;
-            return SetEnv("ATEN_CPU_CAPABILITY", "avx2", overwrite: 0) == 0 ? "ATEN_CPU_CAPABILITY=avx2" : null;
+            if (userChoices.Append(name).Any(choice => GetEnv(choice) != IntPtr.Zero)) return null;
+            return SetEnv(name, value, overwrite: 0) == 0 ? $"{name}={value}" : null;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
