@@ -135,17 +135,11 @@ public sealed class TrainingModels : IDisposable
     /// The trainable tensors of each trained component (<c>unet</c>, <c>text_encoder</c>, <c>text_encoder_2</c>), named
     /// <c>component.&lt;path&gt;</c>.
     /// </summary>
-    public IReadOnlyList<(string Component, IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> Parameters)> TrainableParameters()
-    {
-        IReadOnlyList<(string, TorchSharp.Modules.Parameter)> Of(string component, nn.Module module) =>
-            [.. module.named_parameters().Where(p => p.parameter.requires_grad).Select(p => ($"{component}.{p.name}", p.parameter))];
-        return
-        [
-            ("unet", Of("unet", Unet)),
-            .. TextEncoderPeft is null ? [] : new[] { ("text_encoder", Of("text_encoder", TextEncoder)) },
-            .. TextEncoder2Peft is null ? [] : new[] { ("text_encoder_2", Of("text_encoder_2", TextEncoder2!)) },
-        ];
-    }
+    public IReadOnlyList<(string Component, IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> Parameters)> TrainableParameters() =>
+    [
+        .. Adapters.Select(a => (a.Component, (IReadOnlyList<(string, TorchSharp.Modules.Parameter)>)
+            [.. a.Peft.Model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => ($"{a.Component}.{p.name}", p.parameter))])),
+    ];
 
     /// <summary>The training step over these models (the trainer's; app code may drive it in its own loop).</summary>
     public DiffusionTrainingStep TrainingStep(DiffusionObjective objective) => new(Vae, TextEncoder, Unet, NoiseScheduler, objective, TextEncoder2);
@@ -164,9 +158,7 @@ public sealed class TrainingModels : IDisposable
     /// <summary>Switches the trained models between training (dropouts active) and sampling.</summary>
     public void SetTraining(bool training)
     {
-        Unet.train(training);
-        if (TextEncoderPeft is not null) TextEncoder.train(training);
-        if (TextEncoder2Peft is not null) TextEncoder2!.train(training);
+        foreach (var (_, peft) in Adapters) peft.Model.train(training);
     }
 
     /// <summary>The pipeline with its VAE replaced by the one in <paramref name="vaeFolder"/> (the pipeline's own is disposed).</summary>
