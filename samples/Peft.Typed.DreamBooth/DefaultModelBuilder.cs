@@ -1,9 +1,12 @@
 using Peft.Typed.Architecture;
 using Peft.Typed.Architecture.Configs;
 using Peft.Typed.Models.Clip;
+using Peft.Typed.Models.Pipelines;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Models.Unet;
 using Peft.Typed.Models.Vae;
+using Peft.Typed.Training.Data.Shapes;
+using Peft.Typed.Training.Pretraining;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using TorchSharp;
@@ -12,27 +15,38 @@ using static TorchSharp.torch;
 namespace Peft.Typed.DreamBooth;
 
 /// <summary>
-/// Makes the embedded defaults: seeded random weights for the tiny UNet, VAE and CLIP configs under model/ (SD) and
-/// model-sdxl/ (SDXL: a "text_time" UNet, two text encoders), stored as fp16 to keep the repository small (they load
-/// into fp32 models), and four drawn "toy" instance images. The SDXL model's VAE and first text encoder have the SD
-/// model's configs and seed, so their weight files are the same bytes (git stores them once).
+/// Makes the embedded defaults, stored as fp16 to keep the repository small (they load into fp32 models): under model/
+/// the tiny Stable Diffusion pre-trained on the captioned-shapes data set (<see cref="ShapesPretraining"/>), under
+/// model-sdxl/ seeded random weights for the tiny SDXL configs (a "text_time" UNet, two text encoders), and four drawn
+/// instance images of a subject the shapes data set lacks.
 /// </summary>
 internal static class DefaultModelBuilder
 {
-    public static void Create(string root)
+    public static void Create(string root, ShapesPretrainingOptions pretraining)
     {
-        foreach (var name in new[] { EmbeddedDefault.SdFolderName, EmbeddedDefault.SdxlFolderName })
-        {
-            var model = Path.Combine(root, name);
-            CopyMissingConfigs(Path.Combine(EmbeddedDefault.Root, name), model);
-            Write(model, "unet", "diffusion_pytorch_model", folder => new UNet2DConditionModel(Config<UNet2DConditionConfig>(folder)));
-            Write(model, "vae", "diffusion_pytorch_model", folder => new AutoencoderKL(Config<AutoencoderKLConfig>(folder)));
-            Write(model, "text_encoder", "model", folder => new CLIPTextModel(Config<ClipTextConfig>(folder)));
-            if (name == EmbeddedDefault.SdxlFolderName)
-                Write(model, "text_encoder_2", "model", folder => new CLIPTextModelWithProjection(Config<ClipTextConfig>(folder)));
-        }
+        var sd = Path.Combine(root, EmbeddedDefault.SdFolderName);
+        CopyMissingConfigs(Path.Combine(EmbeddedDefault.Root, EmbeddedDefault.SdFolderName), sd);
+        ShapesPretraining.Run(sd, pretraining, Console.WriteLine);
+        ReportHeldBackAgreement(sd, pretraining);
+
+        var sdxl = Path.Combine(root, EmbeddedDefault.SdxlFolderName);
+        CopyMissingConfigs(Path.Combine(EmbeddedDefault.Root, EmbeddedDefault.SdxlFolderName), sdxl);
+        Write(sdxl, "unet", "diffusion_pytorch_model", folder => new UNet2DConditionModel(Config<UNet2DConditionConfig>(folder)));
+        Write(sdxl, "vae", "diffusion_pytorch_model", folder => new AutoencoderKL(Config<AutoencoderKLConfig>(folder)));
+        Write(sdxl, "text_encoder", "model", folder => new CLIPTextModel(Config<ClipTextConfig>(folder)));
+        Write(sdxl, "text_encoder_2", "model", folder => new CLIPTextModelWithProjection(Config<ClipTextConfig>(folder)));
         WriteInstanceImages(Path.Combine(root, "instance_images"));
         Console.WriteLine($"Wrote the default model and instance images into {Path.GetFullPath(root)}.");
+    }
+
+    /// <summary>How often the trained model draws what the captions it never trained on ask for (the recipe's check).</summary>
+    private static void ReportHeldBackAgreement(string model, ShapesPretrainingOptions pretraining)
+    {
+        using var pipeline = DiffusionPipeline.FromPretrained(model);
+        var samples = ShapesPretraining.CheckHeldBackCaptions(pipeline, pretraining);
+        Console.WriteLine($"Held-back captions: {samples.Count(s => s.Agrees)} of {samples.Count} images agree in colour, size and position " +
+            $"(colour {samples.Count(s => s.Measured?.Color == s.Scene.Color)}, size {samples.Count(s => s.Measured?.Size == s.Scene.Size)}, " +
+            $"position {samples.Count(s => s.Measured?.Position == s.Scene.Position)}).");
     }
 
     /// <summary>The configs, tokenizer and scheduler files the weights are made from, copied from the shipped default where the target lacks them.</summary>
@@ -63,27 +77,61 @@ internal static class DefaultModelBuilder
         SafetensorsWriter.Save(Path.Combine(folder, weightsName + ".safetensors"), state, new Dictionary<string, string> { ["format"] = "pt" });
     }
 
-    /// <summary>A red toy with two eyes on four different backgrounds and positions.</summary>
+    /// <summary>
+    /// The subject the base model never saw: a yellow star with dark diagonal stripes (its shapes data set has no stars
+    /// and no stripes), on the data set's background at four positions and sizes, 4×4 supersampled.
+    /// </summary>
     private static void WriteInstanceImages(string folder)
     {
         Directory.CreateDirectory(folder);
-        var backgrounds = new[] { new Rgb24(200, 220, 240), new Rgb24(235, 225, 200), new Rgb24(210, 235, 210), new Rgb24(230, 230, 230) };
-        for (int i = 0; i < backgrounds.Length; i++)
+        var yellow = new Rgb24(235, 200, 30);
+        var stripe = new Rgb24(70, 50, 20);
+        var placements = new (double X, double Y, double Radius)[] { (0.5, 0.5, 0.36), (0.42, 0.52, 0.32), (0.58, 0.48, 0.34), (0.5, 0.54, 0.3) };
+        const int pixels = 64, samples = 4;
+        for (int i = 0; i < placements.Length; i++)
         {
-            using var image = new Image<Rgb24>(96, 96, backgrounds[i]);
-            int cx = 40 + 8 * (i % 2), cy = 44 + 6 * (i / 2), half = 22 + 2 * i;
-            for (int y = 0; y < image.Height; y++)
+            var (cx, cy, radius) = placements[i];
+            using var image = new Image<Rgb24>(pixels, pixels, ShapeScene.Background);
+            for (int y = 0; y < pixels; y++)
             {
-                for (int x = 0; x < image.Width; x++)
+                for (int x = 0; x < pixels; x++)
                 {
-                    double dx = Math.Abs(x - cx), dy = Math.Abs(y - cy);
-                    if (Math.Max(dx, dy) <= half && !(dx > half - 6 && dy > half - 6 && Math.Pow(dx - (half - 6), 2) + Math.Pow(dy - (half - 6), 2) > 36))
-                        image[x, y] = new Rgb24(210, 40, 40);
-                    if (Math.Pow(x - (cx - 8), 2) + Math.Pow(y - (cy - 6), 2) <= 16 || Math.Pow(x - (cx + 8), 2) + Math.Pow(y - (cy - 6), 2) <= 16)
-                        image[x, y] = new Rgb24(20, 20, 20);
+                    double r = 0, g = 0, b = 0;
+                    for (int sy = 0; sy < samples; sy++)
+                    {
+                        for (int sx = 0; sx < samples; sx++)
+                        {
+                            double u = ((x + (sx + 0.5) / samples) / pixels - cx) / radius, v = ((y + (sy + 0.5) / samples) / pixels - cy) / radius;
+                            var color = !InStar(u, v) ? ShapeScene.Background : ((int)Math.Floor((u + v) * 3.5) & 1) == 0 ? yellow : stripe;
+                            r += color.R;
+                            g += color.G;
+                            b += color.B;
+                        }
+                    }
+                    const double n = samples * samples;
+                    image[x, y] = new Rgb24((byte)Math.Round(r / n), (byte)Math.Round(g / n), (byte)Math.Round(b / n));
                 }
             }
-            image.SaveAsPng(Path.Combine(folder, $"toy-{i}.png"));
+            image.SaveAsPng(Path.Combine(folder, $"star-{i}.png"));
+        }
+    }
+
+    /// <summary>A five-pointed star of outer radius 1 (inner 0.45), one point up, by ray casting over its ten corners.</summary>
+    private static bool InStar(double u, double v)
+    {
+        bool inside = false;
+        for (int i = 0, j = 9; i < 10; j = i++)
+        {
+            var (xi, yi) = Corner(i);
+            var (xj, yj) = Corner(j);
+            if ((yi > v) != (yj > v) && u < (xj - xi) * (v - yi) / (yj - yi) + xi) inside = !inside;
+        }
+        return inside;
+
+        static (double X, double Y) Corner(int k)
+        {
+            double radius = k % 2 == 0 ? 1 : 0.45, angle = -Math.PI / 2 + k * Math.PI / 5;
+            return (radius * Math.Cos(angle), radius * Math.Sin(angle));
         }
     }
 }

@@ -7,16 +7,26 @@ using Peft.Typed.Models.Loading;
 using Peft.Typed.Models.SafeTensors;
 using Peft.Typed.Models.Typed;
 using Peft.Typed.Training;
+using Peft.Typed.Training.Pretraining;
 
 var trainer = new TrainerCommand();
 var createDefault = new Command("create-default-model", "Writes the embedded tiny model's weights and instance images into a DefaultModel folder.") { Hidden = true };
 var target = new Argument<string>("folder") { Description = "The DefaultModel folder (holds model/*/config.json)." };
 createDefault.Arguments.Add(target);
-createDefault.SetAction(result =>
+var recipe = new ShapesPretrainingOptions();
+var vaeSteps = new Option<int>("--vae_steps") { Description = "VAE pre-training steps.", DefaultValueFactory = _ => recipe.VaeSteps };
+var unetSteps = new Option<int>("--unet_steps") { Description = "UNet pre-training steps.", DefaultValueFactory = _ => recipe.UnetSteps };
+createDefault.Options.Add(vaeSteps);
+createDefault.Options.Add(unetSteps);
+createDefault.SetAction(result => Guarded(() =>
 {
-    DefaultModelBuilder.Create(result.GetValue(target)!);
+    foreach (var steps in new[] { vaeSteps, unetSteps })
+    {
+        if (result.GetValue(steps) < 1) throw new DreamBoothOptionException(steps.Name.TrimStart('-'), $"{steps.Name} must be at least 1, not {result.GetValue(steps)}.");
+    }
+    DefaultModelBuilder.Create(result.GetValue(target)!, recipe with { VaeSteps = result.GetValue(vaeSteps), UnetSteps = result.GetValue(unetSteps) });
     return 0;
-});
+}));
 trainer.Root.Subcommands.Add(createDefault);
 trainer.Root.Subcommands.Add(GenerateCommand.Create(Guarded));
 trainer.Root.Subcommands.Add(ConvertCommand.Create(Guarded));

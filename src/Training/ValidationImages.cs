@@ -8,12 +8,16 @@ namespace Peft.Typed.Training;
 /// <summary>
 /// The scripts' validation: <c>num_validation_images</c> images of <c>validation_prompt</c> from the model being
 /// trained, one PNG per validation step. Each PNG shows the base model's images (adapters off) above the adapter's,
-/// from the same seeds, each row labelled, so what the adapter changed is visible and steps compare.
+/// from the same seeds, each row labelled, so what the adapter changed is visible and steps compare. With prior
+/// preservation the class prompt's rows follow, which show how much the adapter changed the class.
 /// </summary>
 internal sealed class ValidationImages(DreamBoothOptions options, TrainingModels models, string folder) : IDisposable
 {
     // The base model is frozen: its images are the same at every step, so they are made once.
-    private Tensor? _baseImages;
+    private List<Tensor>? _baseImages;
+
+    private IReadOnlyList<string> Prompts =>
+        options.WithPriorPreservation && options.ClassPrompt is { } classPrompt ? [options.ValidationPrompt!, classPrompt] : [options.ValidationPrompt!];
 
     public string Generate(int step, int seed)
     {
@@ -26,11 +30,9 @@ internal sealed class ValidationImages(DreamBoothOptions options, TrainingModels
             if (_baseImages is null)
             {
                 using var disabled = models.DisableAdapters();
-                _baseImages = Sample(seed).DetachFromDisposeScope();
+                _baseImages = Prompts.Select(prompt => Sample(prompt, seed).DetachFromDisposeScope()).ToList();
             }
-            var adapted = Sample(seed);
-            var prompt = options.ValidationPrompt!;
-            LabelledGrid.Save(path, [($"base model: {prompt}", _baseImages), ($"step {step}: {prompt}", adapted)]);
+            LabelledGrid.Save(path, [.. Prompts.SelectMany((prompt, i) => new[] { ($"base model: {prompt}", _baseImages[i]), ($"step {step}: {prompt}", Sample(prompt, seed)) })]);
         }
         finally
         {
@@ -39,10 +41,10 @@ internal sealed class ValidationImages(DreamBoothOptions options, TrainingModels
         return path;
     }
 
-    private Tensor Sample(int seed)
+    private Tensor Sample(string prompt, int seed)
     {
         using var generator = new Generator((ulong)seed);
-        return models.Pipeline.Generate(options.ValidationPrompt!, new GenerationOptions
+        return models.Pipeline.Generate(prompt, new GenerationOptions
         {
             NumInferenceSteps = options.InferenceSteps,
             GuidanceScale = options.GuidanceScale,
@@ -53,5 +55,5 @@ internal sealed class ValidationImages(DreamBoothOptions options, TrainingModels
         });
     }
 
-    public void Dispose() => _baseImages?.Dispose();
+    public void Dispose() => _baseImages?.ForEach(images => images.Dispose());
 }

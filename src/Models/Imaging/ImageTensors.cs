@@ -28,10 +28,16 @@ public static class ImageTensors
     /// <summary>Saves a [3, H, W] (or [1, 3, H, W]) image in [0, 1] as an 8-bit RGB PNG file, atomically (<see cref="AtomicFile"/>).</summary>
     public static void SavePng(Tensor image, string path)
     {
+        using var pixels = ToImage(image);
+        AtomicFile.Write(path, stream => pixels.SaveAsPng(stream, RgbPng));
+    }
+
+    /// <summary>A [3, H, W] (or [1, 3, H, W]) image in [0, 1] as 8-bit RGB pixels (<see cref="ToRgb8"/>).</summary>
+    public static Image<Rgb24> ToImage(Tensor image)
+    {
         using var scope = NewDisposeScope();
         var chw = Single(image);
-        using var pixels = Image.LoadPixelData<Rgb24>(ToRgb8(chw), (int)chw.shape[2], (int)chw.shape[1]);
-        AtomicFile.Write(path, stream => pixels.SaveAsPng(stream, RgbPng));
+        return Image.LoadPixelData<Rgb24>(ToRgb8(chw), (int)chw.shape[2], (int)chw.shape[1]);
     }
 
     private static Tensor Single(Tensor image)

@@ -37,8 +37,14 @@ public sealed record ImageTransform(int Resolution, bool CenterCrop, bool Random
             if (flip) x.Flip(FlipMode.Horizontal);
         });
 
-        var pixels = new float[3 * Resolution * Resolution];
-        int plane = Resolution * Resolution;
+        return new TransformedImage(ToPixels(image), originalSize, (top, flip ? width - Resolution - left : left));
+    }
+
+    /// <summary>An RGB image as a [3, H, W] float tensor in [-1, 1].</summary>
+    public static Tensor ToPixels(Image<Rgb24> image)
+    {
+        int width = image.Width, height = image.Height, plane = width * height;
+        var pixels = new float[3 * plane];
         image.ProcessPixelRows(rows =>
         {
             for (int y = 0; y < rows.Height; y++)
@@ -46,13 +52,13 @@ public sealed record ImageTransform(int Resolution, bool CenterCrop, bool Random
                 var row = rows.GetRowSpan(y);
                 for (int x = 0; x < row.Length; x++)
                 {
-                    int i = y * Resolution + x;
+                    int i = y * width + x;
                     pixels[i] = row[x].R / 127.5f - 1f;
                     pixels[plane + i] = row[x].G / 127.5f - 1f;
                     pixels[2 * plane + i] = row[x].B / 127.5f - 1f;
                 }
             }
         });
-        return new TransformedImage(tensor(pixels, [3, Resolution, Resolution]), originalSize, (top, flip ? width - Resolution - left : left));
+        return tensor(pixels, [3, height, width]);
     }
 }

@@ -59,6 +59,55 @@ public class ShapeSceneTests
         Assert.True(Pixels(first).SequenceEqual(Pixels(second)));
     }
 
+    [Fact]
+    public void A_signature_is_most_similar_to_itself_and_falls_with_colour_size_and_kind()
+    {
+        var jitter = new Random(4);
+        foreach (var scene in ShapeScenes.All)
+        {
+            using var image = scene.Render(64);
+            using var jittered = scene.Render(64, jitter);
+            var signature = ShapeSignature.Of(image)!;
+            Assert.Equal(1, signature.Similarity(signature), 12);
+            double same = signature.Similarity(ShapeSignature.Of(jittered)!);
+            foreach (var other in new[] { scene with { Color = Next(scene.Color) }, scene with { Size = Next(scene.Size) } })
+            {
+                using var otherImage = other.Render(64);
+                double different = signature.Similarity(ShapeSignature.Of(otherImage)!);
+                Assert.True(different < same, $"{scene.Caption} vs {other.Caption}: {different:F3}, its own jittered render {same:F3}");
+            }
+        }
+        using var background = new Image<Rgb24>(32, 32, ShapeScene.Background);
+        Assert.Null(ShapeSignature.Of(background));
+    }
+
+    [Fact]
+    public void The_embedded_instance_subject_is_unlike_every_scene_of_the_data_set()
+    {
+        // The default DreamBooth run teaches the subject of the shipped instance images; the base model, trained on
+        // the shapes data set, must not already draw it, or a rise in similarity could not show DreamBooth working.
+        var folder = Path.Combine(Trainer.TrainerFixture.DefaultModel, "instance_images");
+        var subject = Directory.EnumerateFiles(folder, "*.png").Order().Select(f =>
+        {
+            using var image = Image.Load<Rgb24>(f);
+            return ShapeSignature.Of(image)!;
+        }).ToList();
+        Assert.NotEmpty(subject);
+        double within = subject.SelectMany((a, i) => subject.Where((_, j) => j != i).Select(a.Similarity)).Min();
+        foreach (var scene in ShapeScenes.All)
+        {
+            using var image = scene.Render(64);
+            double toScene = subject.Max(ShapeSignature.Of(image)!.Similarity);
+            Assert.True(toScene < within - 0.2, $"{scene.Caption}: similarity {toScene:F3} to an instance image, the instance images' least to each other {within:F3}");
+        }
+    }
+
+    private static T Next<T>(T value) where T : struct, Enum
+    {
+        var values = Enum.GetValues<T>();
+        return values[(Array.IndexOf(values, value) + 1) % values.Length];
+    }
+
     private static Rgb24[] Pixels(Image<Rgb24> image)
     {
         var pixels = new Rgb24[image.Width * image.Height];

@@ -1,4 +1,6 @@
+using Peft.Typed.Architecture.Configs;
 using Peft.Typed.Models.Adapters.Lora;
+using Peft.Typed.Models.Loading;
 using Peft.Typed.Models.Pipelines;
 using Peft.Typed.Models.Unet;
 using Peft.Typed.Training.Data;
@@ -173,7 +175,11 @@ public sealed class SdxlDreamBoothTests : IDisposable
         var sdVae = Path.Combine(TrainerFixture.DefaultModel, "model", "vae");
         var options = TrainerFixture.XLOptions(_dir) with { PretrainedVae = sdVae, MixedPrecision = MixedPrecision.Bf16 };
         using var models = TrainingModels.Load(options, CPU);
-        Assert.Equal(0.18215, models.Vae.Config.ScalingFactor);
+        // The SD model's VAE differs from the SDXL pipeline's own (channels, scaling_factor): the loaded one must be it.
+        var sdConfig = PretrainedFolder.ReadConfig<AutoencoderKLConfig>(sdVae);
+        Assert.NotEqual(PretrainedFolder.ReadConfig<AutoencoderKLConfig>(Path.Combine(TrainerFixture.XLModel, "vae")).BlockOutChannels, sdConfig.BlockOutChannels);
+        Assert.Equal(sdConfig.BlockOutChannels, models.Vae.Config.BlockOutChannels);
+        Assert.Equal(sdConfig.ScalingFactor, models.Vae.Config.ScalingFactor);
         Assert.Same(models.Vae, models.Pipeline.Vae);
         Assert.Equal(ScalarType.Float32, models.Vae.parameters().First().dtype);
         Assert.Equal(ScalarType.BFloat16, models.TextEncoder2!.parameters().First().dtype);

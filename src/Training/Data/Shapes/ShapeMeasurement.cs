@@ -29,13 +29,12 @@ public sealed record ShapeMeasurement(ShapeColor Color, double CenterX, double A
     {
         long count = 0;
         double sumX = 0, r = 0, g = 0, b = 0;
-        var background = ShapeScene.Background;
         for (int y = 0; y < image.Height; y++)
         {
             for (int x = 0; x < image.Width; x++)
             {
                 var p = image[x, y];
-                if (Math.Abs(p.R - background.R) + Math.Abs(p.G - background.G) + Math.Abs(p.B - background.B) < Threshold) continue;
+                if (!IsForeground(p)) continue;
                 count++;
                 sumX += x + 0.5;
                 r += p.R;
@@ -50,6 +49,13 @@ public sealed record ShapeMeasurement(ShapeColor Color, double CenterX, double A
             return Square(q.R - r / count) + Square(q.G - g / count) + Square(q.B - b / count);
         });
         return new ShapeMeasurement(color, sumX / count / image.Width, count / (double)(image.Width * image.Height));
+    }
+
+    /// <summary>True for a pixel far enough from the background to count as shape.</summary>
+    public static bool IsForeground(Rgb24 p)
+    {
+        var background = ShapeScene.Background;
+        return Math.Abs(p.R - background.R) + Math.Abs(p.G - background.G) + Math.Abs(p.B - background.B) >= Threshold;
     }
 
     private static double Square(double x) => x * x;
