@@ -72,9 +72,7 @@ internal static class DefaultModelBuilder
         var folder = Path.Combine(model, component);
         manual_seed(0);
         using var module = build(folder);
-        using var scope = NewDisposeScope();
-        var state = module.state_dict().Select(kv => KeyValuePair.Create(kv.Key, kv.Value.to_type(ScalarType.Float16)));
-        SafetensorsWriter.Save(Path.Combine(folder, weightsName + ".safetensors"), state, new Dictionary<string, string> { ["format"] = "pt" });
+        SafetensorsWriter.SaveModule(module, Path.Combine(folder, weightsName + ".safetensors"), ScalarType.Float16);
     }
 
     /// <summary>

@@ -13,6 +13,17 @@ namespace Peft.Typed.Models.SafeTensors;
 /// </summary>
 public static class SafetensorsWriter
 {
+    /// <summary>
+    /// <paramref name="module"/>'s state dict as diffusers' and transformers' <c>save_pretrained</c> write it (metadata
+    /// <c>format: pt</c>), its floating-point tensors in <paramref name="dtype"/>.
+    /// </summary>
+    public static void SaveModule(nn.Module module, string path, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var state = module.state_dict().Select(kv => KeyValuePair.Create(kv.Key, kv.Value.is_floating_point() ? kv.Value.to_type(dtype) : kv.Value));
+        Save(path, state, new Dictionary<string, string> { ["format"] = "pt" });
+    }
+
     /// <param name="metadata">The <c>__metadata__</c> map; null writes none (an empty map writes <c>{}</c>, as the reference does).</param>
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {

@@ -79,9 +79,9 @@ public static class ShapesPretraining
         var step = new DiffusionTrainingStep(vae, textEncoder, unet, noiseScheduler, new DiffusionObjective { SnrGamma = options.SnrGamma });
         var unetLosses = TrainUnet(unet, textEncoder, step, latentMean, latentStd, captionIds, sceneCaption, options, random, log);
 
-        Save(vae, vaeFolder, "diffusion_pytorch_model");
-        Save(textEncoder, textEncoderFolder, "model");
-        Save(unet, unetFolder, "diffusion_pytorch_model");
+        SafetensorsWriter.SaveModule(vae, Path.Combine(vaeFolder, "diffusion_pytorch_model.safetensors"), ScalarType.Float16);
+        SafetensorsWriter.SaveModule(textEncoder, Path.Combine(textEncoderFolder, "model.safetensors"), ScalarType.Float16);
+        SafetensorsWriter.SaveModule(unet, Path.Combine(unetFolder, "diffusion_pytorch_model.safetensors"), ScalarType.Float16);
         WriteScalingFactor(Path.Combine(vaeFolder, "config.json"), vae.Config.ScalingFactor);
         log($"Wrote the weights into {Path.GetFullPath(modelFolder)} ({clock.Elapsed.TotalMinutes:F1} min).");
         return new ShapesPretrainingResult(vaeLosses, unetLosses, vae.Config.ScalingFactor, clock.Elapsed);
@@ -209,13 +209,6 @@ public static class ShapesPretraining
     private static int LogEvery(int steps) => Math.Max(1, steps / 20);
 
     private static double Mean(List<double> losses, int last) => losses.Skip(Math.Max(0, losses.Count - last)).Average();
-
-    private static void Save(nn.Module module, string folder, string weightsName)
-    {
-        using var scope = NewDisposeScope();
-        var state = module.state_dict().Select(kv => KeyValuePair.Create(kv.Key, kv.Value.to_type(ScalarType.Float16)));
-        SafetensorsWriter.Save(Path.Combine(folder, weightsName + ".safetensors"), state, new Dictionary<string, string> { ["format"] = "pt" });
-    }
 
     private static void WriteScalingFactor(string configPath, double scalingFactor)
     {

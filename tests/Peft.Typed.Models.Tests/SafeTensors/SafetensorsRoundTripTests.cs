@@ -11,6 +11,35 @@ public sealed class SafetensorsRoundTripTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
+    public void A_module_saves_its_state_dict_with_floating_tensors_in_the_given_dtype_and_the_pt_format_tag()
+    {
+        using var scope = NewDisposeScope();
+        using var module = new ModuleWithBuffer();
+        var path = Path.Combine(_dir, "module.safetensors");
+        SafetensorsWriter.SaveModule(module, path, ScalarType.Float16);
+
+        using var file = SafetensorsFile.Open(path);
+        Assert.Equal("pt", file.Metadata["format"]);
+        var state = module.state_dict();
+        Assert.Equal(state.Keys.Order(), file.Names.Order());
+        foreach (var (name, expected) in state)
+        {
+            var actual = file.Load(name);
+            Assert.Equal(expected.is_floating_point() ? ScalarType.Float16 : expected.dtype, actual.dtype);
+            Assert.True(actual.to_type(expected.dtype).eq(expected.is_floating_point() ? expected.to_type(ScalarType.Float16).to_type(expected.dtype) : expected).all().item<bool>(), name);
+        }
+    }
+
+    private sealed class ModuleWithBuffer : nn.Module
+    {
+        public ModuleWithBuffer() : base(nameof(ModuleWithBuffer))
+        {
+            register_module("linear", nn.Linear(3, 2));
+            register_buffer("position_ids", TensorArithmetic.Arange(4, ScalarType.Int64));
+        }
+    }
+
+    [Fact]
     public void Every_dtype_round_trips_with_metadata()
     {
         using var scope = NewDisposeScope();

@@ -169,14 +169,15 @@ public sealed class DreamBoothTrainerTests : IDisposable
         Assert.Contains("Captions: 4 of 4 instance images have their own; the others use --instance_prompt.", sameObserver.Messages);
         Assert.Equal(plain.Losses, same.Losses);
 
-        // toy-1 has a caption file, toy-2 a metadata.jsonl line longer than the text encoder takes (5 + 80 + 1 words of
-        // one token each); toy-0 and toy-3 none.
+        // The second image has a caption file, the third a metadata.jsonl line longer than the text encoder takes
+        // (5 + 80 + 1 words of one token each); the others none.
         var long_ = "a photo of sks toy " + string.Join(' ', Enumerable.Repeat("very", 80)) + " small";
         var mixedObserver = new RecordingObserver();
         var mixedFolder = Folder("mixed-images", f =>
         {
-            File.WriteAllText(Path.Combine(f, "toy-1.caption"), "a watercolor painting of a dragon");
-            File.WriteAllText(Path.Combine(f, "metadata.jsonl"), $$"""{"file_name": "toy-2.png", "text": "{{long_}}"}""");
+            var images = Directory.GetFiles(f, "*.png").Order(StringComparer.Ordinal).ToList();
+            File.WriteAllText(Path.ChangeExtension(images[1], ".caption"), "a watercolor painting of a dragon");
+            File.WriteAllText(Path.Combine(f, "metadata.jsonl"), $$"""{"file_name": "{{Path.GetFileName(images[2])}}", "text": "{{long_}}"}""");
         });
         var mixed = Train("mixed", mixedFolder, mixedObserver);
         Assert.Equal(2, mixed.Steps);
