@@ -165,11 +165,7 @@ internal sealed class DreamBoothBatches : IDisposable
         }).Select(p => new Posterior(p.Mean.DetachFromDisposeScope(), p.Std.DetachFromDisposeScope(), p.TimeIds.DetachFromDisposeScope())).ToList();
     }
 
-    private Tensor PromptIds(ClipTokenizer tokenizer, string prompt)
-    {
-        var encoding = tokenizer.EncodeForModel(prompt);
-        return tensor(encoding.Ids.Select(i => (long)i).ToArray(), [1, encoding.Ids.Length], device: _models.Device).DetachFromDisposeScope();
-    }
+    private Tensor PromptIds(ClipTokenizer tokenizer, string prompt) => DiffusionPipeline.TokenIds(tokenizer, [prompt], _models.Device).DetachFromDisposeScope();
 
     public void Dispose()
     {

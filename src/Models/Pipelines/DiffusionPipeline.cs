@@ -254,7 +254,8 @@ public abstract class DiffusionPipeline : IDisposable
 
     private protected static string[] Empty(int count) => Enumerable.Repeat("", count).ToArray();
 
-    private protected static Tensor TokenIds(ClipTokenizer tokenizer, IReadOnlyList<string> prompts, Device device)
+    /// <summary>The token ids the pipeline feeds its text encoder for <paramref name="prompts"/>, [N, 77] (<see cref="ClipTokenizer.EncodeForModel"/>).</summary>
+    public static Tensor TokenIds(ClipTokenizer tokenizer, IReadOnlyList<string> prompts, Device? device = null)
     {
         var ids = prompts.SelectMany(p => tokenizer.EncodeForModel(p).Ids.Select(id => (long)id)).ToArray();
         return tensor(ids, [prompts.Count, ClipTokenizer.ModelMaxLength], dtype: ScalarType.Int64, device: device);

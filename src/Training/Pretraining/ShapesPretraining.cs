@@ -35,7 +35,7 @@ public static class ShapesPretraining
     /// <c>unet/</c>, <c>vae/</c>, <c>text_encoder/</c> config.json, <c>tokenizer/</c>, <c>scheduler/</c>) and writes
     /// its weights there in float16, plus the measured <c>scaling_factor</c> into <c>vae/config.json</c>.
     /// </summary>
-    /// <param name="log">Receives progress lines (losses every few hundred steps).</param>
+    /// <param name="log">Receives progress lines (twenty per phase, with the mean loss since the last).</param>
     public static ShapesPretrainingResult Run(string modelFolder, ShapesPretrainingOptions options, Action<string>? log = null)
     {
         options.Validate();
@@ -72,7 +72,7 @@ public static class ShapesPretraining
         log($"VAE scaling_factor: {vae.Config.ScalingFactor:G6}");
 
         var captions = train.Select(s => s.Caption).Prepend("").ToList();
-        using var captionIds = TokenIds(tokenizer, captions);
+        using var captionIds = DiffusionPipeline.TokenIds(tokenizer, captions);
         var sceneCaption = scenes.Select(s => (long)(captions.IndexOf(s.Caption))).ToArray();
 
         using var noiseScheduler = new DDPMScheduler(schedulerConfig);
@@ -160,10 +160,6 @@ public static class ShapesPretraining
         return 1 / sample.std().item<float>();
     }
 
-    /// <summary>Every caption's token ids as the pipeline feeds them to the text encoder, [C, 77].</summary>
-    private static Tensor TokenIds(ClipTokenizer tokenizer, IReadOnlyList<string> captions) =>
-        tensor(captions.SelectMany(c => tokenizer.EncodeForModel(c).Ids.Select(id => (long)id)).ToArray(), [captions.Count, ClipTokenizer.ModelMaxLength]);
-
     private static List<double> TrainUnet(UNet2DConditionModel unet, CLIPTextModel textEncoder, DiffusionTrainingStep step, Tensor latentMean, Tensor latentStd,
         Tensor captionIds, long[] sceneCaption, ShapesPretrainingOptions o, Random random, Action<string> log)
     {
@@ -183,7 +179,7 @@ public static class ShapesPretraining
             using var scope = NewDisposeScope();
             var batch = Batch(random, latentMean.shape[0], o.UnetBatchSize);
             var latents = step.SampleLatents(latentMean.index_select(0, batch), latentStd.index_select(0, batch), generator);
-            // Caption dropout: index 0 of the cached states is the empty caption.
+            // Caption dropout: index 0 of the captions is the empty one.
             var dropped = Enumerable.Range(0, o.UnetBatchSize).Select(_ => random.NextDouble() < o.CaptionDropout).ToArray();
             var captionOf = captionIndex.index_select(0, batch).MaskedFill(tensor(dropped), 0);
             var (noise, timesteps) = step.SampleNoise(latents, generator);

@@ -4,7 +4,7 @@ namespace Peft.Typed.Training.Pretraining;
 
 /// <summary>
 /// Settings of <see cref="ShapesPretraining"/>: full-parameter training of a tiny Stable Diffusion (VAE first, then the
-/// UNet on the VAE's latents) on the captioned-shapes data set. The defaults are the embedded model's recipe.
+/// UNet and the text encoder on the VAE's latents) on the captioned-shapes data set. The defaults are the embedded model's recipe.
 /// </summary>
 public sealed record ShapesPretrainingOptions
 {
@@ -35,7 +35,7 @@ public sealed record ShapesPretrainingOptions
     /// <summary>Fraction of UNet examples trained on the empty caption, so classifier-free guidance works.</summary>
     public double CaptionDropout { get; init; } = 0.1;
 
-    /// <summary>Decay of the UNet weights' exponential moving average, which is what gets saved.</summary>
+    /// <summary>Decay of the exponential moving average of the UNet's and text encoder's weights, which is what gets saved.</summary>
     public double EmaDecay { get; init; } = 0.999;
 
     /// <summary>Min-SNR weighting γ of the UNet loss.</summary>
