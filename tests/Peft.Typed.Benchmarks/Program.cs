@@ -12,6 +12,7 @@ Console.WriteLine($"libtorch threads: {get_num_threads()}; OpenMP waiting: {wait
 
 if (args.FirstOrDefault() == "training") return TrainingStepProfile.Run(args[1..]);
 if (args.FirstOrDefault() == "contention") return ContentionBenchmark.Run(args[1..]);
+if (args.FirstOrDefault() == "nnpack") return NnpackComparison.Run(args[1..]);
 if (args.FirstOrDefault() == "scalar-race") return ScalarLifetimeProbe.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

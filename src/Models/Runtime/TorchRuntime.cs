@@ -25,7 +25,7 @@ public static class TorchRuntime
         OpenMpWaitSetting = LimitOpenMpSpinning();
         CpuCapabilitySetting = CapCpuCapability();
         OneDnnConvolutionsDisabled = DisableOneDnn();
-        NnpackDisabled = DisableUnavailableNnpack();
+        NnpackDisabled = DisableNnpack();
     }
 
     /// <summary>
@@ -112,21 +112,23 @@ public static class TorchRuntime
         set_num_threads(threads);
     }
 
-    /// <summary>True when NNPACK cannot run on this CPU and was switched off, so libtorch stops trying it.</summary>
+    /// <summary>True when NNPACK was switched off (whenever libtorch exposes the switch).</summary>
     public static bool NnpackDisabled { get; private set; }
 
     /// <summary>
-    /// libtorch tries NNPACK for every eligible convolution while it is enabled, and on a CPU NNPACK does not support it
-    /// logs "Could not initialize NNPACK! Reason: Unsupported hardware." each time (20,673 lines in one default training
-    /// run). Where NNPACK is unavailable it is switched off, as <c>torch.backends.nnpack.set_flags(False)</c> would; the
-    /// convolutions libtorch runs are the same, since it falls back to them anyway. The availability probe itself logs the
-    /// warning once.
+    /// libtorch runs float32 convolutions of 16 or more images through NNPACK while it is enabled, and that is not faster
+    /// here: on a 2-core AMD EPYC (Zen, AVX2) VM, in alternating rounds, the embedded UNet's training step at batch 32
+    /// took 1.0–1.4 s without NNPACK and 1.4–1.6 s with it, its inference forward at batch 16 (8 images with guidance)
+    /// 157–273 ms against 338–366 ms (benchmark <c>nnpack</c>, docs/perf.md "NNPACK"). On a CPU NNPACK does not
+    /// support, libtorch instead logs "Could not initialize NNPACK! Reason: Unsupported hardware." at every eligible
+    /// convolution (20,673 lines in one default training run). So NNPACK is switched off, as
+    /// <c>torch.backends.nnpack.set_flags(False)</c> would; libtorch checks the switch before NNPACK's availability, so
+    /// nothing is logged either.
     /// </summary>
-    private static bool DisableUnavailableNnpack()
+    private static bool DisableNnpack()
     {
         try
         {
-            if (NnpackAvailable()) return false;
             SetUserEnabledNnpack(GlobalContext(), false);
             return !UserEnabledNnpack(GlobalContext());
         }
@@ -204,10 +206,6 @@ public static class TorchRuntime
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
     private static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
-
-    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at4_ops17_nnpack_available4callEv")]
-    [return: MarshalAs(UnmanagedType.U1)]
-    private static extern bool NnpackAvailable();
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
     private static extern void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);

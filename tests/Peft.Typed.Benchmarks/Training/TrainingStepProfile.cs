@@ -195,7 +195,7 @@ public static class TrainingStepProfile
     }
 
     /// <summary>
-    /// The data side of one trainer step on the embedded tiny pipeline at 128×128 pixels (64×64 latents): VAE encode of
+    /// The data side of one trainer step on the embedded tiny pipeline at 128×128 pixels: VAE encode of
     /// one image and the text encoder on one prompt, each the median of 5 calls.
     /// </summary>
     private static (double Vae, double Text) DataCost()
