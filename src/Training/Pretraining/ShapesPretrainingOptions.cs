@@ -27,7 +27,7 @@ public sealed record ShapesPretrainingOptions
     /// <summary>Weight of the KL term (per latent element) against the per-pixel reconstruction MSE.</summary>
     public double VaeKlWeight { get; init; } = 1e-4;
 
-    public int UnetSteps { get; init; } = 4000;
+    public int UnetSteps { get; init; } = 1500;
     public int UnetBatchSize { get; init; } = 32;
     public double UnetLearningRate { get; init; } = 1e-3;
     public int WarmupSteps { get; init; } = 200;
