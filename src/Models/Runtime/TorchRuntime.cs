@@ -25,7 +25,7 @@ public static class TorchRuntime
         OpenMpWaitSetting = LimitOpenMpSpinning();
         CpuCapabilitySetting = CapCpuCapability();
         OneDnnConvolutionsDisabled = DisableOneDnn();
-        NnpackDisabled = DisableNnpack();
+        DisableNnpack();
     }
 
     /// <summary>
@@ -112,8 +112,18 @@ public static class TorchRuntime
         set_num_threads(threads);
     }
 
-    /// <summary>True when NNPACK was switched off (whenever libtorch exposes the switch).</summary>
-    public static bool NnpackDisabled { get; private set; }
+    /// <summary>
+    /// libtorch's own NNPACK switch in its global context (what <c>torch.backends.nnpack.enabled</c> reads and
+    /// <c>torch.backends.nnpack.set_flags</c> writes). This library switches it off when it loads (why: below).
+    /// </summary>
+    public static bool NnpackEnabled
+    {
+        get => UserEnabledNnpack(GlobalContext());
+        set => SetUserEnabledNnpack(GlobalContext(), value);
+    }
+
+    /// <summary>Whether libtorch's NNPACK can run on this CPU (<c>torch._nnpack_available()</c>), switched on or not.</summary>
+    public static bool NnpackAvailable => NnpackAvailableOnCpu();
 
     /// <summary>
     /// libtorch runs float32 convolutions of 16 or more images through NNPACK while it is enabled, and that is not faster
@@ -125,16 +135,15 @@ public static class TorchRuntime
     /// <c>torch.backends.nnpack.set_flags(False)</c> would; libtorch checks the switch before NNPACK's availability, so
     /// nothing is logged either.
     /// </summary>
-    private static bool DisableNnpack()
+    private static void DisableNnpack()
     {
         try
         {
-            SetUserEnabledNnpack(GlobalContext(), false);
-            return !UserEnabledNnpack(GlobalContext());
+            NnpackEnabled = false;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            return false;
+            // A libtorch without the switch (another build than the pinned one): nothing to switch off.
         }
     }
 
@@ -213,6 +222,10 @@ public static class TorchRuntime
     [DllImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledNNPACKEv")]
     [return: MarshalAs(UnmanagedType.U1)]
     private static extern bool UserEnabledNnpack(IntPtr context);
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at4_ops17_nnpack_available4callEv")]
+    [return: MarshalAs(UnmanagedType.U1)]
+    private static extern bool NnpackAvailableOnCpu();
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")]
     [return: MarshalAs(UnmanagedType.U1)]

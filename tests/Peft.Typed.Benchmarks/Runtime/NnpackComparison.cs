@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Peft.Typed.Architecture;
 using Peft.Typed.Architecture.Configs;
+using Peft.Typed.Benchmarks.Timing;
+using Peft.Typed.Models.Runtime;
 using Peft.Typed.Models.Unet;
 using Peft.Typed.Testing;
 using static TorchSharp.torch;
@@ -35,42 +36,30 @@ internal static class NnpackComparison
         using var timesteps = randint(0, 1000, batch);
         using var context = randn(batch, 77, unet.Config.CrossAttentionDim.ForMidBlock());
         var input = new UNet2DConditionInput(sample, timesteps, context);
-        Console.WriteLine($"NNPACK available: {NnpackAvailable()}; embedded UNet, batch {batch} of {unet.Config.InChannels}×{size}×{size}; medians of 3 after 1 warm-up");
+        Console.WriteLine($"NNPACK available: {TorchRuntime.NnpackAvailable}; embedded UNet, batch {batch} of {unet.Config.InChannels}×{size}×{size}; medians of 3 after 1 warm-up");
         for (int round = 0; round < rounds; round++)
         {
             foreach (bool nnpack in new[] { false, true })
             {
-                SetUserEnabledNnpack(GlobalContext(), nnpack);
-                double train = Median(() =>
+                TorchRuntime.NnpackEnabled = nnpack;
+                double train = Timings.MedianMilliseconds(() =>
                 {
                     using var scope = NewDisposeScope();
                     var output = unet.call(input);
                     output.mul(output).mean().backward();
                     foreach (var p in unet.parameters()) p.grad = null;
-                });
-                double infer = Median(() =>
+                }, runs: 3);
+                double infer = Timings.MedianMilliseconds(() =>
                 {
                     using var scope = NewDisposeScope();
                     using var noGrad = no_grad();
                     unet.call(input);
-                });
+                }, runs: 3);
                 Console.WriteLine($"round {round + 1}, NNPACK {(nnpack ? "on " : "off")}: training step {train:F0} ms, inference forward {infer:F0} ms");
             }
         }
-        SetUserEnabledNnpack(GlobalContext(), false);
+        TorchRuntime.NnpackEnabled = false;
         return 0;
-    }
-
-    private static double Median(Action call)
-    {
-        call();
-        var times = Enumerable.Range(0, 3).Select(_ =>
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            call();
-            return Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        }).Order().ToList();
-        return times[1];
     }
 
     private static int IntOption(string[] args, string name, int fallback)
@@ -78,14 +67,4 @@ internal static class NnpackComparison
         int i = Array.IndexOf(args, name);
         return i < 0 ? fallback : i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int value) ? value : -1;
     }
-
-    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
-    private static extern IntPtr GlobalContext();
-
-    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
-    private static extern void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
-
-    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at4_ops17_nnpack_available4callEv")]
-    [return: MarshalAs(UnmanagedType.U1)]
-    private static extern bool NnpackAvailable();
 }

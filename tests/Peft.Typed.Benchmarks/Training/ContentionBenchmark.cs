@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Peft.Typed.Benchmarks.Timing;
 using Peft.Typed.Architecture.Targeting;
 using Peft.Typed.Models.Adapters;
 using Peft.Typed.Models.Adapters.Lora;
@@ -67,7 +68,7 @@ public static class ContentionBenchmark
                     double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds;
                     double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
                     var (stealAfter, totalAfter) = CpuTicks();
-                    double median = Median(times);
+                    double median = Timings.Median(times);
                     (busy ? loaded : quiet).AddRange(times);
                     Console.WriteLine(string.Create(inv,
                         $"| {round + 1} | {(busy ? "loaded" : "quiet")} | {median * 1000:F1} ms | {load} | {(stealAfter - stealBefore) / (double)(totalAfter - totalBefore):P1} | {cpu / wall:F2} |"));
@@ -83,7 +84,7 @@ public static class ContentionBenchmark
                 }
             }
         }
-        double q = Median(quiet), l = Median(loaded);
+        double q = Timings.Median(quiet), l = Timings.Median(loaded);
         Console.WriteLine();
         Console.WriteLine(string.Create(inv, $"quiet {q * 1000:F1} ms, loaded {l * 1000:F1} ms per step (medians over all rounds): loaded / quiet = {l / q:F2}"));
         return 0;
@@ -95,12 +96,6 @@ public static class ContentionBenchmark
         // "cpu  user nice system idle iowait irq softirq steal guest guest_nice"; guest time is already in user.
         var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..9].Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
         return (fields[7], fields.Sum());
-    }
-
-    private static double Median(IReadOnlyCollection<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     private static string? Option(string[] args, string name)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Peft.Typed.Benchmarks.Timing;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Peft.Typed.Architecture;
@@ -208,24 +209,7 @@ public static class TrainingStepProfile
         using var noGrad = no_grad();
         var image = rand(1, 3, 2 * Latent, 2 * Latent).Mul(2).Sub(1);
         var ids = tensor(tokenizer.EncodeForModel("a photo of sks toy").Ids.Select(i => (long)i).ToArray(), [1, ClipTokenizer.ModelMaxLength]);
-        return (Median(() => vae.Encode(image).Sample()), Median(() => text.call(ids).LastHiddenState));
-    }
-
-    private static double Median(Func<Tensor> call)
-    {
-        call();
-        return Median(Enumerable.Range(0, 5).Select(_ =>
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            call();
-            return Seconds(t0, Stopwatch.GetTimestamp());
-        }));
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        return (Timings.MedianMilliseconds(() => vae.Encode(image).Sample(), 5) / 1000, Timings.MedianMilliseconds(() => text.call(ids), 5) / 1000);
     }
 
     private static void Report(string model, IReadOnlyList<string> targets, bool checkpointing, bool retained, int steps, long rssAtStart, long peakRss, double ceiling, double forwardFlops, double adapterForwardFlops,
@@ -233,8 +217,8 @@ public static class TrainingStepProfile
         List<StepTimes> withoutAdapters, (double Vae, double Text) data)
     {
         var inv = CultureInfo.InvariantCulture;
-        double step = Median(timed.Select(t => t.Total));
-        double plain = Median(withoutAdapters.Select(t => t.Total));
+        double step = Timings.Median(timed.Select(t => t.Total));
+        double plain = Timings.Median(withoutAdapters.Select(t => t.Total));
         // Frozen base layers need only input gradients in backward (one product per layer, as in forward); the
         // adapters' own products are a few per cent on top and are not counted.
         double stepFlops = 2 * forwardFlops;
@@ -248,7 +232,7 @@ public static class TrainingStepProfile
             | metric | value |
             | --- | --- |
             | step (median) | {F(step)} = {1 / step:F2} steps/s |
-            | forward / backward / optimizer (medians) | {F(Median(timed.Select(t => t.Forward)))} / {F(Median(timed.Select(t => t.Backward)))} / {F(Median(timed.Select(t => t.Optimizer)))} |
+            | forward / backward / optimizer (medians) | {F(Timings.Median(timed.Select(t => t.Forward)))} / {F(Timings.Median(timed.Select(t => t.Backward)))} / {F(Timings.Median(timed.Select(t => t.Optimizer)))} |
             | peak resident memory | {peakRss / 1048576.0:F0} MiB ({(peakRss - rssAtStart) / 1048576.0:F0} MiB above the process at start) |
             | matmul ceiling (2048², best of 5) | {ceiling:F1} GFLOP/s |
             | FLOPs per step (2 × forward {forwardFlops / 1e9:F2} GFLOP) | {stepFlops / 1e9:F2} GFLOP |

@@ -1,0 +1,26 @@
+using System.Diagnostics;
+
+namespace Peft.Typed.Benchmarks.Timing;
+
+/// <summary>The medians the hand-timed benchmarks report (the ones BenchmarkDotNet cannot run: see each benchmark).</summary>
+internal static class Timings
+{
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        if (sorted.Count == 0) throw new ArgumentException("No values to take the median of.", nameof(values));
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    /// <summary>Median wall time of <paramref name="runs"/> calls of <paramref name="call"/> after one warm-up call, in milliseconds.</summary>
+    public static double MedianMilliseconds(Action call, int runs)
+    {
+        call();
+        return Median(Enumerable.Range(0, runs).Select(_ =>
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            call();
+            return Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }).ToList());
+    }
+}
