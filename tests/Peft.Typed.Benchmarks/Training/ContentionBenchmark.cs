@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using Peft.Typed.Benchmarks.Timing;
 using Peft.Typed.Architecture.Targeting;
+using Peft.Typed.Benchmarks.Timing;
 using Peft.Typed.Models.Adapters;
 using Peft.Typed.Models.Adapters.Lora;
 using Peft.Typed.Models.Runtime;

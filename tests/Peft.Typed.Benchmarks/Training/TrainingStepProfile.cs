@@ -1,11 +1,11 @@
 using System.Diagnostics;
-using Peft.Typed.Benchmarks.Timing;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Peft.Typed.Architecture;
 using Peft.Typed.Architecture.Configs;
 using Peft.Typed.Architecture.Targeting;
 using Peft.Typed.Benchmarks.Flops;
+using Peft.Typed.Benchmarks.Timing;
 using Peft.Typed.Models.Adapters;
 using Peft.Typed.Models.Adapters.Lora;
 using Peft.Typed.Models.Clip;
