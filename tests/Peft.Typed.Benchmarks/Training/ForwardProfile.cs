@@ -55,7 +55,10 @@ public sealed class ForwardProfile : IDisposable
     public IEnumerable<(string Name, double Seconds)> Modules =>
         _seconds.Select(kv => (kv.Key, kv.Value)).Append(("(UNet glue between modules)", _forwardSeconds - _seconds.Values.Sum()));
 
-    /// <summary>Seconds the adapter layers spent beyond their base layers (the LoRA branches), by base layer type.</summary>
+    /// <summary>
+    /// Seconds the adapter layers spent beyond their base layers (the LoRA branches), by base layer type; a LoRA
+    /// convolution training through the merged weight runs its own convolution instead of its base layer, so counts whole.
+    /// </summary>
     public IReadOnlyDictionary<string, double> AdapterOverhead => _adapterSeconds;
 
     public void BeginForward() => _forwardStart = Stopwatch.GetTimestamp();

@@ -195,6 +195,42 @@ public sealed class AdapterLayerTests
         for (int i = 0; i < names.Length; i++) TensorAssert.Close(expectedGrads[i], actualGrads[i], 1e-5, 1e-4, $"gradient of {names[i]}");
     }
 
+    [Theory]
+    [InlineData(1, 16, true)]
+    [InlineData(2, 9, true)]
+    [InlineData(1, 1, false)]
+    public void Training_lora_on_a_convolution_matches_peft_order_in_value_and_gradients(int stride, int size, bool merged)
+    {
+        // Where the merged-weight node pays (large enough outputs) the layer takes it; value and gradients of the input,
+        // both factors and a lora_only bias must equal PEFT's base_layer(x) + scaling·lora_B(lora_A(x)) either way.
+        manual_seed(9);
+        using var scope = NewDisposeScope();
+        using var holder = new Holder(nn.Conv2d(6, 8, 3, stride, 1));
+        var peft = PeftModel.Create(holder, new LoraConfig { R = 4, LoraAlpha = 6, Bias = LoraBias.LoraOnly, InitLoraWeights = LoraInit.Random, TargetModules = TargetModules.FromNames("layer") });
+        var layer = (LoraLayer)peft.GetAdapterLayer("layer");
+        var (a, b, bias) = (layer.WeightA("default"), layer.WeightB("default"), layer.BaseBias!);
+        Assert.True(bias.requires_grad, "lora_only trains the adapted layer's bias");
+        var input = randn(2, 6, size, size).requires_grad_();
+        Assert.Equal(merged, MergedLoraFunction.Pays(layer.Geometry, input));
+
+        var actual = holder.Run(input);
+        var upstream = randn(actual.shape);
+        var actualGrads = autograd.grad([actual], [input, a, b, bias], [upstream]);
+        var g = layer.Geometry;
+        var expected = g.Apply(input, layer.BaseWeight.detach(), bias).Add(nn.functional.conv2d(g.Apply(input, a), b).Mul(layer.Scaling("default")));
+        var expectedGrads = autograd.grad([expected], [input, a, b, bias], [upstream]);
+
+        TensorAssert.Close(expected, actual, 1e-5, 1e-4, "output");
+        string[] names = ["input", "lora_A", "lora_B", "bias"];
+        for (int i = 0; i < names.Length; i++) TensorAssert.Close(expectedGrads[i], actualGrads[i], 1e-5, 1e-4, $"gradient of {names[i]}");
+        if (merged)
+        {
+            // The layer took the merged path: the same node, run directly, gives the same bits.
+            var direct = MergedLoraFunction.Apply(input, g, layer.BaseWeight, bias, a, b, layer.Scaling("default"));
+            TensorAssert.Close(direct, actual, 0, 0, "output of the merged path");
+        }
+    }
+
     [Fact]
     public void Half_precision_base_layers_get_float32_adapters()
     {

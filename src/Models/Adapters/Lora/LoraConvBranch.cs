@@ -22,30 +22,76 @@ internal static class LoraConvBranch
     public static Tensor Forward(Tensor x, LayerGeometry geometry, Tensor weightA, Tensor weightB, double scaling)
     {
         using var scope = NewDisposeScope();
+        var low = Down(x, geometry, weightA);
+        long n = low.shape[0], r = low.shape[1], ho = low.shape[2], wo = low.shape[3];
+        // lora_B: [out, r, 1, 1]; the scaling goes on the small weight, not on the full-size output.
+        var up = weightB.reshape(weightB.shape[0], r).Mul(scaling).matmul(low.reshape(n, r, ho * wo));
+        return up.view(n, weightB.shape[0], ho, wo).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><c>lora_A(x)</c>, the r-channel down projection: [n, r, H_out, W_out].</summary>
+    public static Tensor Down(Tensor x, LayerGeometry geometry, Tensor weightA)
+    {
+        using var scope = NewDisposeScope();
         long n = x.shape[0], r = weightA.shape[0], channels = weightA.shape[1];
-        long kh = geometry.KernelSize[0], kw = geometry.KernelSize[1];
-        long sh = geometry.Stride[0], sw = geometry.Stride[1];
-        long ph = geometry.Padding[0], pw = geometry.Padding[1];
-        long h = x.shape[2], w = x.shape[3];
-        long hp = h + 2 * ph, wp = w + 2 * pw;
-        long ho = (hp - kh) / sh + 1, wo = (wp - kw) / sw + 1;
+        var t = Taps.Of(geometry, x);
 
         // [r, C, kh, kw] → [kh·kw·r, C]: row (i·kw + j)·r + q holds tap (i, j) of output channel q. The tap maps, not
         // the C-channel input, are zero-padded: k·k·r channels instead of C.
-        var taps = weightA.permute(2, 3, 0, 1).reshape(kh * kw * r, channels);
-        var maps = taps.matmul(x.reshape(n, channels, h * w)).view(n, kh * kw * r, h, w);
-        var z = (ph > 0 || pw > 0 ? nn.functional.pad(maps, [pw, pw, ph, ph]) : maps).view(n, kh * kw, r, hp, wp);
+        var taps = weightA.permute(2, 3, 0, 1).reshape(t.Count * r, channels);
+        var maps = taps.matmul(x.reshape(n, channels, t.H * t.W)).view(n, t.Count * r, t.H, t.W);
+        var z = (t.Ph > 0 || t.Pw > 0 ? nn.functional.pad(maps, [t.Pw, t.Pw, t.Ph, t.Ph]) : maps).view(n, t.Count, r, t.PaddedH, t.PaddedW);
         Tensor? low = null;
-        for (long i = 0; i < kh; i++)
+        for (long i = 0; i < t.Kh; i++)
         {
-            for (long j = 0; j < kw; j++)
+            for (long j = 0; j < t.Kw; j++)
             {
-                var tap = z.select(1, i * kw + j).slice(2, i, i + (ho - 1) * sh + 1, sh).slice(3, j, j + (wo - 1) * sw + 1, sw);
+                var tap = t.Window(z.select(1, i * t.Kw + j), i, j);
                 low = low is null ? tap : low.Add(tap);
             }
         }
-        // lora_B: [out, r, 1, 1]; the scaling goes on the small weight, not on the full-size output.
-        var up = weightB.reshape(weightB.shape[0], r).Mul(scaling).matmul(low!.reshape(n, r, ho * wo));
-        return up.view(n, weightB.shape[0], ho, wo).MoveToOuterDisposeScope();
+        return low!.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The gradient of <see cref="Down"/> with respect to lora_A, given the gradient <paramref name="gradLow"/> of its
+    /// [n, r, H_out, W_out] output: each tap's gradient map is <paramref name="gradLow"/> shifted into place (without
+    /// autograd, so one zero-filled buffer instead of one per tap), then one product with the input.
+    /// </summary>
+    public static Tensor DownWeightGrad(Tensor x, LayerGeometry geometry, Tensor gradLow)
+    {
+        using var scope = NewDisposeScope();
+        long n = x.shape[0], channels = x.shape[1], r = gradLow.shape[1];
+        var t = Taps.Of(geometry, x);
+
+        var gradMaps = zeros([n, t.Count, r, t.PaddedH, t.PaddedW], gradLow.dtype, gradLow.device);
+        for (long i = 0; i < t.Kh; i++)
+        {
+            for (long j = 0; j < t.Kw; j++)
+            {
+                t.Window(gradMaps.select(1, i * t.Kw + j), i, j).copy_(gradLow);
+            }
+        }
+        var unpadded = gradMaps.view(n, t.Count * r, t.PaddedH, t.PaddedW).slice(2, t.Ph, t.Ph + t.H, 1).slice(3, t.Pw, t.Pw + t.W, 1)
+            .reshape(n, t.Count * r, t.H * t.W);
+        var gradTaps = unpadded.matmul(x.reshape(n, channels, t.H * t.W).transpose(1, 2)).sum(0L);
+        return gradTaps.view(t.Kh, t.Kw, r, channels).permute(2, 3, 0, 1).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The kernel taps of a convolution over an H×W input: kernel, stride, padding and the output size.</summary>
+    public readonly record struct Taps(long Kh, long Kw, long Sh, long Sw, long Ph, long Pw, long H, long W)
+    {
+        public static Taps Of(LayerGeometry g, Tensor x) =>
+            new(g.KernelSize[0], g.KernelSize[1], g.Stride[0], g.Stride[1], g.Padding[0], g.Padding[1], x.shape[2], x.shape[3]);
+
+        public long Count => Kh * Kw;
+        public long PaddedH => H + 2 * Ph;
+        public long PaddedW => W + 2 * Pw;
+        public long OutH => (PaddedH - Kh) / Sh + 1;
+        public long OutW => (PaddedW - Kw) / Sw + 1;
+
+        /// <summary>The output-sized window that tap (i, j) reads from a padded [.., PaddedH, PaddedW] map.</summary>
+        public Tensor Window(Tensor padded, long i, long j) =>
+            padded.slice(-2, i, i + (OutH - 1) * Sh + 1, Sh).slice(-1, j, j + (OutW - 1) * Sw + 1, Sw);
     }
 }

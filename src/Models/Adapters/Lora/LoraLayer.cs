@@ -146,12 +146,18 @@ public sealed class LoraLayer : AdapterLayer
     /// <summary>
     /// Linear: the base layer runs on the [rows, in] view of x, so its output is a fresh [rows, out] tensor, and each
     /// branch is accumulated into it by one in-place <c>addmm_</c>: no full-size branch output and no separate
-    /// addition (same sum as PEFT's <c>base_layer(x) + lora_B(lora_A(x))·scaling</c>). Convolutions, and branches
+    /// addition (same sum as PEFT's <c>base_layer(x) + lora_B(lora_A(x))·scaling</c>). A convolution training one
+    /// adapter runs with the merged weight where that pays (<see cref="TrainsMerged"/>); other convolutions, and branches
     /// whose dtype differs from a half-precision base output, add <see cref="AdapterOutput"/> as the base class does.
     /// </summary>
     protected override Tensor AdaptedForward(Tensor x, IReadOnlyList<string> adapters)
     {
         if (adapters.Any(_variants.ContainsKey)) return VariantForward(x, adapters);
+        if (Geometry.IsConv && adapters.Count == 1 && TrainsMerged(adapters[0], x))
+        {
+            var adapter = adapters[0];
+            return MergedLoraFunction.Apply(x, Geometry, BaseWeight, BaseBias, WeightA(adapter), WeightB(adapter), Scaling(adapter));
+        }
         if (Geometry.IsConv) return base.AdaptedForward(x, adapters);
         var rows = x.reshape(-1, Geometry.InFeatures);
         var result = BaseLayer.call(rows);
@@ -164,6 +170,20 @@ public sealed class LoraLayer : AdapterLayer
             result = low.dtype == result.dtype ? result.addmm_(low, up) : result.AddInPlace(low.matmul(up).to_type(result.dtype));
         }
         return result.view([.. x.shape[..^1], Geometry.OutFeatures]);
+    }
+
+    /// <summary>
+    /// While one plain LoRA adapter (no dropout) trains on a float32 convolution with a frozen weight, the convolution
+    /// runs <see cref="MergedLoraFunction"/> where it pays; inference, several adapters, dropout, a half-precision base
+    /// and a trainable base weight keep PEFT's order.
+    /// </summary>
+    private bool TrainsMerged(string adapterName, Tensor x)
+    {
+        var a = WeightA(adapterName);
+        var b = WeightB(adapterName);
+        return is_grad_enabled() && a.requires_grad && b.requires_grad && !BaseWeight.requires_grad
+            && x.dtype == BaseWeight.dtype && a.dtype == BaseWeight.dtype && !HasDropout(adapterName)
+            && MergedLoraFunction.Pays(Geometry, x);
     }
 
     /// <summary>

@@ -1,0 +1,83 @@
+using Peft.Typed.Models.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Models.Adapters.Lora;
+
+/// <summary>
+/// One LoRA convolution's training step with the adapter merged into the base weight:
+/// <c>y = conv(x; W + scaling·B·A)</c>, which equals PEFT's <c>base_layer(x) + scaling·lora_B(lora_A(x))</c> up to
+/// rounding. In PEFT's order the branch writes a full-size output and adds it in forward, and in backward sends a
+/// full-size gradient back through lora_A to the input and adds it there: memory-bound passes that cost several times
+/// the branch's share of the FLOPs on CPU. Here the merged weight is built without gradient and libtorch's own
+/// convolution runs with it (its backward is the input gradient the frozen layer needs anyway, and the bias gradient
+/// if the bias trains); an identity node on its output receives the output gradient g and gives the factors theirs
+/// from the r-channel <c>z = lora_A(x)</c> saved in forward: <c>∂B = s·g zᵀ</c>, <c>∂A = (s·Bᵀg) ⋆ x</c>.
+/// </summary>
+internal sealed class MergedLoraFunction : autograd.SingleTensorFunction<MergedLoraFunction>
+{
+    public override string Name => nameof(MergedLoraFunction);
+
+    /// <summary>
+    /// True where this path is used: a CPU convolution <see cref="LoraConvBranch"/> handles, whose output pixels do more
+    /// work in a separate branch than merging the weight costs: pixels·(K + out) ≥ out·K multiply-adds, K being
+    /// in·kh·kw (so a full-size UNet's 8×8 level keeps PEFT's branch).
+    /// </summary>
+    public static bool Pays(LayerGeometry geometry, Tensor x)
+    {
+        if (!LoraConvBranch.Handles(geometry, x)) return false;
+        long k = geometry.WeightShape.Skip(1).Aggregate(1L, (a, b) => a * b);
+        var taps = LoraConvBranch.Taps.Of(geometry, x);
+        long pixels = x.shape[0] * taps.OutH * taps.OutW;
+        return (double)pixels * (k + geometry.OutFeatures) >= (double)geometry.OutFeatures * k;
+    }
+
+    public static Tensor Apply(Tensor x, LayerGeometry geometry, Tensor baseWeight, Tensor? baseBias, Tensor weightA, Tensor weightB, double scaling)
+    {
+        using var scope = NewDisposeScope();
+        Tensor merged;
+        using (no_grad())
+        {
+            var delta = weightB.reshape(weightB.shape[0], weightB.shape[1]).matmul(weightA.reshape(weightA.shape[0], -1));
+            merged = baseWeight.Add(delta.MulInPlace(scaling).view(baseWeight.shape));
+        }
+        var output = geometry.Apply(x, merged, baseBias);
+        return apply(output, x.detach(), weightA, weightB, geometry, scaling).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Identity on the base output; saves what the factors' gradients need.</summary>
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var (output, x, a, b) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3]);
+        var geometry = (LayerGeometry)vars[4];
+        ctx.save_data("geometry", geometry);
+        ctx.save_data("scaling", (double)vars[5]);
+        // The context takes its saved tensors after forward returns, so z belongs to the caller's scope.
+        var z = LoraConvBranch.Down(x, geometry, a);
+        ctx.save_for_backward([x, a, b, z]);
+        return output;
+    }
+
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+    {
+        var geometry = (LayerGeometry)ctx.get_data("geometry");
+        var scaling = (double)ctx.get_data("scaling");
+        var saved = ctx.get_saved_variables();
+        var (x, a, b, z) = (saved[0], saved[1], saved[2], saved[3]);
+        long outFeatures = geometry.OutFeatures, r = a.shape[0];
+        Tensor gradA, gradB;
+        using (var scope = NewDisposeScope())
+        {
+            long n = gradOutput.shape[0], pixels = gradOutput.shape[2] * gradOutput.shape[3];
+            var g3 = gradOutput.reshape(n, outFeatures, pixels);
+            gradB = g3.matmul(z.reshape(n, r, pixels).transpose(1, 2)).sum(0L).MulInPlace(scaling).view(b.shape);
+            var gradZ = b.reshape(outFeatures, r).t().Mul(scaling).matmul(g3).view(z.shape);
+            gradA = LoraConvBranch.DownWeightGrad(x, geometry, gradZ);
+            gradA.MoveToOuterDisposeScope();
+            gradB.MoveToOuterDisposeScope();
+        }
+        foreach (var tensor in saved) tensor.Dispose();
+        // The output gradient passes through unchanged (a new handle: autograd owns the one it gave us).
+        return [gradOutput.alias(), null!, gradA, gradB, null!, null!];
+    }
+}

@@ -1,0 +1,66 @@
+using Peft.Typed.Models.Adapters;
+using Peft.Typed.Models.Adapters.Lora;
+using Peft.Typed.Models.Runtime;
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Models.Tests.Adapters;
+
+/// <summary>
+/// The merged-weight LoRA convolution node equals PEFT's order, <c>conv(x) + scaling·lora_B(lora_A(x))</c> with
+/// libtorch's own operations and autograd, in value and in the gradients of x, lora_A and lora_B.
+/// </summary>
+public class MergedLoraFunctionTests
+{
+    private const double Scaling = LoraConvCase.Scaling;
+
+    [Theory]
+    [MemberData(nameof(LoraConvCase.Geometries), MemberType = typeof(LoraConvCase))]
+    public void Conv2d_equals_base_plus_branch(long kh, long kw, long sh, long sw, long ph, long pw, long h, long w)
+    {
+        using var scope = NewDisposeScope();
+        var c = LoraConvCase.Create(kh, kw, sh, sw, ph, pw, h, w);
+        using var conv = c.Conv;
+        var expected = c.Base().Add(c.Branch());
+        var upstream = randn(expected.shape, generator: c.Generator);
+        var expectedGrads = autograd.grad([expected], [c.X, c.A, c.B], [upstream]);
+
+        var actual = MergedLoraFunction.Apply(c.X, c.Geometry, conv.weight, conv.bias, c.A, c.B, Scaling);
+        var actualGrads = autograd.grad([actual], [c.X, c.A, c.B], [upstream]);
+
+        TensorAssert.Close(expected, actual, 1e-5, 1e-4, "output");
+        string[] names = ["x", "lora_A", "lora_B"];
+        for (int i = 0; i < 3; i++) TensorAssert.Close(expectedGrads[i], actualGrads[i], 1e-5, 1e-4, $"gradient of {names[i]}");
+    }
+
+    [Fact]
+    public void An_input_without_gradient_gets_none_and_the_factors_still_train()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(3);
+        using var conv = nn.Conv2d(6, 4, 3, padding: 1);
+        var x = randn([2, 6, 7, 7], generator: generator);
+        var a = randn([2, 6, 3, 3], generator: generator).requires_grad_();
+        var b = randn([4, 2, 1, 1], generator: generator).requires_grad_();
+        var expected = nn.functional.conv2d(nn.functional.conv2d(x, a, padding: [1, 1]), b).Mul(Scaling);
+        var upstream = randn(expected.shape, generator: generator);
+        var expectedGrads = autograd.grad([expected], [a, b], [upstream]);
+
+        var actual = MergedLoraFunction.Apply(x, LayerGeometry.Of(conv, "conv"), conv.weight, conv.bias, a, b, Scaling);
+        var actualGrads = autograd.grad([actual], [a, b], [upstream]);
+
+        Assert.Null(x.grad);
+        TensorAssert.Close(expectedGrads[0], actualGrads[0], 1e-5, 1e-4, "gradient of lora_A");
+        TensorAssert.Close(expectedGrads[1], actualGrads[1], 1e-5, 1e-4, "gradient of lora_B");
+    }
+
+    [Theory]
+    [InlineData(320, 320, 64, true)] // 64×64 output: 4096·(2880+320) ≥ 320·2880
+    [InlineData(640, 640, 32, true)] // 32×32 output: 1024·(5760+640) ≥ 640·5760
+    [InlineData(1280, 1280, 8, false)] // 8×8 output: 64·(11520+1280) < 1280·11520
+    public void The_merged_path_is_taken_where_it_does_less_work(long inChannels, long outChannels, long size, bool expected)
+    {
+        using var scope = NewDisposeScope();
+        using var conv = nn.Conv2d(inChannels, outChannels, 3, padding: 1);
+        Assert.Equal(expected, MergedLoraFunction.Pays(LayerGeometry.Of(conv, "layer"), empty(1, inChannels, size, size)));
+    }
+}
