@@ -39,10 +39,12 @@ internal static class DefaultModelBuilder
         Console.WriteLine($"Wrote the default model and instance images into {Path.GetFullPath(root)}.");
     }
 
-    /// <summary>How often the trained model draws what the captions it never trained on ask for (the recipe's check).</summary>
+    /// <summary>How faithfully the VAE reconstructs the scenes, and how often the trained model draws what the captions it never trained on ask for (the recipe's checks).</summary>
     private static void ReportHeldBackAgreement(string model, ShapesPretrainingOptions pretraining)
     {
         using var pipeline = DiffusionPipeline.FromPretrained(model);
+        var roundTrip = ShapesPretraining.CheckVaeRoundTrip(pipeline.Vae, pretraining);
+        Console.WriteLine($"VAE round trip: {roundTrip.Count(s => s.Agrees)} of {roundTrip.Count} scenes read back in colour, size and position.");
         var samples = ShapesPretraining.CheckHeldBackCaptions(pipeline, pretraining);
         Console.WriteLine($"Held-back captions: {samples.Count(s => s.Agrees)} of {samples.Count} images agree in colour, size and position " +
             $"(colour {samples.Count(s => s.Measured?.Color == s.Scene.Color)}, size {samples.Count(s => s.Measured?.Size == s.Scene.Size)}, " +

@@ -97,6 +97,13 @@ public static class ShapesPretraining
         return ShapeCaptionCheck.Run(pipeline, heldBack, samplesPerScene, seed);
     }
 
+    /// <summary>
+    /// The recipe's VAE check: every scene of the data set, one jittered render each, through <paramref name="vae"/>
+    /// and back, read by <see cref="ShapeCaptionCheck.RoundTrip"/>.
+    /// </summary>
+    public static IReadOnlyList<ShapeCaptionSample> CheckVaeRoundTrip(AutoencoderKL vae, ShapesPretrainingOptions options, int seed = 1) =>
+        ShapeCaptionCheck.RoundTrip(vae, ShapeScenes.All, options.Resolution, seed);
+
     /// <summary>Every scene rendered with its own jitter, as [N, 3, R, R] pixels in [-1, 1].</summary>
     private static Tensor RenderAll(IReadOnlyList<ShapeScene> scenes, int resolution, Random random)
     {

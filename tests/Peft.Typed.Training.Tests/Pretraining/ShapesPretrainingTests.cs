@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Peft.Typed.Models.Pipelines;
+using Peft.Typed.Models.Vae;
 using Peft.Typed.Training.Data.Shapes;
 using Peft.Typed.Training.Pretraining;
 using Peft.Typed.Training.Tests.Trainer;
@@ -75,6 +76,20 @@ public sealed class ShapesPretrainingTests : IDisposable
         AssertBeyondChance("colour", samples.Count(s => s.Measured?.Color == s.Scene.Color), samples.Count, Enum.GetValues<ShapeColor>().Length);
         AssertBeyondChance("size", samples.Count(s => s.Measured?.Size == s.Scene.Size), samples.Count, Enum.GetValues<ShapeSize>().Length);
         AssertBeyondChance("position", samples.Count(s => s.Measured?.Position == s.Scene.Position), samples.Count, Enum.GetValues<ShapePosition>().Length);
+    }
+
+    [Fact]
+    public void The_embedded_vae_keeps_every_scenes_size_and_position()
+    {
+        // No caption can be drawn more faithfully than the VAE reconstructs its scene, so the held-back check above is
+        // bounded by this one: every scene of the data set, one jittered render each, through the VAE and back. The
+        // shipped 400-step VAE shifts some hues (docs/training.md: red reads orange, blue purple), so colour is not asserted.
+        using var vae = AutoencoderKL.FromPretrained(Path.Combine(TrainerFixture.DefaultModel, "model", "vae"));
+        var samples = ShapesPretraining.CheckVaeRoundTrip(vae, new ShapesPretrainingOptions());
+        Assert.Equal(ShapeScenes.All.Count, samples.Count);
+        var misread = samples.Where(s => s.Measured?.Size != s.Scene.Size || s.Measured?.Position != s.Scene.Position)
+            .Select(s => $"{s.Scene.Caption} read as {s.Measured}").ToList();
+        Assert.True(misread.Count == 0, $"{misread.Count} of {samples.Count} scenes misread in size or position after the VAE: {string.Join("; ", misread)}");
     }
 
     private static void AssertBeyondChance(string attribute, int matches, int count, int values)

@@ -1,5 +1,7 @@
 using Peft.Typed.Models.Imaging;
 using Peft.Typed.Models.Pipelines;
+using Peft.Typed.Models.Runtime;
+using Peft.Typed.Models.Vae;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Training.Data.Shapes;
@@ -35,6 +37,35 @@ public static class ShapeCaptionCheck
             {
                 using var image = ImageTensors.ToImage(images[i]);
                 results.Add(new ShapeCaptionSample(chunk[i / samplesPerScene], i % samplesPerScene, ShapeMeasurement.Of(image)));
+            }
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// The VAE's side of the check: one jittered render of every scene (drawn from <paramref name="seed"/>), encoded to
+    /// its posterior mean and decoded again, then measured. A model cannot draw a caption more faithfully than its VAE
+    /// reconstructs the scene, so this bounds what <see cref="Run"/> can show.
+    /// </summary>
+    public static IReadOnlyList<ShapeCaptionSample> RoundTrip(AutoencoderKL vae, IReadOnlyList<ShapeScene> scenes, int resolution, int seed)
+    {
+        var random = new Random(seed);
+        var dtype = vae.parameters().First().dtype;
+        var results = new List<ShapeCaptionSample>(scenes.Count);
+        using var noGrad = no_grad();
+        foreach (var chunk in scenes.Chunk(16))
+        {
+            using var scope = NewDisposeScope();
+            var pixels = stack(chunk.Select(scene =>
+            {
+                using var image = scene.Render(resolution, random);
+                return ImageTransform.ToPixels(image);
+            }).ToList());
+            var decoded = vae.Decode(vae.Encode(pixels.to_type(dtype)).Mean).to_type(ScalarType.Float32).Div(2).Add(0.5).Clamp(0, 1);
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                using var image = ImageTensors.ToImage(decoded[i]);
+                results.Add(new ShapeCaptionSample(chunk[i], 0, ShapeMeasurement.Of(image)));
             }
         }
         return results;
