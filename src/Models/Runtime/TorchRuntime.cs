@@ -39,11 +39,12 @@ public static class TorchRuntime
     /// How many iterations an idle libtorch OpenMP thread spins before it sleeps. libgomp's default, 300,000 (about
     /// 3 ms), collapses a training step on a busy machine: the spinning thread holds a core its partner needs to finish
     /// the parallel region, and the tiny step took 12–30× longer than without spinning at a load of 20 (docs/perf.md,
-    /// "Threads and the OpenMP wait policy"); 3,000 is close to no spinning there. Not spinning at all
-    /// (<c>OMP_WAIT_POLICY=PASSIVE</c>) doubles the tiny step on an otherwise idle machine, where every parallel region
-    /// then waits for the sleeping thread to be woken.
+    /// "Threads and the OpenMP wait policy"); 3,000 is close to no spinning there, and 1,000 took 8 % less than 3,000
+    /// beside two busy processes without a slower quiet step ("Spin count 1,000"). Not spinning at all
+    /// (<c>OMP_WAIT_POLICY=PASSIVE</c>) doubled the tiny step on one otherwise idle VM, where every parallel region then
+    /// waits for the sleeping thread to be woken.
     /// </summary>
-    public const int OpenMpSpinCount = 3000;
+    public const int OpenMpSpinCount = 1000;
 
     /// <summary>
     /// Sets <c>GOMP_SPINCOUNT</c> to <see cref="OpenMpSpinCount"/> through libc's <c>setenv</c>: libgomp reads it
