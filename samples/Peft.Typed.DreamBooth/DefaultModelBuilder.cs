@@ -43,7 +43,7 @@ internal static class DefaultModelBuilder
     private static void ReportHeldBackAgreement(string model, ShapesPretrainingOptions pretraining)
     {
         using var pipeline = DiffusionPipeline.FromPretrained(model);
-        var roundTrip = ShapesPretraining.CheckVaeRoundTrip(pipeline.Vae, pretraining);
+        var roundTrip = ShapesPretraining.CheckVaeRoundTrip(pipeline, pretraining);
         Console.WriteLine($"VAE round trip: {roundTrip.Count(s => s.Agrees)} of {roundTrip.Count} scenes read back in colour, size and position.");
         var samples = ShapesPretraining.CheckHeldBackCaptions(pipeline, pretraining);
         Console.WriteLine($"Held-back captions: {samples.Count(s => s.Agrees)} of {samples.Count} images agree in colour, size and position " +

@@ -12,7 +12,6 @@ using Peft.Typed.Models.Schedulers;
 using Peft.Typed.Models.Tokenizers;
 using Peft.Typed.Models.Unet;
 using Peft.Typed.Models.Vae;
-using Peft.Typed.Training.Data;
 using Peft.Typed.Training.Data.Shapes;
 using Peft.Typed.Training.Optimization;
 using static TorchSharp.torch;
@@ -58,7 +57,7 @@ public static class ShapesPretraining
         var random = new Random(options.Seed);
         var (train, _) = ShapeScenes.Split(options.Seed, options.HeldBackScenes);
         var scenes = train.SelectMany(scene => Enumerable.Repeat(scene, options.RendersPerScene)).ToList();
-        using var images = RenderAll(scenes, options.Resolution, random);
+        using var images = ShapeScenes.Render(scenes, options.Resolution, random);
         log($"Data: {train.Count} training scenes × {options.RendersPerScene} renders at {options.Resolution} px; {options.HeldBackScenes} scenes held back.");
 
         var vaeLosses = TrainVae(vae, images, options, random, log);
@@ -99,22 +98,10 @@ public static class ShapesPretraining
 
     /// <summary>
     /// The recipe's VAE check: every scene of the data set, one jittered render each, through <paramref name="vae"/>
-    /// and back, read by <see cref="ShapeCaptionCheck.RoundTrip"/>.
+    /// and back through <paramref name="pipeline"/>'s VAE, read by <see cref="ShapeCaptionCheck.RoundTrip"/>.
     /// </summary>
-    public static IReadOnlyList<ShapeCaptionSample> CheckVaeRoundTrip(AutoencoderKL vae, ShapesPretrainingOptions options, int seed = 1) =>
-        ShapeCaptionCheck.RoundTrip(vae, ShapeScenes.All, options.Resolution, seed);
-
-    /// <summary>Every scene rendered with its own jitter, as [N, 3, R, R] pixels in [-1, 1].</summary>
-    private static Tensor RenderAll(IReadOnlyList<ShapeScene> scenes, int resolution, Random random)
-    {
-        using var scope = NewDisposeScope();
-        var pixels = scenes.Select(scene =>
-        {
-            using var image = scene.Render(resolution, random);
-            return ImageTransform.ToPixels(image);
-        }).ToList();
-        return stack(pixels).MoveToOuterDisposeScope();
-    }
+    public static IReadOnlyList<ShapeCaptionSample> CheckVaeRoundTrip(DiffusionPipeline pipeline, ShapesPretrainingOptions options, int seed = 1) =>
+        ShapeCaptionCheck.RoundTrip(pipeline, ShapeScenes.All, options.Resolution, seed);
 
     private static List<double> TrainVae(AutoencoderKL vae, Tensor images, ShapesPretrainingOptions o, Random random, Action<string> log)
     {

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Peft.Typed.Models.Pipelines;
-using Peft.Typed.Models.Vae;
 using Peft.Typed.Training.Data.Shapes;
 using Peft.Typed.Training.Pretraining;
 using Peft.Typed.Training.Tests.Trainer;
@@ -84,8 +83,8 @@ public sealed class ShapesPretrainingTests : IDisposable
         // No caption can be drawn more faithfully than the VAE reconstructs its scene, so the held-back check above is
         // bounded by this one: every scene of the data set, one jittered render each, through the VAE and back. The
         // shipped 400-step VAE shifts some hues (docs/training.md: red reads orange, blue purple), so colour is not asserted.
-        using var vae = AutoencoderKL.FromPretrained(Path.Combine(TrainerFixture.DefaultModel, "model", "vae"));
-        var samples = ShapesPretraining.CheckVaeRoundTrip(vae, new ShapesPretrainingOptions());
+        using var pipeline = DiffusionPipeline.FromPretrained(Path.Combine(TrainerFixture.DefaultModel, "model"));
+        var samples = ShapesPretraining.CheckVaeRoundTrip(pipeline, new ShapesPretrainingOptions());
         Assert.Equal(ShapeScenes.All.Count, samples.Count);
         var misread = samples.Where(s => s.Measured?.Size != s.Scene.Size || s.Measured?.Position != s.Scene.Position)
             .Select(s => $"{s.Scene.Caption} read as {s.Measured}").ToList();

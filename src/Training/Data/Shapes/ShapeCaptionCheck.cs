@@ -1,7 +1,6 @@
 using Peft.Typed.Models.Imaging;
 using Peft.Typed.Models.Pipelines;
 using Peft.Typed.Models.Runtime;
-using Peft.Typed.Models.Vae;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Training.Data.Shapes;
@@ -44,24 +43,21 @@ public static class ShapeCaptionCheck
 
     /// <summary>
     /// The VAE's side of the check: one jittered render of every scene (drawn from <paramref name="seed"/>), encoded to
-    /// its posterior mean and decoded again, then measured. A model cannot draw a caption more faithfully than its VAE
-    /// reconstructs the scene, so this bounds what <see cref="Run"/> can show.
+    /// its posterior mean and decoded again as the pipeline decodes latents, then measured. A model cannot draw a
+    /// caption more faithfully than its VAE reconstructs the scene, so this bounds what <see cref="Run"/> can show.
     /// </summary>
-    public static IReadOnlyList<ShapeCaptionSample> RoundTrip(AutoencoderKL vae, IReadOnlyList<ShapeScene> scenes, int resolution, int seed)
+    public static IReadOnlyList<ShapeCaptionSample> RoundTrip(DiffusionPipeline pipeline, IReadOnlyList<ShapeScene> scenes, int resolution, int seed)
     {
         var random = new Random(seed);
+        var vae = pipeline.Vae;
         var dtype = vae.parameters().First().dtype;
         var results = new List<ShapeCaptionSample>(scenes.Count);
         using var noGrad = no_grad();
         foreach (var chunk in scenes.Chunk(16))
         {
             using var scope = NewDisposeScope();
-            var pixels = stack(chunk.Select(scene =>
-            {
-                using var image = scene.Render(resolution, random);
-                return ImageTransform.ToPixels(image);
-            }).ToList());
-            var decoded = vae.Decode(vae.Encode(pixels.to_type(dtype)).Mean).to_type(ScalarType.Float32).Div(2).Add(0.5).Clamp(0, 1);
+            var latents = vae.Encode(ShapeScenes.Render(chunk, resolution, random).to_type(dtype)).Mean.Mul(vae.Config.ScalingFactor);
+            var decoded = pipeline.DecodeLatents(latents);
             for (int i = 0; i < chunk.Length; i++)
             {
                 using var image = ImageTensors.ToImage(decoded[i]);

@@ -1,3 +1,5 @@
+using static TorchSharp.torch;
+
 namespace Peft.Typed.Training.Data.Shapes;
 
 /// <summary>The captioned-shapes data set: every combination of kind, colour, size and position, split reproducibly.</summary>
@@ -23,5 +25,17 @@ public static class ShapeScenes
         var order = All.ToArray();
         new Random(seed).Shuffle(order);
         return (order[heldBack..], order[..heldBack]);
+    }
+
+    /// <summary>Each scene rendered with its own jitter from <paramref name="random"/>, as [N, 3, R, R] pixels in [-1, 1].</summary>
+    public static Tensor Render(IReadOnlyList<ShapeScene> scenes, int resolution, Random random)
+    {
+        using var scope = NewDisposeScope();
+        var pixels = scenes.Select(scene =>
+        {
+            using var image = scene.Render(resolution, random);
+            return ImageTransform.ToPixels(image);
+        }).ToList();
+        return stack(pixels).MoveToOuterDisposeScope();
     }
 }
