@@ -2,13 +2,14 @@ using System.CommandLine;
 using System.Globalization;
 using Peft.Typed.Training;
 using Peft.Typed.Training.Optimization;
+using Peft.Typed.Training.Pretraining;
 
 namespace Peft.Typed.DreamBooth;
 
 /// <summary>
 /// The demo run: a tiny Stable Diffusion model pre-trained on captioned shapes (configs and weights under
 /// DefaultModel/model/, made by <c>create-default-model</c>; <c>--model sdxl-tiny</c>: the random tiny SDXL model under
-/// DefaultModel/model-sdxl/) and four bundled images of a striped yellow star, a subject the model never saw, with
+/// DefaultModel/model-sdxl/) and four bundled images of a yellow star, a subject the model never saw, with
 /// settings that finish in minutes on 2 CPU cores.
 /// </summary>
 internal static class EmbeddedDefault
@@ -21,6 +22,9 @@ internal static class EmbeddedDefault
     public const string SdxlFolderName = "model-sdxl";
 
     public static string ModelFolder => Path.Combine(Root, SdFolderName);
+
+    /// <summary>The guidance scale the embedded model was checked at (its pre-training recipe's): 7.5 overshoots its colours.</summary>
+    public static double GuidanceScale => new ShapesPretrainingOptions().GuidanceScale;
 
     /// <summary>The embedded model named by <c>--model</c>: sd-tiny (default, also when null) or sdxl-tiny.</summary>
     public static string ModelFolderOf(string? name) => name switch
@@ -49,6 +53,7 @@ internal static class EmbeddedDefault
         ("--class_data_dir", o => o with { ClassDataDir = Path.Combine(o.OutputDir, "class_images") }),
         ("--num_class_images", o => o with { NumClassImages = 4 }),
         ("--inference_steps", o => o with { InferenceSteps = 10 }),
+        ("--guidance_scale", o => o with { GuidanceScale = GuidanceScale }),
         ("--validation_prompt", o => o with { ValidationPrompt = InstancePrompt }),
         ("--validation_steps", o => o with { ValidationSteps = 200 }),
         ("--checkpointing_steps", o => o with { CheckpointingSteps = 100 }),
@@ -59,7 +64,7 @@ internal static class EmbeddedDefault
 
     public static string Describe() =>
         "resolution 64, batch 2, 400 steps, learning rate 2e-3 with 10 warm-up steps, prior preservation with 4 generated class images, " +
-        "validation every 200 steps, checkpoints every 100, seed 0";
+        $"guidance scale {GuidanceScale.ToString(CultureInfo.InvariantCulture)}, validation every 200 steps, checkpoints every 100, seed 0";
 
     public static DreamBoothOptions Apply(DreamBoothOptions options, ParseResult result, TrainerCommand command)
     {

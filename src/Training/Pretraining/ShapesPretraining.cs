@@ -88,12 +88,12 @@ public static class ShapesPretraining
 
     /// <summary>
     /// The recipe's quality check: <paramref name="samplesPerScene"/> images of each caption <paramref name="options"/>
-    /// held back from training, read back by <see cref="ShapeCaptionCheck"/>.
+    /// held back from training, at the recipe's guidance scale, read back by <see cref="ShapeCaptionCheck"/>.
     /// </summary>
     public static IReadOnlyList<ShapeCaptionSample> CheckHeldBackCaptions(DiffusionPipeline pipeline, ShapesPretrainingOptions options, int samplesPerScene = 4, int seed = 1)
     {
         var (_, heldBack) = ShapeScenes.Split(options.Seed, options.HeldBackScenes);
-        return ShapeCaptionCheck.Run(pipeline, heldBack, samplesPerScene, seed);
+        return ShapeCaptionCheck.Run(pipeline, heldBack, samplesPerScene, seed, options.GuidanceScale);
     }
 
     /// <summary>

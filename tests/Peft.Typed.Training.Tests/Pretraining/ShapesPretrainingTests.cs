@@ -64,31 +64,35 @@ public sealed class ShapesPretrainingTests : IDisposable
 
     [Fact]
     [Trait("Category", "Slow")]
-    public void The_embedded_model_follows_each_attribute_of_the_captions_it_never_trained_on_beyond_chance()
+    public void The_embedded_model_draws_what_the_captions_it_never_trained_on_ask_for()
     {
         // The shipped weights come from create-default-model with the recipe's defaults; its held-back scenes are the
-        // captions no training image had. Four samples each, read back by the same measurement that agrees with every
-        // rendered training scene (ShapeSceneTests). A model that ignored an attribute would match it by chance
-        // (1 in the number of its values); each attribute must match more often than chance plus 2.5 binomial σ.
+        // captions no training image had. Four samples each at the recipe's guidance scale, read back by the same
+        // measurement that agrees with every rendered training scene (ShapeSceneTests). The issue's bar: colour, size
+        // and position all agree in at least 80 % of the images. And each attribute on its own beyond chance: a model
+        // that ignored one would match it 1 time in the number of its values; each must match more often than chance
+        // plus 2.5 binomial σ.
         using var pipeline = DiffusionPipeline.FromPretrained(Path.Combine(TrainerFixture.DefaultModel, "model"));
         var samples = ShapesPretraining.CheckHeldBackCaptions(pipeline, new ShapesPretrainingOptions());
+        var misses = samples.Where(s => !s.Agrees).Select(s => $"{s.Scene.Caption} #{s.Sample} read as {s.Measured}").ToList();
+        Assert.True(samples.Count(s => s.Agrees) >= 0.8 * samples.Count,
+            $"{samples.Count - misses.Count} of {samples.Count} images agree with their caption, fewer than 80 %: {string.Join("; ", misses)}");
         AssertBeyondChance("colour", samples.Count(s => s.Measured?.Color == s.Scene.Color), samples.Count, Enum.GetValues<ShapeColor>().Length);
         AssertBeyondChance("size", samples.Count(s => s.Measured?.Size == s.Scene.Size), samples.Count, Enum.GetValues<ShapeSize>().Length);
         AssertBeyondChance("position", samples.Count(s => s.Measured?.Position == s.Scene.Position), samples.Count, Enum.GetValues<ShapePosition>().Length);
     }
 
     [Fact]
-    public void The_embedded_vae_keeps_every_scenes_size_and_position()
+    public void The_embedded_vae_keeps_every_scene()
     {
         // No caption can be drawn more faithfully than the VAE reconstructs its scene, so the held-back check above is
-        // bounded by this one: every scene of the data set, one jittered render each, through the VAE and back. The
-        // shipped 400-step VAE shifts some hues (docs/training.md: red reads orange, blue purple), so colour is not asserted.
+        // bounded by this one: every scene of the data set, one jittered render each, through the VAE and back, must
+        // read back in colour, size and position.
         using var pipeline = DiffusionPipeline.FromPretrained(Path.Combine(TrainerFixture.DefaultModel, "model"));
         var samples = ShapesPretraining.CheckVaeRoundTrip(pipeline, new ShapesPretrainingOptions());
         Assert.Equal(ShapeScenes.All.Count, samples.Count);
-        var misread = samples.Where(s => s.Measured?.Size != s.Scene.Size || s.Measured?.Position != s.Scene.Position)
-            .Select(s => $"{s.Scene.Caption} read as {s.Measured}").ToList();
-        Assert.True(misread.Count == 0, $"{misread.Count} of {samples.Count} scenes misread in size or position after the VAE: {string.Join("; ", misread)}");
+        var misread = samples.Where(s => !s.Agrees).Select(s => $"{s.Scene.Caption} read as {s.Measured}").ToList();
+        Assert.True(misread.Count == 0, $"{misread.Count} of {samples.Count} scenes misread after the VAE: {string.Join("; ", misread)}");
     }
 
     private static void AssertBeyondChance(string attribute, int matches, int count, int values)

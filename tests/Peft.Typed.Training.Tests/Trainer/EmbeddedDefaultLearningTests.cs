@@ -1,6 +1,7 @@
 using Peft.Typed.Training.Data.Shapes;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using Xunit.Abstractions;
 
 namespace Peft.Typed.Training.Tests.Trainer;
 
@@ -11,7 +12,7 @@ namespace Peft.Typed.Training.Tests.Trainer;
 /// </summary>
 [Trait("Category", "Slow")]
 [Collection(TrainerCollection.Name)]
-public sealed class EmbeddedDefaultLearningTests : IDisposable
+public sealed class EmbeddedDefaultLearningTests(ITestOutputHelper testOutput) : IDisposable
 {
     private const int Images = 8;
     private const string InstancePrompt = "a photo of sks toy";
@@ -38,6 +39,7 @@ public sealed class EmbeddedDefaultLearningTests : IDisposable
         // The adapter's images must resemble the subject more, on average, than the base's images of the same prompt
         // and seeds do plus three of the base's standard deviations between seeds: a rise no choice of seeds gives.
         double baseSpread = StandardDeviation(baseInstance);
+        testOutput.WriteLine($"instance prompt, similarity to the instance images: base {Describe(baseInstance)}; after training {Describe(trainedInstance)}");
         Assert.True(trainedInstance.Average() > baseInstance.Average() + 3 * baseSpread,
             $"similarity to the instance images: base {Describe(baseInstance)}, after training {Describe(trainedInstance)}");
 
@@ -47,6 +49,7 @@ public sealed class EmbeddedDefaultLearningTests : IDisposable
         // the base's class images of different seeds are to each other.
         var drift = baseClass.Zip(trainedClass, Similar).ToList();
         var betweenSeeds = baseClass.SelectMany((a, i) => baseClass.Skip(i + 1).Select(b => Similar(a, b))).ToList();
+        testOutput.WriteLine($"class prompt, similarity to the base image of the same seed {Describe(drift)}; between the base's seeds {Describe(betweenSeeds)}");
         Assert.True(drift.Average() > betweenSeeds.Average(),
             $"class prompt: similarity to the base image of the same seed {Describe(drift)}; between the base's seeds {Describe(betweenSeeds)}");
     }

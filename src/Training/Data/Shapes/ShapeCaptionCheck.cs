@@ -18,11 +18,11 @@ public sealed record ShapeCaptionSample(ShapeScene Scene, int Sample, ShapeMeasu
 public static class ShapeCaptionCheck
 {
     /// <summary>
-    /// <paramref name="samplesPerScene"/> images of every scene's caption, all from one generator seeded with
-    /// <paramref name="seed"/> (the same seed gives the same images), in scene order.
+    /// <paramref name="samplesPerScene"/> images of every scene's caption at <paramref name="guidanceScale"/>, all from one
+    /// generator seeded with <paramref name="seed"/> (the same seed gives the same images), in scene order.
     /// </summary>
     public static IReadOnlyList<ShapeCaptionSample> Run(DiffusionPipeline pipeline, IReadOnlyList<ShapeScene> scenes, int samplesPerScene, int seed,
-        int inferenceSteps = 25, double guidanceScale = 7.5)
+        double guidanceScale, int inferenceSteps = 25)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(samplesPerScene, 1);
         using var generator = new Generator((ulong)seed);
