@@ -21,6 +21,7 @@ var options = new DreamBoothOptions
     ClassDataDir = Path.Combine(output, "class_images"),
     NumClassImages = 4,
     InferenceSteps = 10,
+    GuidanceScale = 1.5, // the scale the embedded model is checked at (docs/training.md)
     UnetAdapter = Adapters.Unet.Config,
     TextEncoderAdapter = new LoraConfig { R = 4, LoraAlpha = 4, TargetModules = textTargets },
     Resolution = 64,

@@ -5,10 +5,11 @@ namespace Peft.Typed.Training.Data.Shapes;
 
 /// <summary>
 /// What an image's foreground (the pixels off <see cref="ShapeScene.Background"/>) looks like, reduced to numbers two
-/// images can be compared by: its colour histogram (4 levels per channel), its area and its spread (Hu's first moment
-/// invariant η20 + η02, which tells a compact shape from a spiky one whatever its size and position).
+/// images can be compared by: its colour histogram (4 levels per channel), its area, its spread (Hu's first moment
+/// invariant η20 + η02) and its outline (boundary pixels² / area, which tells a star from a triangle or a circle of the
+/// same spread whatever its size and position).
 /// </summary>
-public sealed record ShapeSignature(IReadOnlyList<double> Histogram, double Area, double Spread)
+public sealed record ShapeSignature(IReadOnlyList<double> Histogram, double Area, double Spread, double Outline)
 {
     private const int Levels = 4;
 
@@ -17,6 +18,7 @@ public sealed record ShapeSignature(IReadOnlyList<double> Histogram, double Area
     {
         var histogram = new double[Levels * Levels * Levels];
         var points = new List<(double X, double Y)>();
+        int boundary = 0;
         for (int y = 0; y < image.Height; y++)
         {
             for (int x = 0; x < image.Width; x++)
@@ -24,24 +26,30 @@ public sealed record ShapeSignature(IReadOnlyList<double> Histogram, double Area
                 var p = image[x, y];
                 if (!ShapeMeasurement.IsForeground(p)) continue;
                 points.Add((x + 0.5, y + 0.5));
+                if (!Foreground(image, x - 1, y) || !Foreground(image, x + 1, y) || !Foreground(image, x, y - 1) || !Foreground(image, x, y + 1)) boundary++;
                 histogram[(Level(p.R) * Levels + Level(p.G)) * Levels + Level(p.B)]++;
             }
         }
         if (points.Count == 0) return null;
         double n = points.Count, cx = points.Average(p => p.X), cy = points.Average(p => p.Y);
         double mu20 = points.Sum(p => (p.X - cx) * (p.X - cx)), mu02 = points.Sum(p => (p.Y - cy) * (p.Y - cy));
-        return new ShapeSignature(histogram.Select(h => h / n).ToArray(), n / (image.Width * image.Height), (mu20 + mu02) / (n * n));
+        return new ShapeSignature(histogram.Select(h => h / n).ToArray(), n / (image.Width * image.Height), (mu20 + mu02) / (n * n), (double)boundary * boundary / n);
     }
 
+    private static bool Foreground(Image<Rgb24> image, int x, int y) =>
+        x >= 0 && y >= 0 && x < image.Width && y < image.Height && ShapeMeasurement.IsForeground(image[x, y]);
+
     /// <summary>
-    /// 1 for the same colours, area and spread, falling towards 0 as they part: the histogram intersection times
-    /// e^−|ln(area ratio)| times e^−|ln(spread ratio)|, so an image resembles another only in colour and shape at once.
+    /// 1 for the same colours, area, spread and outline, falling towards 0 as they part: the histogram intersection times
+    /// e^−|ln(ratio)| of each of the others, so an image resembles another only in colour and shape at once.
     /// </summary>
     public double Similarity(ShapeSignature other)
     {
         double intersection = Histogram.Zip(other.Histogram, Math.Min).Sum();
-        return intersection * Math.Exp(-Math.Abs(Math.Log(Area / other.Area))) * Math.Exp(-Math.Abs(Math.Log(Spread / other.Spread)));
+        return intersection * Ratio(Area, other.Area) * Ratio(Spread, other.Spread) * Ratio(Outline, other.Outline);
     }
+
+    private static double Ratio(double a, double b) => Math.Exp(-Math.Abs(Math.Log(a / b)));
 
     private static int Level(byte value) => value * Levels / 256;
 }
