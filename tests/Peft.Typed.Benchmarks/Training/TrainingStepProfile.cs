@@ -249,7 +249,7 @@ public static class TrainingStepProfile
         double forward = profile.ForwardSeconds / profiled.Count;
         foreach (var (name, seconds) in profile.Modules) Console.WriteLine($"| {name} | {F(seconds / profiled.Count)} | {P(seconds / profiled.Count, forward)} |");
         foreach (var (kind, seconds) in profile.AdapterOverhead)
-            Console.WriteLine($"| of which LoRA branches on {kind} layers (adapter layer − its base layer; a convolution that trains merged calls no base layer and counts whole) | {F(seconds / profiled.Count)} | {P(seconds / profiled.Count, forward)} |");
+            Console.WriteLine($"| of which LoRA branches on {kind} layers (adapter layer − its base layer; a layer that trains merged calls no base layer and counts whole) | {F(seconds / profiled.Count)} | {P(seconds / profiled.Count, forward)} |");
         Console.WriteLine();
     }
 

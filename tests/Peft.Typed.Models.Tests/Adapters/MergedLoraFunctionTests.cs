@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Peft.Typed.Models.Tests.Adapters;
 
 /// <summary>
-/// The merged-weight LoRA convolution node equals PEFT's order, <c>conv(x) + scaling·lora_B(lora_A(x))</c> with
+/// The merged-weight LoRA node equals PEFT's order, <c>conv(x) + scaling·lora_B(lora_A(x))</c> (or linear) with
 /// libtorch's own operations and autograd, in value and in the gradients of x, lora_A and lora_B.
 /// </summary>
 public class MergedLoraFunctionTests
@@ -21,6 +21,30 @@ public class MergedLoraFunctionTests
         var c = LoraConvCase.Create(kh, kw, sh, sw, ph, pw, h, w);
         using var conv = c.Conv;
         c.AssertMatches(c.Base().Add(c.Branch()), MergedLoraFunction.Apply(c.X, c.Geometry, conv.weight, conv.bias, c.A, c.B, Scaling));
+    }
+
+    [Theory]
+    [InlineData(new long[] { 7, 6 })]
+    [InlineData(new long[] { 2, 5, 6 })]
+    public void Linear_equals_base_plus_branch(long[] shape)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(7);
+        using var linear = nn.Linear(6, 5);
+        var x = randn(shape, generator: generator).requires_grad_();
+        var a = randn([4, 6], generator: generator).requires_grad_();
+        var b = randn([5, 4], generator: generator).requires_grad_();
+        var expected = nn.functional.linear(x, linear.weight.detach(), linear.bias!.detach())
+            .Add(nn.functional.linear(nn.functional.linear(x, a), b).Mul(Scaling));
+        var actual = MergedLoraFunction.Apply(x, LayerGeometry.Of(linear, "linear"), linear.weight.detach(), linear.bias!.detach(), a, b, Scaling);
+
+        var upstream = randn(expected.shape, generator: generator);
+        var expectedGrads = autograd.grad([expected], [x, a, b], [upstream]);
+        var actualGrads = autograd.grad([actual], [x, a, b], [upstream]);
+        Assert.Equal(expected.shape, actual.shape);
+        TensorAssert.Close(expected, actual, 1e-5, 1e-4, "output");
+        string[] names = ["x", "lora_A", "lora_B"];
+        for (int i = 0; i < names.Length; i++) TensorAssert.Close(expectedGrads[i], actualGrads[i], 1e-5, 1e-4, $"gradient of {names[i]}");
     }
 
     [Fact]
@@ -53,5 +77,16 @@ public class MergedLoraFunctionTests
         using var scope = NewDisposeScope();
         using var conv = nn.Conv2d(inChannels, outChannels, 3, padding: 1);
         Assert.Equal(expected, MergedLoraFunction.Pays(LayerGeometry.Of(conv, "layer"), empty(1, inChannels, size, size)));
+    }
+
+    [Theory]
+    [InlineData(320, 320, 2 * 1024, true)] // attention at a 32×32 level, batch 2: 2048·640 ≥ 320·320
+    [InlineData(1280, 320, 2 * 64, false)] // feed-forward output at an 8×8 level: 128·1600 < 320·1280
+    [InlineData(768, 768, 2 * 77, false)] // a text encoder's 77 tokens: 154·1536 < 768·768
+    public void The_merged_linear_path_is_taken_where_it_does_less_work(long inFeatures, long outFeatures, long rows, bool expected)
+    {
+        using var scope = NewDisposeScope();
+        using var linear = nn.Linear(inFeatures, outFeatures);
+        Assert.Equal(expected, MergedLoraFunction.Pays(LayerGeometry.Of(linear, "layer"), empty(rows, inFeatures)));
     }
 }

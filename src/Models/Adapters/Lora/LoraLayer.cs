@@ -146,14 +146,14 @@ public sealed class LoraLayer : AdapterLayer
     /// <summary>
     /// Linear: the base layer runs on the [rows, in] view of x, so its output is a fresh [rows, out] tensor, and each
     /// branch is accumulated into it by one in-place <c>addmm_</c>: no full-size branch output and no separate
-    /// addition (same sum as PEFT's <c>base_layer(x) + lora_B(lora_A(x))·scaling</c>). A convolution training one
-    /// adapter runs with the merged weight where that pays (<see cref="TrainsMerged"/>); other convolutions, and branches
+    /// addition (same sum as PEFT's <c>base_layer(x) + lora_B(lora_A(x))·scaling</c>). A layer training one adapter runs
+    /// with the merged weight where that pays (<see cref="TrainsMerged"/>); other convolutions, and branches
     /// whose dtype differs from a half-precision base output, add <see cref="AdapterOutput"/> as the base class does.
     /// </summary>
     protected override Tensor AdaptedForward(Tensor x, IReadOnlyList<string> adapters)
     {
         if (adapters.Any(_variants.ContainsKey)) return VariantForward(x, adapters);
-        if (Geometry.IsConv && adapters.Count == 1 && TrainsMerged(adapters[0], x))
+        if (adapters.Count == 1 && TrainsMerged(adapters[0], x))
         {
             var adapter = adapters[0];
             return MergedLoraFunction.Apply(x, Geometry, BaseWeight, BaseBias, WeightA(adapter), WeightB(adapter), Scaling(adapter));
@@ -173,8 +173,8 @@ public sealed class LoraLayer : AdapterLayer
     }
 
     /// <summary>
-    /// While one plain LoRA adapter (no dropout) trains on a float32 convolution with a frozen weight, the convolution
-    /// runs <see cref="MergedLoraFunction"/> where it pays; inference, several adapters, dropout, a half-precision base
+    /// While one plain LoRA adapter (no dropout) trains on a float32 layer with a frozen weight, the layer runs
+    /// <see cref="MergedLoraFunction"/> where it pays; inference, several adapters, dropout, a half-precision base
     /// and a trainable base weight keep PEFT's order.
     /// </summary>
     private bool TrainsMerged(string adapterName, Tensor x)

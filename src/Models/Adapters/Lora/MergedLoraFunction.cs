@@ -5,31 +5,43 @@ using static TorchSharp.torch;
 namespace Peft.Typed.Models.Adapters.Lora;
 
 /// <summary>
-/// One LoRA convolution's training step with the adapter merged into the base weight:
-/// <c>y = conv(x; W + scaling·B·A)</c>, which equals PEFT's <c>base_layer(x) + scaling·lora_B(lora_A(x))</c> up to
+/// One LoRA layer's training step with the adapter merged into the base weight:
+/// <c>y = conv(x; W + scaling·B·A)</c> (or <c>linear</c>), which equals PEFT's <c>base_layer(x) + scaling·lora_B(lora_A(x))</c> up to
 /// rounding. In PEFT's order the branch writes a full-size output and adds it in forward, and in backward sends a
 /// full-size gradient back through lora_A to the input and adds it there: memory-bound passes that cost several times
 /// the branch's share of the FLOPs on CPU. Here the merged weight is built without gradient and libtorch's own
 /// convolution runs with it (its backward is the input gradient the frozen layer needs anyway, and the bias gradient
 /// if the bias trains); an identity node on its output receives the output gradient g and gives the factors theirs
-/// from the r-channel <c>z = lora_A(x)</c> saved in forward: <c>∂B = s·g zᵀ</c>, <c>∂A = (s·Bᵀg) ⋆ x</c>.
+/// from the r-channel <c>z = lora_A(x)</c> saved in forward: <c>∂B = s·g zᵀ</c>, <c>∂A = (s·Bᵀg) ⋆ x</c>. On a Linear
+/// layer the branch is already accumulated in place (LoraLayer's <c>addmm_</c>); merging still saves its forward
+/// accumulation and, in backward, the branch's input gradient and its addition to the base's.
 /// </summary>
 internal sealed class MergedLoraFunction : autograd.SingleTensorFunction<MergedLoraFunction>
 {
     public override string Name => nameof(MergedLoraFunction);
 
     /// <summary>
-    /// True where this path is used: a CPU convolution <see cref="LoraConvBranch"/> handles, whose output pixels do more
-    /// work in a separate branch than merging the weight costs: pixels·(K + out) ≥ out·K multiply-adds, K being
-    /// in·kh·kw (so a full-size UNet's 8×8 level keeps PEFT's branch).
+    /// True where this path is used: a CPU convolution <see cref="LoraConvBranch"/> handles, or a CPU Linear layer, whose
+    /// output rows or pixels do more work in a separate branch than merging the weight costs: rows·(K + out) ≥ out·K
+    /// multiply-adds, K being in (Linear) or in·kh·kw (so a full-size UNet's 8×8 level keeps PEFT's branch).
     /// </summary>
     public static bool Pays(LayerGeometry geometry, Tensor x)
     {
-        if (!LoraConvBranch.Handles(geometry, x)) return false;
-        long k = geometry.WeightShape.Skip(1).Aggregate(1L, (a, b) => a * b);
-        var taps = LoraConvBranch.Taps.Of(geometry, x);
-        long pixels = x.shape[0] * taps.OutH * taps.OutW;
-        return (double)pixels * (k + geometry.OutFeatures) >= (double)geometry.OutFeatures * k;
+        long k, rows;
+        if (geometry.IsConv)
+        {
+            if (!LoraConvBranch.Handles(geometry, x)) return false;
+            k = geometry.WeightShape.Skip(1).Aggregate(1L, (a, b) => a * b);
+            var taps = LoraConvBranch.Taps.Of(geometry, x);
+            rows = x.shape[0] * taps.OutH * taps.OutW;
+        }
+        else
+        {
+            if (x.device_type != DeviceType.CPU) return false;
+            k = geometry.InFeatures;
+            rows = x.numel() / k;
+        }
+        return (double)rows * (k + geometry.OutFeatures) >= (double)geometry.OutFeatures * k;
     }
 
     public static Tensor Apply(Tensor x, LayerGeometry geometry, Tensor baseWeight, Tensor? baseBias, Tensor weightA, Tensor weightB, double scaling)
@@ -53,7 +65,7 @@ internal sealed class MergedLoraFunction : autograd.SingleTensorFunction<MergedL
         ctx.save_data("geometry", geometry);
         ctx.save_data("scaling", (double)vars[5]);
         // The context takes its saved tensors after forward returns, so z belongs to the caller's scope.
-        var z = LoraConvBranch.Down(x, geometry, a);
+        var z = geometry.IsConv ? LoraConvBranch.Down(x, geometry, a) : x.reshape(-1, geometry.InFeatures).matmul(a.t());
         ctx.save_for_backward([x, a, b, z]);
         return output;
     }
@@ -68,11 +80,23 @@ internal sealed class MergedLoraFunction : autograd.SingleTensorFunction<MergedL
         Tensor gradA, gradB;
         using (var scope = NewDisposeScope())
         {
-            long n = gradOutput.shape[0], pixels = gradOutput.shape[2] * gradOutput.shape[3];
-            var g3 = gradOutput.reshape(n, outFeatures, pixels);
-            gradB = g3.matmul(z.reshape(n, r, pixels).transpose(1, 2)).sum(0L).MulInPlace(scaling).view(b.shape);
-            var gradZ = b.reshape(outFeatures, r).t().Mul(scaling).matmul(g3).view(z.shape);
-            gradA = LoraConvBranch.DownWeightGrad(x, geometry, gradZ);
+            if (geometry.IsConv)
+            {
+                long n = gradOutput.shape[0], pixels = gradOutput.shape[2] * gradOutput.shape[3];
+                var g3 = gradOutput.reshape(n, outFeatures, pixels);
+                gradB = g3.matmul(z.reshape(n, r, pixels).transpose(1, 2)).sum(0L).MulInPlace(scaling).view(b.shape);
+                var gradZ = b.reshape(outFeatures, r).t().Mul(scaling).matmul(g3).view(z.shape);
+                gradA = LoraConvBranch.DownWeightGrad(x, geometry, gradZ);
+            }
+            else
+            {
+                // z: [rows, r]. lora_B's gradient as zᵀ·g ([r, out]) and transposed: the tall [out, r] product gᵀ·z is
+                // several times slower in MKL (LoraLayer's addmm_ note).
+                var g2 = gradOutput.reshape(-1, outFeatures);
+                gradB = z.t().matmul(g2).MulInPlace(scaling).t().contiguous();
+                var gradZ = g2.matmul(b.Mul(scaling));
+                gradA = gradZ.t().matmul(x.reshape(-1, geometry.InFeatures));
+            }
             gradA.MoveToOuterDisposeScope();
             gradB.MoveToOuterDisposeScope();
         }
