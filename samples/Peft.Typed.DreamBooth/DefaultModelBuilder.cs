@@ -8,7 +8,6 @@ using Peft.Typed.Models.Vae;
 using Peft.Typed.Training.Data.Shapes;
 using Peft.Typed.Training.Pretraining;
 using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -85,35 +84,14 @@ internal static class DefaultModelBuilder
     private static void WriteInstanceImages(string folder)
     {
         Directory.CreateDirectory(folder);
-        var yellow = ShapeScene.Rgb(ShapeColor.Yellow);
-        var background = ShapeScene.Background;
         var placements = new (double X, double Y, double Radius)[] { (0.5, 0.5, 0.36), (0.42, 0.52, 0.32), (0.58, 0.48, 0.34), (0.5, 0.54, 0.3) };
-        const int pixels = 64, samples = 4;
         for (int i = 0; i < placements.Length; i++)
         {
             var (cx, cy, radius) = placements[i];
-            using var image = new Image<Rgb24>(pixels, pixels, background);
-            for (int y = 0; y < pixels; y++)
-            {
-                for (int x = 0; x < pixels; x++)
-                {
-                    int inside = 0;
-                    for (int sy = 0; sy < samples; sy++)
-                    {
-                        for (int sx = 0; sx < samples; sx++)
-                        {
-                            double u = ((x + (sx + 0.5) / samples) / pixels - cx) / radius, v = ((y + (sy + 0.5) / samples) / pixels - cy) / radius;
-                            if (InStar(u, v)) inside++;
-                        }
-                    }
-                    double a = inside / (double)(samples * samples);
-                    image[x, y] = new Rgb24(Mix(background.R, yellow.R, a), Mix(background.G, yellow.G, a), Mix(background.B, yellow.B, a));
-                }
-            }
+            // Draw's v points up; InStar's star has its point up in image rows (v down).
+            using var image = ShapeScene.Draw(64, ShapeScene.Rgb(ShapeColor.Yellow), cx, cy, radius, (u, v) => InStar(u, -v));
             image.SaveAsPng(Path.Combine(folder, $"star-{i}.png"));
         }
-
-        static byte Mix(byte from, byte to, double a) => (byte)Math.Round(from + (to - from) * a);
     }
 
     /// <summary>A five-pointed star of outer radius 1 (inner 0.45), one point up, by ray casting over its ten corners.</summary>

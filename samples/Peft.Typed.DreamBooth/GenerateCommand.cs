@@ -14,6 +14,9 @@ namespace Peft.Typed.DreamBooth;
 /// </summary>
 internal static class GenerateCommand
 {
+    /// <summary>diffusers' default guidance scale, as the pipeline's own options hold it.</summary>
+    private static readonly double DefaultGuidance = new GenerationOptions().GuidanceScale;
+
     /// <param name="guarded">Runs the command, turning user-caused errors into one line and an exit code.</param>
     public static Command Create(Func<Func<int>, int> guarded)
     {
@@ -24,7 +27,7 @@ internal static class GenerateCommand
         var negative = new Option<string?>("--negative_prompt") { Description = "The negative prompt." };
         var seed = new Option<int>("--seed") { Description = "Seed of the initial latents; the same seed gives the same images.", DefaultValueFactory = _ => 0 };
         var steps = new Option<int>("--num_inference_steps") { Description = "Denoising steps.", DefaultValueFactory = _ => 25 };
-        var guidance = new Option<double?>("--guidance_scale") { Description = $"Classifier-free guidance scale (default 7.5; {EmbeddedDefault.GuidanceScale.ToString(CultureInfo.InvariantCulture)} for the embedded tiny model, the scale it was checked at)." };
+        var guidance = new Option<double?>("--guidance_scale") { Description = $"Classifier-free guidance scale (default {DefaultGuidance.ToString(CultureInfo.InvariantCulture)}; {EmbeddedDefault.GuidanceScale.ToString(CultureInfo.InvariantCulture)} for the embedded tiny model, the scale it was checked at)." };
         var height = new Option<int?>("--height") { Description = "Image height (default: the UNet's sample_size × 8)." };
         var width = new Option<int?>("--width") { Description = "Image width (default: the UNet's sample_size × 8)." };
         var count = new Option<int>("--num_images") { Description = "Images to generate.", DefaultValueFactory = _ => 4 };
@@ -37,7 +40,7 @@ internal static class GenerateCommand
             result.GetValue(model) ?? EmbeddedDefault.ModelFolder,
             (result.GetValue(loras) ?? []).Select(ParseLora).ToList(),
             result.GetValue(prompt)!, result.GetValue(negative), result.GetValue(seed), result.GetValue(steps),
-            result.GetValue(guidance) ?? (result.GetValue(model) is null ? EmbeddedDefault.GuidanceScale : 7.5),
+            result.GetValue(guidance) ?? (result.GetValue(model) is null ? EmbeddedDefault.GuidanceScale : DefaultGuidance),
             result.GetValue(height), result.GetValue(width), result.GetValue(count),
             result.GetValue(output) ?? Path.GetFullPath(Path.Combine("output", "generate-" + DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))),
             result.GetValue(fuse), result.GetValue(stored)))));

@@ -37,14 +37,7 @@ public class MergedLoraFunctionTests
         var expected = nn.functional.linear(x, linear.weight.detach(), linear.bias!.detach())
             .Add(nn.functional.linear(nn.functional.linear(x, a), b).Mul(Scaling));
         var actual = MergedLoraFunction.Apply(x, LayerGeometry.Of(linear, "linear"), linear.weight.detach(), linear.bias!.detach(), a, b, Scaling);
-
-        var upstream = randn(expected.shape, generator: generator);
-        var expectedGrads = autograd.grad([expected], [x, a, b], [upstream]);
-        var actualGrads = autograd.grad([actual], [x, a, b], [upstream]);
-        Assert.Equal(expected.shape, actual.shape);
-        TensorAssert.Close(expected, actual, 1e-5, 1e-4, "output");
-        string[] names = ["x", "lora_A", "lora_B"];
-        for (int i = 0; i < names.Length; i++) TensorAssert.Close(expectedGrads[i], actualGrads[i], 1e-5, 1e-4, $"gradient of {names[i]}");
+        TensorAssert.CloseWithLoraGradients(expected, actual, (x, a, b), generator);
     }
 
     [Fact]

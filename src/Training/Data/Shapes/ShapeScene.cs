@@ -55,7 +55,17 @@ public sealed record ShapeScene(ShapeKind Kind, ShapeColor Color, ShapeSize Size
         double dy = jitter is null ? 0 : (jitter.NextDouble() * 2 - 1) * 0.04;
         double scale = jitter is null ? 1 : 1 + (jitter.NextDouble() * 2 - 1) * 0.08;
         double cx = CenterX(Position) + dx, cy = 0.5 + dy, half = Span(Size) * scale / 2;
-        var color = Rgb(Color);
+        return Draw(pixels, Rgb(Color), cx, cy, half, (u, v) => Contains(Kind, u, v));
+    }
+
+    /// <summary>
+    /// One filled shape in <paramref name="color"/> on <see cref="Background"/>, <paramref name="pixels"/>², 4×4
+    /// supersampled at the edges: <paramref name="contains"/> takes shape coordinates (u, v) in [-1, 1] over the
+    /// shape's box of half-width <paramref name="half"/> centred at (<paramref name="cx"/>, <paramref name="cy"/>),
+    /// fractions of the width, v pointing up.
+    /// </summary>
+    public static Image<Rgb24> Draw(int pixels, Rgb24 color, double cx, double cy, double half, Func<double, double, bool> contains)
+    {
         var image = new Image<Rgb24>(pixels, pixels);
         const int samples = 4;
         for (int y = 0; y < pixels; y++)
@@ -67,10 +77,9 @@ public sealed record ShapeScene(ShapeKind Kind, ShapeColor Color, ShapeSize Size
                 {
                     for (int sx = 0; sx < samples; sx++)
                     {
-                        // Shape coordinates: (u, v) in [-1, 1] over the shape's box, v pointing up.
                         double u = ((x + (sx + 0.5) / samples) / pixels - cx) / half;
                         double v = -((y + (sy + 0.5) / samples) / pixels - cy) / half;
-                        if (Contains(Kind, u, v)) inside++;
+                        if (contains(u, v)) inside++;
                     }
                 }
                 double a = inside / (double)(samples * samples);
