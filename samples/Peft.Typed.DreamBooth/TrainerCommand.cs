@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using Peft.Typed.Models.Adapters.Formats;
 using Peft.Typed.Models.Pipelines;
@@ -86,7 +87,8 @@ internal sealed class TrainerCommand
         Add("--logging_dir", "TensorBoard folder (relative to --output_dir).", ScriptDefaults.LoggingDir, (b, v) => b.Options = b.Options with { LoggingDir = v });
         Add("--mixed_precision", "no, fp16 or bf16: frozen weights in half precision, adapters in fp32.", "no", (b, v) => b.Options = b.Options with { MixedPrecision = CommandLineNames.Parse<MixedPrecision>("mixed_precision", v) });
         Add("--device", "cpu, cuda or cuda:N (CUDA needs the -p:TorchBackend=cuda build).", ScriptDefaults.Device, (b, v) => b.Options = b.Options with { Device = v });
-        Add<int?>("--num_threads", "libtorch's intra-op threads (default: one per core).", null, (b, v) => b.Options = b.Options with { NumThreads = v });
+        Add("--num_threads", "libtorch's intra-op threads: auto (one per core that other processes leave free, re-chosen while training; seeded runs then repeat to rounding) or a fixed count.",
+            "auto", (b, v) => b.Options = WithThreads(b.Options, v));
         Add("--noise_offset", "Noise offset (0 disables it).", ScriptDefaults.NoiseOffset, (b, v) => b.Options = b.Options with { NoiseOffset = v });
         Add<double?>("--snr_gamma", "Min-SNR loss weighting gamma (5 is recommended); off when unset.", null, (b, v) => b.Options = b.Options with { SnrGamma = v });
         Add<string?>("--prediction_type", "Override the scheduler's prediction type: epsilon or v_prediction.", null, (b, v) => b.Options = b.Options with { PredictionType = v is null ? null : CommandLineNames.Parse<PredictionType>("prediction_type", v) });
@@ -136,6 +138,11 @@ internal sealed class TrainerCommand
         var index = Path.Combine(folder, "model_index.json");
         return File.Exists(index) && PipelineIndex.FromFile(index).IsXL;
     }
+
+    private static DreamBoothOptions WithThreads(DreamBoothOptions options, string value) =>
+        value == "auto" ? options with { AdaptThreadsToLoad = true, NumThreads = null }
+        : int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int threads) ? options with { AdaptThreadsToLoad = false, NumThreads = threads }
+        : throw new DreamBoothOptionException("num_threads", $"--num_threads '{value}': must be auto or a number of threads.");
 
     private static DreamBoothOptionException Missing(string option) => new(option, $"--{option} is required with --pretrained_model_name_or_path.");
 

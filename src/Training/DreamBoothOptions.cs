@@ -107,9 +107,16 @@ public sealed record DreamBoothOptions
     public int? Seed { get; init; }
     /// <summary>
     /// libtorch's intra-op threads for the run (<c>torch.set_num_threads</c>, process-wide); null keeps libtorch's
-    /// default, one per core. See docs/perf.md for measurements on a quiet and a busy machine.
+    /// default, one per core, unless <see cref="AdaptThreadsToLoad"/>. See docs/perf.md for measurements on a quiet and
+    /// a busy machine.
     /// </summary>
     public int? NumThreads { get; init; }
+    /// <summary>
+    /// Re-choose the thread count between steps from the cores other processes leave free (<see
+    /// Models.Runtime.LoadAdaptiveThreads"/>; the command line's default): much faster on a busy machine, the same on an
+    /// idle one, but runs then repeat to rounding only. Not with <see cref="NumThreads"/>.
+    /// </summary>
+    public bool AdaptThreadsToLoad { get; init; }
 
     /// <summary>Noise offset of diffusers' script (0 disables it).</summary>
     public double NoiseOffset { get; init; }
@@ -191,6 +198,7 @@ public sealed record DreamBoothOptions
         Require(SnrGamma is null or > 0, "snr_gamma", SnrGamma, "must be > 0");
         Require(PriorLossWeight >= 0, "prior_loss_weight", PriorLossWeight, "must be >= 0");
         Require(NumThreads is null or > 0, "num_threads", NumThreads, "must be > 0");
+        Require(!(AdaptThreadsToLoad && NumThreads is not null), "num_threads", NumThreads, "fixes the thread count: it cannot be combined with adapting it to the load");
         Require(Device == "cpu" || Device == "cuda" || Device.StartsWith("cuda:", StringComparison.Ordinal), "device", Device, "must be cpu, cuda or cuda:N");
         if (WithPriorPreservation)
         {

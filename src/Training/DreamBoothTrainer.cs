@@ -43,7 +43,10 @@ public sealed class DreamBoothTrainer
         o.Validate();
         // Every step allocates and frees the same activations: keep their pages instead of faulting them in anew.
         TorchRuntime.RetainFreedMemory();
-        if (o.NumThreads is { } threads) TorchRuntime.SetThreads(threads);
+        // Also with libtorch's count: until set_num_threads is called, MKL may run a product on fewer threads than that
+        // (MKL_DYNAMIC) and so sum in another order; set, equal runs give equal bits.
+        TorchRuntime.SetThreads(o.NumThreads ?? get_num_threads());
+        var adaptiveThreads = o.AdaptThreadsToLoad ? LoadAdaptiveThreads.ForThisProcess() : null;
         var device = ResolveDevice(o.Device);
         int seed = o.Seed ?? Random.Shared.Next();
 
@@ -136,6 +139,11 @@ public sealed class DreamBoothTrainer
                 }
                 globalStep++;
                 losses.Add(loss);
+                if (adaptiveThreads?.Observe() == true)
+                {
+                    _observer.Info(string.Create(CultureInfo.InvariantCulture,
+                        $"libtorch threads: {adaptiveThreads.Threads} (other processes keep {adaptiveThreads.OtherProcessesCores:F1} cores busy)."));
+                }
                 accumulated = 0;
                 micro = 0;
 

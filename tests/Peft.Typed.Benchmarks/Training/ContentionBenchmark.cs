@@ -17,10 +17,11 @@ namespace Peft.Typed.Benchmarks.Training;
 /// on the comprehensive targets, batch 1 of 64×64 latents) on a quiet machine and beside busy processes
 /// (<c>sh -c 'while :; do :; done'</c>, two by default), in alternating rounds within one process so that drifts of a
 /// shared machine hit both conditions alike. Each round reports its median step, the load average when it started and
-/// the share of the machine's CPU time stolen by the hypervisor while it ran (/proc/stat). libtorch's threads and its
-/// OpenMP waiting are whatever the process was started with (<c>PEFT_TYPED_THREADS</c>; <c>OMP_WAIT_POLICY</c> or
-/// <c>GOMP_SPINCOUNT</c>, e.g. 300000 for libgomp's default; unset: <c>TorchRuntime.OpenMpSpinCount</c>), so variants
-/// are compared across processes.
+/// the share of the machine's CPU time stolen by the hypervisor while it ran (/proc/stat). libtorch's threads follow the
+/// load between steps as the trainer's do by default (<see cref="LoadAdaptiveThreads"/>) unless
+/// <c>PEFT_TYPED_THREADS</c> fixes them; its OpenMP waiting is whatever the process was started with
+/// (<c>OMP_WAIT_POLICY</c> or <c>GOMP_SPINCOUNT</c>, e.g. 300000 for libgomp's default; unset:
+/// <c>TorchRuntime.OpenMpSpinCount</c>), so variants are compared across processes.
 /// </summary>
 public static class ContentionBenchmark
 {
@@ -37,6 +38,9 @@ public static class ContentionBenchmark
         }
 
         TorchRuntime.RetainFreedMemory();
+        var adaptive = Environment.GetEnvironmentVariable("PEFT_TYPED_THREADS") is null ? LoadAdaptiveThreads.ForThisProcess() : null;
+        // As the trainer does: a set count also keeps MKL from choosing fewer threads per product.
+        if (adaptive is not null) TorchRuntime.SetThreads(adaptive.Threads);
         using var unet = new UNet2DConditionModel(TrainingStepProfile.Config(model));
         PeftModel.Create(unet, new LoraConfig { R = 8, LoraAlpha = 8, TargetModules = TargetModules.FromNames(SeedTargetLists.UnetComprehensive) });
         unet.train();
@@ -47,10 +51,10 @@ public static class ContentionBenchmark
 
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(inv, $"## contention: {model} training step, {steps} steps per round, {rounds} rounds of each condition, {spinners} busy processes when loaded"));
-        Console.WriteLine(string.Create(inv, $"threads: {get_num_threads()}; OpenMP waiting: {TorchRuntime.OpenMpWaitSetting ?? $"OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY")}, GOMP_SPINCOUNT={Environment.GetEnvironmentVariable("GOMP_SPINCOUNT")} (from the environment)"}; cores: {Environment.ProcessorCount}"));
+        Console.WriteLine(string.Create(inv, $"threads: {(adaptive is null ? get_num_threads() : "following the load")}; OpenMP waiting: {TorchRuntime.OpenMpWaitSetting ?? $"OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY")}, GOMP_SPINCOUNT={Environment.GetEnvironmentVariable("GOMP_SPINCOUNT")} (from the environment)"}; cores: {Environment.ProcessorCount}"));
         Console.WriteLine();
-        Console.WriteLine("| round | condition | median step | load average at start | steal during round | process CPU / wall |");
-        Console.WriteLine("| ---: | --- | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| round | condition | median step | load average at start | steal during round | process CPU / wall | threads at the steps |");
+        Console.WriteLine("| ---: | --- | ---: | ---: | ---: | ---: | --- |");
         var quiet = new List<double>();
         var loaded = new List<double>();
         for (int round = 0; round < rounds; round++)
@@ -64,14 +68,21 @@ public static class ContentionBenchmark
                     var (stealBefore, totalBefore) = CpuTicks();
                     var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
                     long t0 = Stopwatch.GetTimestamp();
-                    var times = Enumerable.Range(0, steps).Select(_ => TrainingStepProfile.Step(unet, optimizer, batch, null).Total).ToList();
+                    var times = new List<double>();
+                    var threads = new List<int>();
+                    for (int step = 0; step < steps; step++)
+                    {
+                        threads.Add(get_num_threads());
+                        times.Add(TrainingStepProfile.Step(unet, optimizer, batch, null).Total);
+                        adaptive?.Observe();
+                    }
                     double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds;
                     double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
                     var (stealAfter, totalAfter) = CpuTicks();
                     double median = Timings.Median(times);
                     (busy ? loaded : quiet).AddRange(times);
                     Console.WriteLine(string.Create(inv,
-                        $"| {round + 1} | {(busy ? "loaded" : "quiet")} | {median * 1000:F1} ms | {load} | {(stealAfter - stealBefore) / (double)(totalAfter - totalBefore):P1} | {cpu / wall:F2} |"));
+                        $"| {round + 1} | {(busy ? "loaded" : "quiet")} | {median * 1000:F1} ms | {load} | {(stealAfter - stealBefore) / (double)(totalAfter - totalBefore):P1} | {cpu / wall:F2} | {string.Join(" ", threads)} |"));
                 }
                 finally
                 {

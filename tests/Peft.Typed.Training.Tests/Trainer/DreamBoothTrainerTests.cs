@@ -241,6 +241,14 @@ public sealed class DreamBoothTrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_fixed_thread_count_and_adapting_it_to_the_load_are_refused_together()
+    {
+        var ex = Assert.Throws<DreamBoothOptionException>(() => new DreamBoothTrainer(TrainerFixture.Options(Path.Combine(_dir, "threads")) with { NumThreads = 2, AdaptThreadsToLoad = true }, new RecordingObserver()).Run());
+        Assert.Equal("num_threads", ex.Option);
+        Assert.Equal("--num_threads 2: fixes the thread count: it cannot be combined with adapting it to the load", ex.Message);
+    }
+
+    [Fact]
     public void The_merged_unet_keeps_the_dtype_of_an_fp16_base_checkpoint()
     {
         var model = TrainerFixture.CopyDefaultModel(Path.Combine(_dir, "fp16-model"));

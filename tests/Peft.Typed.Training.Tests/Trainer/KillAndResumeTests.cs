@@ -31,6 +31,7 @@ public sealed class KillAndResumeTests(ITestOutputHelper output) : IDisposable
         "--resolution", "32", "--center_crop", "--train_batch_size", "1",
         "--learning_rate", "1e-3", "--lr_warmup_steps", "0",
         "--max_train_steps", Steps.ToString(), "--checkpointing_steps", CheckpointEvery.ToString(), "--seed", "7",
+        .. TrainerFixture.FixedThreads,
     ];
 
     [Fact]

@@ -77,6 +77,10 @@ public sealed class TrainerCommandLineTests : IDisposable
     public void A_thread_count_below_one_is_refused() => AssertRefused("error: --num_threads 0: must be > 0", "--num_threads", "0");
 
     [Fact]
+    public void A_thread_count_that_is_neither_auto_nor_a_number_is_refused() =>
+        AssertRefused("error: --num_threads 'two': must be auto or a number of threads.", "--num_threads", "two");
+
+    [Fact]
     public void The_embedded_sdxl_model_trains_from_the_command_line_with_both_text_encoders()
     {
         var (code, log, _) = Train("--model", "sdxl-tiny", "--train_text_encoder");

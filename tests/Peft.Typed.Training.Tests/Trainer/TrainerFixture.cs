@@ -14,6 +14,12 @@ internal static class TrainerFixture
     public static string XLModel => Path.Combine(DefaultModel, "model-sdxl");
 
     /// <summary><see cref="Options"/> on the tiny SDXL pipeline.</summary>
+    /// <summary>
+    /// Command-line arguments that fix the trainer's threads at libtorch's default (one per core): by default they
+    /// follow the machine's load, and runs that must match bit for bit cannot let a busy test machine choose.
+    /// </summary>
+    public static string[] FixedThreads => ["--num_threads", get_num_threads().ToString(System.Globalization.CultureInfo.InvariantCulture)];
+
     public static DreamBoothOptions XLOptions(string outputDir) => Options(outputDir) with { PretrainedModel = XLModel };
 
     public static DreamBoothOptions Options(string outputDir) => new()

@@ -37,6 +37,8 @@ public sealed class TypedDreamBoothSampleTests(ITestOutputHelper output) : IDisp
             "--output_dir", cli, "--max_train_steps", Steps,
             "--unet_target_modules", "to_q,to_v", "--unet_r", "4", "--unet_alpha", "4",
             "--train_text_encoder", "--te_target_modules", "q_proj,v_proj", "--te_r", "4", "--te_alpha", "4",
+            // The sample keeps libtorch's threads; the command line's would follow the load.
+            .. TrainerFixture.FixedThreads,
         ], Timeout);
         Assert.True(trainer.ExitCode == 0, trainer.Log);
 
