@@ -112,9 +112,9 @@ public sealed record DreamBoothOptions
     /// </summary>
     public int? NumThreads { get; init; }
     /// <summary>
-    /// Re-choose the thread count between steps from the cores other processes leave free (<see
-    /// Models.Runtime.LoadAdaptiveThreads"/>; the command line's default): much faster on a busy machine, the same on an
-    /// idle one, but runs then repeat to rounding only. Not with <see cref="NumThreads"/>.
+    /// Re-choose the thread count between steps from the cores other processes leave free
+    /// (<see cref="Models.Runtime.LoadAdaptiveThreads"/>; the command line's default): faster beside a busy process,
+    /// the same on an idle machine, but seeded runs then repeat to rounding only. Not with <see cref="NumThreads"/>.
     /// </summary>
     public bool AdaptThreadsToLoad { get; init; }
 

@@ -45,7 +45,7 @@ public sealed class DreamBoothTrainer
         TorchRuntime.RetainFreedMemory();
         // Also with libtorch's count: until set_num_threads is called, MKL may run a product on fewer threads than that
         // (MKL_DYNAMIC) and so sum in another order; set, equal runs give equal bits.
-        TorchRuntime.SetThreads(o.NumThreads ?? get_num_threads());
+        TorchRuntime.SetThreads(o.NumThreads ?? TorchRuntime.DefaultThreads);
         var adaptiveThreads = o.AdaptThreadsToLoad ? LoadAdaptiveThreads.ForThisProcess() : null;
         var device = ResolveDevice(o.Device);
         int seed = o.Seed ?? Random.Shared.Next();

@@ -5,10 +5,10 @@ namespace Peft.Typed.Models.Runtime;
 
 /// <summary>
 /// Re-chooses libtorch's intra-op thread count between training steps: one thread per core that other processes
-/// leave free, at least one. With two threads beside two busy processes on two cores the tiny training step took
-/// 2.2–2.5× its quiet time, and beside one busy process 1.4–1.7×: a parallel region waits for the thread the kernel
-/// has not scheduled. One thread took 2.0× and 1.0× there (docs/perf.md, "Threads that follow the load"); on an idle
-/// machine one thread per core stays the fastest, so the choice has to follow the load.
+/// leave free, at least one. Beside one busy process on two cores, two threads made the tiny training step 1.9–2.7×
+/// slower than on an idle machine (a parallel region waits for the thread the kernel has not scheduled), one thread
+/// 1.4–1.7×, as fast as it runs alone; on an idle machine one thread per core is the fastest (docs/perf.md, "Threads
+/// that follow the load").
 /// </summary>
 /// <remarks>
 /// Other processes' load is the machine's busy CPU time (/proc/stat, without steal: the hypervisor's, not a process's)
@@ -46,13 +46,13 @@ public sealed class LoadAdaptiveThreads
     }
 
     /// <summary>
-    /// Follows the load for libtorch's threads from now on (one per core of this process at most), or null where the
+    /// Follows the load for libtorch's threads from now on (at most libtorch's default, one per core), or null where the
     /// CPU times cannot be read (not Linux, /proc not mounted): then the count stays as it is.
     /// </summary>
     public static LoadAdaptiveThreads? ForThisProcess()
     {
         if (ReadProc() is null) return null;
-        return new LoadAdaptiveThreads(Environment.ProcessorCount, TorchSharp.torch.get_num_threads(), ReadProc, TorchRuntime.SetThreads, TimeSpan.FromSeconds(1));
+        return new LoadAdaptiveThreads(TorchRuntime.DefaultThreads, TorchSharp.torch.get_num_threads(), ReadProc, TorchRuntime.SetThreads, TimeSpan.FromSeconds(1));
     }
 
     /// <summary>libtorch's thread count this chooser has in force.</summary>
@@ -107,7 +107,7 @@ public sealed class LoadAdaptiveThreads
             long process = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
             return new CpuTimes(busy, process, Math.Max(1, cores), Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or OverflowException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException or OverflowException)
         {
             return null;
         }

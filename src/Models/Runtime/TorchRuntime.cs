@@ -26,7 +26,11 @@ public static class TorchRuntime
         CpuCapabilitySetting = CapCpuCapability();
         OneDnnConvolutionsDisabled = DisableOneDnn();
         DisableNnpack();
+        DefaultThreads = get_num_threads();
     }
+
+    /// <summary>libtorch's own intra-op thread count, as it was before anything set one (one per core).</summary>
+    public static int DefaultThreads { get; private set; }
 
     /// <summary>
     /// The libgomp setting this library applied before libtorch was loaded (<c>GOMP_SPINCOUNT=…</c>), or null when it

@@ -70,6 +70,17 @@ public class TorchRuntimeTests
     }
 
     [Fact]
+    public void Default_threads_is_libtorchs_count_on_a_thread_that_set_none()
+    {
+        int seen = 0;
+        var thread = new Thread(() => seen = get_num_threads());
+        thread.Start();
+        thread.Join();
+        Assert.True(TorchRuntime.DefaultThreads >= 1);
+        Assert.Equal(seen, TorchRuntime.DefaultThreads);
+    }
+
+    [Fact]
     public void Set_threads_sets_libtorchs_intra_op_threads_and_refuses_fewer_than_one()
     {
         int before = get_num_threads();

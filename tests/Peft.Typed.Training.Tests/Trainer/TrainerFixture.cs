@@ -18,7 +18,7 @@ internal static class TrainerFixture
     /// Command-line arguments that fix the trainer's threads at libtorch's default (one per core): by default they
     /// follow the machine's load, and runs that must match bit for bit cannot let a busy test machine choose.
     /// </summary>
-    public static string[] FixedThreads => ["--num_threads", get_num_threads().ToString(System.Globalization.CultureInfo.InvariantCulture)];
+    public static string[] FixedThreads => ["--num_threads", Peft.Typed.Models.Runtime.TorchRuntime.DefaultThreads.ToString(System.Globalization.CultureInfo.InvariantCulture)];
 
     public static DreamBoothOptions XLOptions(string outputDir) => Options(outputDir) with { PretrainedModel = XLModel };
 
