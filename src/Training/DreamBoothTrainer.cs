@@ -46,7 +46,6 @@ public sealed class DreamBoothTrainer
         // Also with libtorch's count: until set_num_threads is called, MKL may run a product on fewer threads than that
         // (MKL_DYNAMIC) and so sum in another order; set, equal runs give equal bits.
         TorchRuntime.SetThreads(o.NumThreads ?? TorchRuntime.DefaultThreads);
-        var adaptiveThreads = o.AdaptThreadsToLoad ? LoadAdaptiveThreads.ForThisProcess() : null;
         var device = ResolveDevice(o.Device);
         int seed = o.Seed ?? Random.Shared.Next();
 
@@ -102,6 +101,8 @@ public sealed class DreamBoothTrainer
         }
         _observer.Info($"Training {maxSteps} steps ({epochs} epoch(s) of {schedule.Length} examples, batch {o.TrainBatchSize}, accumulation {o.GradientAccumulationSteps}), seed {seed}.");
 
+        // Its first window starts with the steps, so loading and class images (and a launching `dotnet run`) are not in it.
+        var adaptiveThreads = o.AdaptThreadsToLoad ? LoadAdaptiveThreads.ForThisProcess() : null;
         var clock = Stopwatch.StartNew();
         int startStep = globalStep;
         for (int epoch = globalStep / updatesPerEpoch; epoch < epochs && globalStep < maxSteps; epoch++)

@@ -12,7 +12,7 @@ namespace Peft.Typed.Models.Runtime;
 /// </summary>
 /// <remarks>
 /// Other processes' load is the machine's busy CPU time (/proc/stat, without steal: the hypervisor's, not a process's)
-/// minus this process's own (/proc/self/stat), per wall second, over windows of at least one second. A new count is
+/// minus this process's own (/proc/self/stat), per wall second, over windows of at least two seconds. A new count is
 /// applied after two consecutive windows asked for it, so one burst does not flip it. Floating-point sums split over a
 /// different number of threads round differently, so runs under a changing load repeat to rounding, not bit for bit.
 /// </remarks>
@@ -52,7 +52,7 @@ public sealed class LoadAdaptiveThreads
     public static LoadAdaptiveThreads? ForThisProcess()
     {
         if (ReadProc() is null) return null;
-        return new LoadAdaptiveThreads(TorchRuntime.DefaultThreads, TorchSharp.torch.get_num_threads(), ReadProc, TorchRuntime.SetThreads, TimeSpan.FromSeconds(1));
+        return new LoadAdaptiveThreads(TorchRuntime.DefaultThreads, TorchSharp.torch.get_num_threads(), ReadProc, TorchRuntime.SetThreads, TimeSpan.FromSeconds(2));
     }
 
     /// <summary>libtorch's thread count this chooser has in force.</summary>
