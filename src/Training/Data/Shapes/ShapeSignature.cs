@@ -16,6 +16,14 @@ public sealed record ShapeSignature(IReadOnlyList<double> Histogram, double Area
     /// <summary>The signature of <paramref name="image"/>; null when it has no foreground.</summary>
     public static ShapeSignature? Of(Image<Rgb24> image)
     {
+        // Each pixel is classified once; the outline test then reads its neighbours' classes.
+        var foreground = new bool[image.Width, image.Height];
+        for (int y = 0; y < image.Height; y++)
+        {
+            for (int x = 0; x < image.Width; x++) foreground[x, y] = ShapeMeasurement.IsForeground(image[x, y]);
+        }
+        bool Foreground(int x, int y) => x >= 0 && y >= 0 && x < image.Width && y < image.Height && foreground[x, y];
+
         var histogram = new double[Levels * Levels * Levels];
         var points = new List<(double X, double Y)>();
         int boundary = 0;
@@ -23,10 +31,10 @@ public sealed record ShapeSignature(IReadOnlyList<double> Histogram, double Area
         {
             for (int x = 0; x < image.Width; x++)
             {
+                if (!foreground[x, y]) continue;
                 var p = image[x, y];
-                if (!ShapeMeasurement.IsForeground(p)) continue;
                 points.Add((x + 0.5, y + 0.5));
-                if (!Foreground(image, x - 1, y) || !Foreground(image, x + 1, y) || !Foreground(image, x, y - 1) || !Foreground(image, x, y + 1)) boundary++;
+                if (!Foreground(x - 1, y) || !Foreground(x + 1, y) || !Foreground(x, y - 1) || !Foreground(x, y + 1)) boundary++;
                 histogram[(Level(p.R) * Levels + Level(p.G)) * Levels + Level(p.B)]++;
             }
         }
@@ -35,9 +43,6 @@ public sealed record ShapeSignature(IReadOnlyList<double> Histogram, double Area
         double mu20 = points.Sum(p => (p.X - cx) * (p.X - cx)), mu02 = points.Sum(p => (p.Y - cy) * (p.Y - cy));
         return new ShapeSignature(histogram.Select(h => h / n).ToArray(), n / (image.Width * image.Height), (mu20 + mu02) / (n * n), (double)boundary * boundary / n);
     }
-
-    private static bool Foreground(Image<Rgb24> image, int x, int y) =>
-        x >= 0 && y >= 0 && x < image.Width && y < image.Height && ShapeMeasurement.IsForeground(image[x, y]);
 
     /// <summary>
     /// 1 for the same colours, area, spread and outline, falling towards 0 as they part: the histogram intersection times
