@@ -43,6 +43,24 @@ public class ModelBenchmarks
         _workloads.Unet.zero_grad();
     }
 
+    /// <summary>
+    /// libtorch's scaled_dot_product_attention forward and backward on 4,096 tokens, 8 heads of 16 (the training
+    /// profile's mid UNet at its 64×64 level), and of 40 (SD 1.5's): the attention core of a training step.
+    /// </summary>
+    [Benchmark]
+    public void MidSelfAttentionForwardBackward()
+    {
+        using var scope = NewDisposeScope();
+        _workloads.MidAttention.ForwardBackward();
+    }
+
+    [Benchmark]
+    public void Sd15SelfAttentionForwardBackward()
+    {
+        using var scope = NewDisposeScope();
+        _workloads.Sd15Attention.ForwardBackward();
+    }
+
     [Benchmark]
     public void ClipTextEncode()
     {

@@ -9,7 +9,9 @@ namespace Peft.Typed.Benchmarks.Models;
 
 /// <summary>
 /// The models and inputs that <see cref="ModelBenchmarks"/> times: unet-tiny on batch 2 of 32×32 latents with 77×32
-/// context, clip-text-tiny on 2×77 token ids, and two 2048×2048 float32 matrices for the machine's matmul ceiling.
+/// context, clip-text-tiny on 2×77 token ids, two 2048×2048 float32 matrices for the machine's matmul ceiling, and
+/// the self-attention of a 64×64 latent (4,096 tokens, 8 heads) at the training profile's mid head size (16) and
+/// SD 1.5's (40).
 /// </summary>
 public sealed class ModelWorkloads : IDisposable
 {
@@ -32,7 +34,46 @@ public sealed class ModelWorkloads : IDisposable
         TokenIds = tensor(ids, [2, ClipTokenizer.ModelMaxLength]).DetachFromDisposeScope();
         MatrixA = randn([MatrixSize, MatrixSize], generator: generator).DetachFromDisposeScope();
         MatrixB = randn([MatrixSize, MatrixSize], generator: generator).DetachFromDisposeScope();
+        MidAttention = new AttentionInput(16, generator);
+        Sd15Attention = new AttentionInput(40, generator);
     }
+
+    /// <summary>Tokens and heads of the self-attention benchmarks: SD 1.5's first level at 512×512 pixels.</summary>
+    public const int AttentionTokens = 4096, AttentionHeads = 8;
+
+    /// <summary>
+    /// Query, key and value of one self-attention as the UNet's Attention passes them: [1, heads, tokens, head size]
+    /// views of [1, tokens, heads·head size] projections, leaves that take gradients; the output gradient is a fixed
+    /// dense tensor, as inside a network.
+    /// </summary>
+    public sealed class AttentionInput(long headSize, Generator generator) : IDisposable
+    {
+        private readonly Tensor[] _projections = Enumerable.Range(0, 3)
+            .Select(_ => randn([1, AttentionTokens, AttentionHeads * headSize], generator: generator).requires_grad_().DetachFromDisposeScope()).ToArray();
+
+        private readonly Tensor _outputGradient = randn([1, AttentionHeads, AttentionTokens, headSize], generator: generator).DetachFromDisposeScope();
+
+        public long HeadSize => headSize;
+
+        public Tensor ForwardBackward()
+        {
+            var heads = _projections.Select(p => p.view(1, AttentionTokens, AttentionHeads, headSize).transpose(1, 2)).ToArray();
+            var output = nn.functional.scaled_dot_product_attention(heads[0], heads[1], heads[2]);
+            output.backward([_outputGradient]);
+            foreach (var p in _projections) p.grad = null;
+            return output;
+        }
+
+        public void Dispose()
+        {
+            foreach (var p in _projections) p.Dispose();
+            _outputGradient.Dispose();
+        }
+    }
+
+    public AttentionInput MidAttention { get; }
+
+    public AttentionInput Sd15Attention { get; }
 
     public UNet2DConditionModel Unet { get; }
 
@@ -68,6 +109,8 @@ public sealed class ModelWorkloads : IDisposable
         TokenIds.Dispose();
         MatrixA.Dispose();
         MatrixB.Dispose();
+        MidAttention.Dispose();
+        Sd15Attention.Dispose();
     }
 
     private static IReadOnlyDictionary<string, double> CountFlops()
@@ -83,6 +126,11 @@ public sealed class ModelWorkloads : IDisposable
             [nameof(ModelBenchmarks.UnetForward)] = unet,
             [nameof(ModelBenchmarks.UnetForwardBackward)] = 3 * unet,
             [nameof(ModelBenchmarks.ClipTextEncode)] = clip,
+            [nameof(ModelBenchmarks.MidSelfAttentionForwardBackward)] = 3 * AttentionFlops(workloads.MidAttention),
+            [nameof(ModelBenchmarks.Sd15SelfAttentionForwardBackward)] = 3 * AttentionFlops(workloads.Sd15Attention),
         };
     }
+
+    private static double AttentionFlops(AttentionInput input) =>
+        FlopFormulas.Attention(1, AttentionTokens, AttentionTokens, AttentionHeads * input.HeadSize);
 }

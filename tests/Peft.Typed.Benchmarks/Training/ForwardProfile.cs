@@ -8,7 +8,8 @@ namespace Peft.Typed.Benchmarks.Training;
 
 /// <summary>
 /// Forward time by top-level UNet module (conv_in, time embedding, each down block, the mid block, each up block,
-/// the output head) from forward pre/post hooks, plus the time adapter layers spend beyond their base layer. CPU
+/// the output head) from forward pre/post hooks, and by layer kind (convolutions, linear layers, the attention core
+/// between an attention module's projections), an adapter layer counting whole under its base layer's kind. CPU
 /// kernels run synchronously, so wall-clock stamps in the hooks bound each module's own work. Hooks are removed on
 /// dispose.
 /// </summary>
@@ -17,7 +18,8 @@ public sealed class ForwardProfile : IDisposable
     private readonly List<Action> _remove = [];
     private readonly Dictionary<string, double> _seconds = [];
     private readonly Dictionary<string, long> _started = [];
-    private readonly Dictionary<string, double> _adapterSeconds = [];
+    private readonly Dictionary<string, double> _kindSeconds = [];
+    private int _openAttentions;
     private long _forwardStart;
     private double _forwardSeconds;
 
@@ -42,24 +44,32 @@ public sealed class ForwardProfile : IDisposable
         }
         foreach (var (name, module) in unet.named_modules())
         {
-            if (module is not AdapterLayer adapter) continue;
-            var baseLayer = (nn.Module<Tensor, Tensor>)adapter.named_children().Single(c => c.name == "base_layer").module;
-            var kind = baseLayer.GetType().Name;
-            Accumulate(name, adapter, seconds => _adapterSeconds[kind] = _adapterSeconds.GetValueOrDefault(kind) + seconds);
-            Accumulate(name + ".base_layer", baseLayer, seconds => _adapterSeconds[kind] = _adapterSeconds.GetValueOrDefault(kind) - seconds);
+            switch (module)
+            {
+                // A wrapped layer counts whole under its base layer's kind, the adapter's work included.
+                // Keys apart from the block timings': a top-level layer such as conv_in is timed by both.
+                case AdapterLayer adapter: Accumulate("kind:" + name, adapter, seconds => AddLayerSeconds(adapter.BaseLayer.GetType().Name, seconds)); break;
+                case TorchSharp.Modules.Conv2d or TorchSharp.Modules.Linear when !name.EndsWith(".base_layer", StringComparison.Ordinal):
+                    Accumulate("kind:" + name, (nn.Module<Tensor, Tensor>)module, seconds => AddLayerSeconds(module.GetType().Name, seconds));
+                    break;
+                case Peft.Typed.Models.Layers.Attention attention: TimeAttention("kind:" + name, attention); break;
+            }
         }
     }
+
+    /// <summary>The attention core's kind: what an attention module does between and besides its projections.</summary>
+    public const string AttentionCore = "Attention";
+
+    /// <summary>
+    /// Seconds by layer kind (Conv2d, Linear, <see cref="AttentionCore"/>) summed over the profiled forwards; the
+    /// attention core excludes the projections inside the attention module, which count as Linear.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> LayerKinds => _kindSeconds;
 
     /// <summary>Seconds per module in call order (a dictionary keeps insertion order until something is removed), summed
     /// over the profiled forwards; the rest is glue in UNet2DConditionModel.forward.</summary>
     public IEnumerable<(string Name, double Seconds)> Modules =>
         _seconds.Select(kv => (kv.Key, kv.Value)).Append(("(UNet glue between modules)", _forwardSeconds - _seconds.Values.Sum()));
-
-    /// <summary>
-    /// Seconds the adapter layers spent beyond their base layers (the LoRA branches), by base layer type; a LoRA
-    /// convolution training through the merged weight runs its own convolution instead of its base layer, so counts whole.
-    /// </summary>
-    public IReadOnlyDictionary<string, double> AdapterOverhead => _adapterSeconds;
 
     public void BeginForward() => _forwardStart = Stopwatch.GetTimestamp();
 
@@ -72,6 +82,31 @@ public sealed class ForwardProfile : IDisposable
 
     private void Time<TIn, TOut>(string name, nn.Module<TIn, TOut> module) =>
         Accumulate(name, module, seconds => _seconds[name] = _seconds.GetValueOrDefault(name) + seconds);
+
+    private void AddLayerSeconds(string kind, double seconds)
+    {
+        _kindSeconds[kind] = _kindSeconds.GetValueOrDefault(kind) + seconds;
+        // Attention modules do not nest, so a projection that ends while one is open belongs to it.
+        if (_openAttentions > 0) _kindSeconds[AttentionCore] = _kindSeconds.GetValueOrDefault(AttentionCore) - seconds;
+    }
+
+    private void TimeAttention(string key, Peft.Typed.Models.Layers.Attention attention)
+    {
+        var pre = attention.register_forward_pre_hook((_, input, context) =>
+        {
+            _openAttentions++;
+            _started[key] = Stopwatch.GetTimestamp();
+            return (input, context);
+        });
+        var post = attention.register_forward_hook((_, _, _, output) =>
+        {
+            _openAttentions--;
+            _kindSeconds[AttentionCore] = _kindSeconds.GetValueOrDefault(AttentionCore) + Elapsed(_started[key]);
+            return output;
+        });
+        _remove.Add(pre.remove);
+        _remove.Add(post.remove);
+    }
 
     private void Accumulate<TIn, TOut>(string key, nn.Module<TIn, TOut> module, Action<double> add)
     {

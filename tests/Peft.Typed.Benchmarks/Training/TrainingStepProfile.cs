@@ -61,7 +61,8 @@ public static class TrainingStepProfile
         using var optimizer = new AdamW(trainable);
         using var batch = Batch.Create(unet.Config.CrossAttentionDim.ForMidBlock());
 
-        var (forwardFlops, adapterForwardFlops) = CountForwardFlops(unet, peft, batch);
+        var (flopsByKind, adapterForwardFlops) = CountForwardFlops(unet, peft, batch);
+        double forwardFlops = flopsByKind.Values.Sum();
         long adapterParameters = trainable.Sum(p => p.parameter.numel());
         long baseParameters = unet.parameters().Sum(p => p.numel()) - adapterParameters;
 
@@ -74,7 +75,7 @@ public static class TrainingStepProfile
         {
             var step = Step(unet, optimizer, batch, null);
             StepTimes plain;
-            using (peft.DisableAdapter()) plain = InputGradientStep(unet, batch);
+            using (peft.DisableAdapter()) plain = InputGradientStep(unet, batch, null);
             if (i < 0) continue;
             timed.Add(step);
             withoutAdapters.Add(plain);
@@ -83,9 +84,13 @@ public static class TrainingStepProfile
         var profile = new ForwardProfile(unet);
         var profiled = Enumerable.Range(0, 2).Select(_ => Step(unet, optimizer, batch, profile)).ToList();
         profile.Dispose();
+        var plainProfile = new ForwardProfile(unet);
+        using (peft.DisableAdapter())
+            for (int i = 0; i < profiled.Count; i++) InputGradientStep(unet, batch, plainProfile);
+        plainProfile.Dispose();
 
         var data = DataCost();
-        Report(model, targets, checkpointing, retained, steps, rssAtStart, peakRss, ceiling, forwardFlops, adapterForwardFlops, baseParameters, adapterParameters, timed, profiled, profile, withoutAdapters, data);
+        Report(model, targets, checkpointing, retained, steps, rssAtStart, peakRss, ceiling, flopsByKind, adapterForwardFlops, baseParameters, adapterParameters, timed, profiled, profile, plainProfile, withoutAdapters, data);
         return 0;
     }
 
@@ -136,12 +141,14 @@ public static class TrainingStepProfile
         return new StepTimes(Seconds(t0, t1), Seconds(t1, t2), Seconds(t2, t3));
     }
 
-    private static StepTimes InputGradientStep(UNet2DConditionModel unet, Batch batch)
+    private static StepTimes InputGradientStep(UNet2DConditionModel unet, Batch batch, ForwardProfile? profile)
     {
         using var scope = NewDisposeScope();
         var latents = batch.Latents.detach().requires_grad_();
         long t0 = Stopwatch.GetTimestamp();
+        profile?.BeginForward();
         var loss = nn.functional.mse_loss(unet.call(new UNet2DConditionInput(latents, batch.Timestep, batch.Context)), batch.Noise);
+        profile?.EndForward();
         long t1 = Stopwatch.GetTimestamp();
         loss.backward();
         long t2 = Stopwatch.GetTimestamp();
@@ -151,11 +158,11 @@ public static class TrainingStepProfile
     private static double Seconds(long from, long to) => (to - from) / (double)Stopwatch.Frequency;
 
     /// <summary>
-    /// FLOPs of one forward, counted in a single pass: the base layers by <see cref="FlopCounter"/>, the LoRA branches from
+    /// FLOPs of one forward, counted in a single pass: the base layers by <see cref="FlopCounter"/> (by kind), the LoRA branches from
     /// the shapes each adapter layer gets (lora_A multiplies every output row, token or pixel, by in·k·k inputs into r,
     /// lora_B r into out).
     /// </summary>
-    private static (double Base, double Adapters) CountForwardFlops(UNet2DConditionModel unet, PeftModel peft, Batch batch)
+    private static (IReadOnlyDictionary<string, double> Base, double Adapters) CountForwardFlops(UNet2DConditionModel unet, PeftModel peft, Batch batch)
     {
         double adapters = 0;
         var hooks = peft.AdapterLayers().Select(layer => layer.register_forward_hook((_, _, output) =>
@@ -170,7 +177,7 @@ public static class TrainingStepProfile
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            return (FlopCounter.Count(unet, unet.Tree, () => unet.call(batch.Input())).Total, adapters);
+            return (FlopCounter.Count(unet, unet.Tree, () => unet.call(batch.Input())).ByKind, adapters);
         }
         finally
         {
@@ -212,11 +219,12 @@ public static class TrainingStepProfile
         return (Timings.MedianMilliseconds(() => vae.Encode(image).Sample(), 5) / 1000, Timings.MedianMilliseconds(() => text.call(ids), 5) / 1000);
     }
 
-    private static void Report(string model, IReadOnlyList<string> targets, bool checkpointing, bool retained, int steps, long rssAtStart, long peakRss, double ceiling, double forwardFlops, double adapterForwardFlops,
-        long baseParameters, long adapterParameters, List<StepTimes> timed, List<StepTimes> profiled, ForwardProfile profile,
-        List<StepTimes> withoutAdapters, (double Vae, double Text) data)
+    private static void Report(string model, IReadOnlyList<string> targets, bool checkpointing, bool retained, int steps, long rssAtStart, long peakRss, double ceiling,
+        IReadOnlyDictionary<string, double> flopsByKind, double adapterForwardFlops, long baseParameters, long adapterParameters, List<StepTimes> timed,
+        List<StepTimes> profiled, ForwardProfile profile, ForwardProfile plainProfile, List<StepTimes> withoutAdapters, (double Vae, double Text) data)
     {
         var inv = CultureInfo.InvariantCulture;
+        double forwardFlops = flopsByKind.Values.Sum();
         double step = Timings.Median(timed.Select(t => t.Total));
         double plain = Timings.Median(withoutAdapters.Select(t => t.Total));
         // Frozen base layers need only input gradients in backward (one product per layer, as in forward); the
@@ -248,8 +256,25 @@ public static class TrainingStepProfile
             """));
         double forward = profile.ForwardSeconds / profiled.Count;
         foreach (var (name, seconds) in profile.Modules) Console.WriteLine($"| {name} | {F(seconds / profiled.Count)} | {P(seconds / profiled.Count, forward)} |");
-        foreach (var (kind, seconds) in profile.AdapterOverhead)
-            Console.WriteLine($"| of which LoRA branches on {kind} layers (adapter layer − its base layer; a layer that trains merged calls no base layer and counts whole) | {F(seconds / profiled.Count)} | {P(seconds / profiled.Count, forward)} |");
+        Console.WriteLine();
+
+        // Where the forward stands against the ceiling, kind by kind: the FLOPs are the base layers' (as in the step's
+        // figure above), so with adapters a kind's rate is lowered by its LoRA work.
+        Console.WriteLine(string.Create(inv, $"""
+            Forward by layer kind (same profiled forwards; without adapters: {profiled.Count} profiled forwards of the step above that has none). GFLOP/s counts the base layers' FLOPs only, so the difference between the two columns is the adapters' forward; "Attention" is the core between the projections (scores, softmax, weighted sum, head reshapes), the rest is normalisations, activations, additions and glue:
+
+            | kind | GFLOP per forward | with adapters: time, GFLOP/s, of the ceiling | without adapters: time, GFLOP/s, of the ceiling |
+            | --- | ---: | --- | --- |
+            """));
+        double plainForward = plainProfile.ForwardSeconds / profiled.Count;
+        string Rate(double flops, double seconds) => flops > 0 ? string.Create(inv, $"{F(seconds)}, {flops / seconds / 1e9:F1}, {P(flops / seconds / 1e9, ceiling)}") : F(seconds);
+        foreach (var kind in flopsByKind.Keys.Union(profile.LayerKinds.Keys).Order(StringComparer.Ordinal))
+        {
+            double flops = flopsByKind.GetValueOrDefault(kind);
+            Console.WriteLine(string.Create(inv, $"| {kind} | {flops / 1e9:F2} | {Rate(flops, profile.LayerKinds.GetValueOrDefault(kind) / profiled.Count)} | {Rate(flops, plainProfile.LayerKinds.GetValueOrDefault(kind) / profiled.Count)} |"));
+        }
+        Console.WriteLine($"| rest | 0 | {F(forward - profile.LayerKinds.Values.Sum() / profiled.Count)} | {F(plainForward - plainProfile.LayerKinds.Values.Sum() / profiled.Count)} |");
+        Console.WriteLine(string.Create(inv, $"| whole forward | {forwardFlops / 1e9:F2} | {Rate(forwardFlops, forward)} | {Rate(forwardFlops, plainForward)} |"));
         Console.WriteLine();
     }
 
