@@ -34,19 +34,19 @@ public sealed class ModelWorkloads : IDisposable
         TokenIds = tensor(ids, [2, ClipTokenizer.ModelMaxLength]).DetachFromDisposeScope();
         MatrixA = randn([MatrixSize, MatrixSize], generator: generator).DetachFromDisposeScope();
         MatrixB = randn([MatrixSize, MatrixSize], generator: generator).DetachFromDisposeScope();
-        MidAttention = new AttentionInput(16, generator);
-        Sd15Attention = new AttentionInput(40, generator);
+        MidAttention = new AttentionInput(16, contiguousHeads: true, generator);
+        Sd15Attention = new AttentionInput(40, contiguousHeads: true, generator);
     }
 
     /// <summary>Tokens and heads of the self-attention benchmarks: SD 1.5's first level at 512×512 pixels.</summary>
     public const int AttentionTokens = 4096, AttentionHeads = 8;
 
     /// <summary>
-    /// Query, key and value of one self-attention as the UNet's Attention passes them: [1, heads, tokens, head size]
-    /// views of [1, tokens, heads·head size] projections, leaves that take gradients; the output gradient is a fixed
-    /// dense tensor, as inside a network.
+    /// Query, key and value of one self-attention: [1, heads, tokens, head size] from [1, tokens, heads·head size]
+    /// projections that take gradients, either the transposed view or, as the UNet's Attention passes them, its contiguous
+    /// copy; the output gradient is a fixed dense tensor, as inside a network.
     /// </summary>
-    public sealed class AttentionInput(long headSize, Generator generator) : IDisposable
+    public sealed class AttentionInput(long headSize, bool contiguousHeads, Generator generator) : IDisposable
     {
         private readonly Tensor[] _projections = Enumerable.Range(0, 3)
             .Select(_ => randn([1, AttentionTokens, AttentionHeads * headSize], generator: generator).requires_grad_().DetachFromDisposeScope()).ToArray();
@@ -57,7 +57,8 @@ public sealed class ModelWorkloads : IDisposable
 
         public Tensor ForwardBackward()
         {
-            var heads = _projections.Select(p => p.view(1, AttentionTokens, AttentionHeads, headSize).transpose(1, 2)).ToArray();
+            var heads = _projections.Select(p => p.view(1, AttentionTokens, AttentionHeads, headSize).transpose(1, 2))
+                .Select(h => contiguousHeads ? h.contiguous() : h).ToArray();
             var output = nn.functional.scaled_dot_product_attention(heads[0], heads[1], heads[2]);
             output.backward([_outputGradient]);
             foreach (var p in _projections) p.grad = null;
