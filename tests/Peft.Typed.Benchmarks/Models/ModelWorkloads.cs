@@ -44,14 +44,15 @@ public sealed class ModelWorkloads : IDisposable
     /// <summary>
     /// Query, key and value of one self-attention: [1, heads, tokens, head size] from [1, tokens, heads·head size]
     /// projections that take gradients, either the transposed view or, as the UNet's Attention passes them, its contiguous
-    /// copy; the output gradient is a fixed dense tensor, as inside a network.
+    /// copy; the output goes back to [1, tokens, heads·head size] as the Attention's output projection reads it, and its
+    /// gradient is a fixed dense tensor, as inside a network.
     /// </summary>
     public sealed class AttentionInput(long headSize, bool contiguousHeads, Generator generator) : IDisposable
     {
         private readonly Tensor[] _projections = Enumerable.Range(0, 3)
             .Select(_ => randn([1, AttentionTokens, AttentionHeads * headSize], generator: generator).requires_grad_().DetachFromDisposeScope()).ToArray();
 
-        private readonly Tensor _outputGradient = randn([1, AttentionHeads, AttentionTokens, headSize], generator: generator).DetachFromDisposeScope();
+        private readonly Tensor _outputGradient = randn([1, AttentionTokens, AttentionHeads * headSize], generator: generator).DetachFromDisposeScope();
 
         public long HeadSize => headSize;
 
@@ -59,7 +60,7 @@ public sealed class ModelWorkloads : IDisposable
         {
             var heads = _projections.Select(p => p.view(1, AttentionTokens, AttentionHeads, headSize).transpose(1, 2))
                 .Select(h => contiguousHeads ? h.contiguous() : h).ToArray();
-            var output = nn.functional.scaled_dot_product_attention(heads[0], heads[1], heads[2]);
+            var output = nn.functional.scaled_dot_product_attention(heads[0], heads[1], heads[2]).transpose(1, 2).flatten(2);
             output.backward([_outputGradient]);
             foreach (var p in _projections) p.grad = null;
             return output;
