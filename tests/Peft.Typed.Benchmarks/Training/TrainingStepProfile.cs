@@ -62,7 +62,6 @@ public static class TrainingStepProfile
         using var batch = Batch.Create(unet.Config.CrossAttentionDim.ForMidBlock());
 
         var (flopsByKind, adapterForwardFlops) = CountForwardFlops(unet, peft, batch);
-        double forwardFlops = flopsByKind.Values.Sum();
         long adapterParameters = trainable.Sum(p => p.parameter.numel());
         long baseParameters = unet.parameters().Sum(p => p.numel()) - adapterParameters;
 
