@@ -39,6 +39,64 @@ public class FlopCounterTests
     }
 
     [Fact]
+    public void A_layers_backward_costs_one_forward_product_per_gradient_it_needs()
+    {
+        Assert.Equal(0, FlopFormulas.LayerBackward(100, inputGradient: false, weightGradient: false));
+        Assert.Equal(100, FlopFormulas.LayerBackward(100, inputGradient: true, weightGradient: false));
+        Assert.Equal(200, FlopFormulas.LayerBackward(100, inputGradient: true, weightGradient: true));
+    }
+
+    [Fact]
+    public void Attention_backward_costs_the_products_its_gradients_need()
+    {
+        // Each product is 2*2*16*7*64. Q, K and V: dP, dV, dQ, dK. Q alone (K, V from a frozen context): dP, dQ. V alone: dV.
+        double product = 2.0 * 2 * 16 * 7 * 64;
+        Assert.Equal(4 * product, FlopFormulas.AttentionBackward(2, 16, 7, 64, queryGradient: true, keyGradient: true, valueGradient: true));
+        Assert.Equal(2 * product, FlopFormulas.AttentionBackward(2, 16, 7, 64, queryGradient: true, keyGradient: false, valueGradient: false));
+        Assert.Equal(3 * product, FlopFormulas.AttentionBackward(2, 16, 7, 64, queryGradient: true, keyGradient: true, valueGradient: false));
+        Assert.Equal(product, FlopFormulas.AttentionBackward(2, 16, 7, 64, queryGradient: false, keyGradient: false, valueGradient: true));
+        Assert.Equal(0, FlopFormulas.AttentionBackward(2, 16, 7, 64, queryGradient: false, keyGradient: false, valueGradient: false));
+    }
+
+    [Fact]
+    public void The_backward_of_a_frozen_cross_attention_follows_what_needs_gradients()
+    {
+        using var unet = UNet2DConditionModel.FromPretrained(Fixtures.PathOf("unet-tiny"));
+        foreach (var parameter in unet.parameters()) parameter.requires_grad = false;
+        var attention = (Attention)unet.named_modules().Single(m => m.name == "down_blocks.1.attentions.0.transformer_blocks.0.attn2").module;
+        using var scope = NewDisposeScope();
+        var hidden = randn(2, 16, 64).requires_grad_();
+        var context = randn(2, 7, 32);
+
+        // Frozen weights, a context without gradient: to_k and to_v need no backward, K and V no gradient.
+        var counter = FlopCounter.Count(unet, unet.Tree, () => attention.call(hidden, context));
+        Assert.Equal(2 * FlopFormulas.Linear(32, 64, 64) /* to_q, to_out.0 */, counter.BackwardByKind["Linear"]);
+        // dP and dQ: as many products as the forward's two.
+        Assert.Equal(FlopFormulas.Attention(2, 16, 7, 64), counter.BackwardByKind["Attention"]);
+
+        // A context that needs a gradient: every projection and Q, K, V.
+        counter = FlopCounter.Count(unet, unet.Tree, () => attention.call(hidden, context.requires_grad_()));
+        Assert.Equal(counter.ByKind["Linear"], counter.BackwardByKind["Linear"]);
+        Assert.Equal(2 * counter.ByKind["Attention"], counter.BackwardByKind["Attention"]);
+    }
+
+    [Fact]
+    public void A_trained_weight_adds_its_gradient_and_no_grad_has_no_backward()
+    {
+        using var unet = UNet2DConditionModel.FromPretrained(Fixtures.PathOf("unet-tiny"));
+        var conv = (nn.Module<Tensor, Tensor>)unet.named_modules().Single(m => m.name == "conv_in").module;
+        using var scope = NewDisposeScope();
+        var input = randn(1, 4, 8, 8);
+        double forward = FlopFormulas.Conv2d(1, 4, 32, 3, 3, 8, 8);
+
+        // The weight trains (a fresh model's parameters need gradients), the input does not: the weight gradient only.
+        Assert.Equal(forward, FlopCounter.Count(unet, unet.Tree, () => conv.call(input)).BackwardByKind["Conv2d"]);
+        Assert.Equal(2 * forward, FlopCounter.Count(unet, unet.Tree, () => conv.call(input.requires_grad_())).BackwardByKind["Conv2d"]);
+        using (no_grad())
+            Assert.Equal(0, FlopCounter.Count(unet, unet.Tree, () => conv.call(input)).BackwardByKind["Conv2d"]);
+    }
+
+    [Fact]
     public void The_counter_sees_the_real_shapes_of_a_strided_convolution()
     {
         // down_blocks.0.downsamplers.0.conv: 32 -> 32, 3x3, stride 2, padding 1.

@@ -61,7 +61,6 @@ public static class TrainingStepProfile
         using var optimizer = new AdamW(trainable);
         using var batch = Batch.Create(unet.Config.CrossAttentionDim.ForMidBlock());
 
-        var (flopsByKind, adapterForwardFlops) = CountForwardFlops(unet, peft, batch);
         long adapterParameters = trainable.Sum(p => p.parameter.numel());
         long baseParameters = unet.parameters().Sum(p => p.numel()) - adapterParameters;
 
@@ -80,6 +79,8 @@ public static class TrainingStepProfile
             withoutAdapters.Add(plain);
         }
         long peakRss = ProcessMemory.PeakResidentBytes();
+        // Counted after the peak is read: the counting forward keeps its own graph.
+        var (flopsByKind, backwardFlops, adapterForwardFlops) = CountFlops(unet, peft, batch);
         var profile = new ForwardProfile(unet);
         var profiled = Enumerable.Range(0, 2).Select(_ => Step(unet, optimizer, batch, profile)).ToList();
         profile.Dispose();
@@ -89,7 +90,7 @@ public static class TrainingStepProfile
         plainProfile.Dispose();
 
         var data = DataCost();
-        Report(model, targets, checkpointing, retained, steps, rssAtStart, peakRss, ceiling, flopsByKind, adapterForwardFlops, baseParameters, adapterParameters, timed, profiled, profile, plainProfile, withoutAdapters, data);
+        Report(model, targets, checkpointing, retained, steps, rssAtStart, peakRss, ceiling, flopsByKind, backwardFlops, adapterForwardFlops, baseParameters, adapterParameters, timed, profiled, profile, plainProfile, withoutAdapters, data);
         return 0;
     }
 
@@ -157,11 +158,12 @@ public static class TrainingStepProfile
     private static double Seconds(long from, long to) => (to - from) / (double)Stopwatch.Frequency;
 
     /// <summary>
-    /// FLOPs of one forward, counted in a single pass: the base layers by <see cref="FlopCounter"/> (by kind), the LoRA branches from
-    /// the shapes each adapter layer gets (lora_A multiplies every output row, token or pixel, by in·k·k inputs into r,
-    /// lora_B r into out).
+    /// FLOPs of one step's products, counted in a single forward with gradients on (as the step runs it): the base
+    /// layers' forward by kind and their backward (<see cref="FlopCounter"/>: the products whose inputs need
+    /// gradients), and the LoRA branches' forward from the shapes each adapter layer gets (lora_A multiplies every
+    /// output row, token or pixel, by in·k·k inputs into r, lora_B r into out).
     /// </summary>
-    private static (IReadOnlyDictionary<string, double> Base, double Adapters) CountForwardFlops(UNet2DConditionModel unet, PeftModel peft, Batch batch)
+    private static (IReadOnlyDictionary<string, double> Forward, double Backward, double Adapters) CountFlops(UNet2DConditionModel unet, PeftModel peft, Batch batch)
     {
         double adapters = 0;
         var hooks = peft.AdapterLayers().Select(layer => layer.register_forward_hook((_, _, output) =>
@@ -175,8 +177,8 @@ public static class TrainingStepProfile
         try
         {
             using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            return (FlopCounter.Count(unet, unet.Tree, () => unet.call(batch.Input())).ByKind, adapters);
+            var counter = FlopCounter.Count(unet, unet.Tree, () => unet.call(batch.Input()));
+            return (counter.ByKind, counter.BackwardByKind.Values.Sum(), adapters);
         }
         finally
         {
@@ -219,16 +221,15 @@ public static class TrainingStepProfile
     }
 
     private static void Report(string model, IReadOnlyList<string> targets, bool checkpointing, bool retained, int steps, long rssAtStart, long peakRss, double ceiling,
-        IReadOnlyDictionary<string, double> flopsByKind, double adapterForwardFlops, long baseParameters, long adapterParameters, List<StepTimes> timed,
+        IReadOnlyDictionary<string, double> flopsByKind, double backwardFlops, double adapterForwardFlops, long baseParameters, long adapterParameters, List<StepTimes> timed,
         List<StepTimes> profiled, ForwardProfile profile, ForwardProfile plainProfile, List<StepTimes> withoutAdapters, (double Vae, double Text) data)
     {
         var inv = CultureInfo.InvariantCulture;
         double forwardFlops = flopsByKind.Values.Sum();
         double step = Timings.Median(timed.Select(t => t.Total));
         double plain = Timings.Median(withoutAdapters.Select(t => t.Total));
-        // Frozen base layers need only input gradients in backward (one product per layer, as in forward); the
-        // adapters' own products are a few per cent on top and are not counted.
-        double stepFlops = 2 * forwardFlops;
+        // The base layers' products, forward and backward; the adapters' own are a few per cent on top and are not counted.
+        double stepFlops = forwardFlops + backwardFlops;
         string F(double seconds) => (seconds * 1000).ToString("F1", inv) + " ms";
         string P(double part, double whole) => (part / whole).ToString("P1", inv);
 
@@ -242,7 +243,7 @@ public static class TrainingStepProfile
             | forward / backward / optimizer (medians) | {F(Timings.Median(timed.Select(t => t.Forward)))} / {F(Timings.Median(timed.Select(t => t.Backward)))} / {F(Timings.Median(timed.Select(t => t.Optimizer)))} |
             | peak resident memory | {peakRss / 1048576.0:F0} MiB ({(peakRss - rssAtStart) / 1048576.0:F0} MiB above the process at start) |
             | matmul ceiling (2048², best of 5) | {ceiling:F1} GFLOP/s |
-            | FLOPs per step (2 × forward {forwardFlops / 1e9:F2} GFLOP) | {stepFlops / 1e9:F2} GFLOP |
+            | FLOPs per step (forward {forwardFlops / 1e9:F2} + backward {backwardFlops / 1e9:F2} GFLOP: frozen layers' input gradients, attention's gradients of Q, K and V) | {stepFlops / 1e9:F2} GFLOP |
             | achieved | {stepFlops / step / 1e9:F1} GFLOP/s = {P(stepFlops / step / 1e9, ceiling)} of the ceiling |
             | same step without adapters (input gradients only) | {F(plain)} → the adapter path costs {F(step - plain)} = {P(step - plain, step)} of the step |
             | LoRA branches' FLOPs (3 × {adapterForwardFlops / 1e9:F2} GFLOP: forward, input and weight gradients) | {P(3 * adapterForwardFlops, stepFlops + 3 * adapterForwardFlops)} of the step's FLOPs with them |
