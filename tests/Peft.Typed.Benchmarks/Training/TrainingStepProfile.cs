@@ -80,7 +80,7 @@ public static class TrainingStepProfile
         }
         long peakRss = ProcessMemory.PeakResidentBytes();
         // Counted after the peak is read: the counting forward keeps its own graph.
-        var (flopsByKind, backwardFlops, adapterForwardFlops) = CountFlops(unet, peft, batch);
+        var (flopsByKind, backwardByKind, adapterForwardFlops) = CountFlops(unet, peft, batch);
         var profile = new ForwardProfile(unet);
         var profiled = Enumerable.Range(0, 2).Select(_ => Step(unet, optimizer, batch, profile)).ToList();
         profile.Dispose();
@@ -90,7 +90,7 @@ public static class TrainingStepProfile
         plainProfile.Dispose();
 
         var data = DataCost();
-        Report(model, targets, checkpointing, retained, steps, rssAtStart, peakRss, ceiling, flopsByKind, backwardFlops, adapterForwardFlops, baseParameters, adapterParameters, timed, profiled, profile, plainProfile, withoutAdapters, data);
+        Report(model, targets, checkpointing, retained, steps, rssAtStart, peakRss, ceiling, flopsByKind, backwardByKind, adapterForwardFlops, baseParameters, adapterParameters, timed, profiled, profile, plainProfile, withoutAdapters, data);
         return 0;
     }
 
@@ -163,7 +163,7 @@ public static class TrainingStepProfile
     /// gradients), and the LoRA branches' forward from the shapes each adapter layer gets (lora_A multiplies every
     /// output row, token or pixel, by in·k·k inputs into r, lora_B r into out).
     /// </summary>
-    private static (IReadOnlyDictionary<string, double> Forward, double Backward, double Adapters) CountFlops(UNet2DConditionModel unet, PeftModel peft, Batch batch)
+    private static (IReadOnlyDictionary<string, double> Forward, IReadOnlyDictionary<string, double> Backward, double Adapters) CountFlops(UNet2DConditionModel unet, PeftModel peft, Batch batch)
     {
         double adapters = 0;
         var hooks = peft.AdapterLayers().Select(layer => layer.register_forward_hook((_, _, output) =>
@@ -178,7 +178,7 @@ public static class TrainingStepProfile
         {
             using var scope = NewDisposeScope();
             var counter = FlopCounter.Count(unet, unet.Tree, () => unet.call(batch.Input()));
-            return (counter.ByKind, counter.BackwardByKind.Values.Sum(), adapters);
+            return (counter.ByKind, counter.BackwardByKind, adapters);
         }
         finally
         {
@@ -221,7 +221,7 @@ public static class TrainingStepProfile
     }
 
     private static void Report(string model, IReadOnlyList<string> targets, bool checkpointing, bool retained, int steps, long rssAtStart, long peakRss, double ceiling,
-        IReadOnlyDictionary<string, double> flopsByKind, double backwardFlops, double adapterForwardFlops, long baseParameters, long adapterParameters, List<StepTimes> timed,
+        IReadOnlyDictionary<string, double> flopsByKind, IReadOnlyDictionary<string, double> backwardByKind, double adapterForwardFlops, long baseParameters, long adapterParameters, List<StepTimes> timed,
         List<StepTimes> profiled, ForwardProfile profile, ForwardProfile plainProfile, List<StepTimes> withoutAdapters, (double Vae, double Text) data)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -229,7 +229,9 @@ public static class TrainingStepProfile
         double step = Timings.Median(timed.Select(t => t.Total));
         double plain = Timings.Median(withoutAdapters.Select(t => t.Total));
         // The base layers' products, forward and backward; the adapters' own are a few per cent on top and are not counted.
+        double backwardFlops = backwardByKind.Values.Sum();
         double stepFlops = forwardFlops + backwardFlops;
+        string backwardKinds = string.Join(", ", backwardByKind.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => string.Create(inv, $"{k.Key} {k.Value / 1e9:F2}")));
         string F(double seconds) => (seconds * 1000).ToString("F1", inv) + " ms";
         string P(double part, double whole) => (part / whole).ToString("P1", inv);
 
@@ -243,7 +245,7 @@ public static class TrainingStepProfile
             | forward / backward / optimizer (medians) | {F(Timings.Median(timed.Select(t => t.Forward)))} / {F(Timings.Median(timed.Select(t => t.Backward)))} / {F(Timings.Median(timed.Select(t => t.Optimizer)))} |
             | peak resident memory | {peakRss / 1048576.0:F0} MiB ({(peakRss - rssAtStart) / 1048576.0:F0} MiB above the process at start) |
             | matmul ceiling (2048², best of 5) | {ceiling:F1} GFLOP/s |
-            | FLOPs per step (forward {forwardFlops / 1e9:F2} + backward {backwardFlops / 1e9:F2} GFLOP: frozen layers' input gradients, attention's gradients of Q, K and V) | {stepFlops / 1e9:F2} GFLOP |
+            | FLOPs per step (forward {forwardFlops / 1e9:F2} + backward {backwardFlops / 1e9:F2} GFLOP: {backwardKinds}; the products whose inputs need gradients) | {stepFlops / 1e9:F2} GFLOP |
             | achieved | {stepFlops / step / 1e9:F1} GFLOP/s = {P(stepFlops / step / 1e9, ceiling)} of the ceiling |
             | same step without adapters (input gradients only) | {F(plain)} → the adapter path costs {F(step - plain)} = {P(step - plain, step)} of the step |
             | LoRA branches' FLOPs (3 × {adapterForwardFlops / 1e9:F2} GFLOP: forward, input and weight gradients) | {P(3 * adapterForwardFlops, stepFlops + 3 * adapterForwardFlops)} of the step's FLOPs with them |
