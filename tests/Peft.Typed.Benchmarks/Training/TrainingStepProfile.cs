@@ -43,6 +43,8 @@ public static class TrainingStepProfile
         bool checkpointing = args.Contains("--gradient-checkpointing");
         // --glibc-default: leave glibc's allocator as it is, to measure what the trainer's RetainFreedMemory saves.
         bool retained = !args.Contains("--glibc-default") && TorchRuntime.RetainFreedMemory();
+        // --probes: time the machine itself between steps (MachineProbe).
+        using var probe = args.Contains("--probes") ? new MachineProbe() : null;
         // --targets a,b,c: other LoRA target names than the seed script's comprehensive list.
         var targets = Option(args, "--targets")?.Split(',') ?? SeedTargetLists.UnetComprehensive;
         if (model is not ("tiny" or "mid" or "sd15"))
@@ -75,6 +77,7 @@ public static class TrainingStepProfile
             StepTimes plain;
             using (peft.DisableAdapter()) plain = InputGradientStep(unet, batch, null);
             if (i < 0) continue;
+            probe?.Run();
             timed.Add(step);
             withoutAdapters.Add(plain);
         }
@@ -90,7 +93,7 @@ public static class TrainingStepProfile
         plainProfile.Dispose();
 
         var data = DataCost();
-        Report(model, targets, checkpointing, retained, steps, rssAtStart, peakRss, ceiling, flopsByKind, backwardByKind, adapterForwardFlops, baseParameters, adapterParameters, timed, profiled, profile, plainProfile, withoutAdapters, data);
+        Report(model, targets, checkpointing, retained, steps, rssAtStart, peakRss, ceiling, flopsByKind, backwardByKind, adapterForwardFlops, baseParameters, adapterParameters, timed, profiled, profile, plainProfile, withoutAdapters, data, probe);
         return 0;
     }
 
@@ -222,7 +225,7 @@ public static class TrainingStepProfile
 
     private static void Report(string model, IReadOnlyList<string> targets, bool checkpointing, bool retained, int steps, long rssAtStart, long peakRss, double ceiling,
         IReadOnlyDictionary<string, double> flopsByKind, IReadOnlyDictionary<string, double> backwardByKind, double adapterForwardFlops, long baseParameters, long adapterParameters, List<StepTimes> timed,
-        List<StepTimes> profiled, ForwardProfile profile, ForwardProfile plainProfile, List<StepTimes> withoutAdapters, (double Vae, double Text) data)
+        List<StepTimes> profiled, ForwardProfile profile, ForwardProfile plainProfile, List<StepTimes> withoutAdapters, (double Vae, double Text) data, MachineProbe? probe)
     {
         var inv = CultureInfo.InvariantCulture;
         double forwardFlops = flopsByKind.Values.Sum();
@@ -250,6 +253,7 @@ public static class TrainingStepProfile
             | same step without adapters (input gradients only) | {F(plain)} → the adapter path costs {F(step - plain)} = {P(step - plain, step)} of the step |
             | LoRA branches' FLOPs (3 × {adapterForwardFlops / 1e9:F2} GFLOP: forward, input and weight gradients) | {P(3 * adapterForwardFlops, stepFlops + 3 * adapterForwardFlops)} of the step's FLOPs with them |
             | data per example (not in the step above): VAE encode 128² / text encoder | {F(data.Vae)} / {F(data.Text)} |
+            {(probe is null ? "" : $"| the machine after each timed pair of steps (--probes) | {probe.Summary()} |")}
 
             Forward profile (mean of 2 profiled steps with forward hooks; their forward took {F(profile.ForwardSeconds / profiled.Count)}):
 

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using Peft.Typed.Benchmarks.Flops;
+using Peft.Typed.Benchmarks.Timing;
+using static TorchSharp.torch;
+
+namespace Peft.Typed.Benchmarks.Training;
+
+/// <summary>
+/// The machine's own speed between training steps (<c>training --probes</c>): one 2048² float32 matmul (compute) and
+/// one copy of 32 MB into another buffer (memory), timed after each step. A step that is slow while the probes around
+/// it are not is slow for a reason of its own; slow probes say the machine itself was slower then (a VM can be, without
+/// reporting steal). Its 96 MB of buffers are allocated only when asked for, so peak memory stays the step's.
+/// </summary>
+public sealed class MachineProbe : IDisposable
+{
+    private const int MatrixSize = 2048;
+    private const long CopyFloats = 8L << 20;
+
+    private readonly Tensor _a = randn(MatrixSize, MatrixSize);
+    private readonly Tensor _b = randn(MatrixSize, MatrixSize);
+    private readonly Tensor _source = randn(CopyFloats);
+    private readonly Tensor _target = empty(CopyFloats);
+
+    public MachineProbe()
+    {
+        // First touches (page faults, MKL's buffers) are not the machine's speed.
+        using var scope = NewDisposeScope();
+        _a.matmul(_b);
+        _target.copy_(_source);
+    }
+
+    public List<double> MatmulGflops { get; } = [];
+    public List<double> CopyGigabytesPerSecond { get; } = [];
+
+    public void Run()
+    {
+        using var scope = NewDisposeScope();
+        long t0 = Stopwatch.GetTimestamp();
+        _a.matmul(_b);
+        long t1 = Stopwatch.GetTimestamp();
+        _target.copy_(_source);
+        long t2 = Stopwatch.GetTimestamp();
+        MatmulGflops.Add(FlopFormulas.MatMul(MatrixSize, MatrixSize, MatrixSize) / Seconds(t0, t1) / 1e9);
+        // Read once and written once.
+        CopyGigabytesPerSecond.Add(2.0 * CopyFloats * sizeof(float) / Seconds(t1, t2) / 1e9);
+    }
+
+    public string Summary() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"matmul {MatmulGflops.Min():F1}–{MatmulGflops.Max():F1} GFLOP/s (median {Timings.Median(MatmulGflops):F1}), copy {CopyGigabytesPerSecond.Min():F1}–{CopyGigabytesPerSecond.Max():F1} GB/s (median {Timings.Median(CopyGigabytesPerSecond):F1})");
+
+    public void Dispose()
+    {
+        _a.Dispose();
+        _b.Dispose();
+        _source.Dispose();
+        _target.Dispose();
+    }
+
+    private static double Seconds(long from, long to) => (to - from) / (double)Stopwatch.Frequency;
+}
