@@ -7,9 +7,10 @@ namespace Peft.Typed.Benchmarks.Training;
 
 /// <summary>
 /// The machine's own speed between training steps (<c>training --probes</c>): one 2048² float32 matmul (compute) and
-/// one copy of 32 MB into another buffer (memory), timed after each step. A step that is slow while the probes around
-/// it are not is slow for a reason of its own; slow probes say the machine itself was slower then (a VM can be, without
-/// reporting steal). Its 96 MB of buffers are allocated only when asked for, so peak memory stays the step's.
+/// one copy of 32 MB into another buffer (memory), timed after each timed pair of steps. A step that is slow while
+/// the probes around it are not is slow for a reason of its own; slow probes say the machine itself was slower then
+/// (a VM can be, without reporting steal). Its 96 MB of buffers exist only with the option, so without it the peak
+/// memory stays the steps'.
 /// </summary>
 public sealed class MachineProbe : IDisposable
 {
