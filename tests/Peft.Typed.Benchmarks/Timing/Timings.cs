@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Peft.Typed.Benchmarks.Flops;
+using static TorchSharp.torch;
 
 namespace Peft.Typed.Benchmarks.Timing;
 
@@ -22,5 +24,13 @@ internal static class Timings
             call();
             return Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         }).ToList());
+    }
+
+    /// <summary>GFLOP/s of one product <paramref name="a"/>·<paramref name="b"/> (its result freed inside the timing).</summary>
+    public static double MatmulGflops(Tensor a, Tensor b)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        a.matmul(b).Dispose();
+        return FlopFormulas.MatMul(a.shape[0], a.shape[1], b.shape[1]) / Stopwatch.GetElapsedTime(t0).TotalSeconds / 1e9;
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Peft.Typed.Benchmarks.Flops;
 using Peft.Typed.Benchmarks.Timing;
 using static TorchSharp.torch;
 
@@ -14,7 +13,8 @@ namespace Peft.Typed.Benchmarks.Training;
 /// </summary>
 public sealed class MachineProbe : IDisposable
 {
-    private const int MatrixSize = 2048;
+    /// <summary>The matrices' size, the same as the training profile's ceiling.</summary>
+    public const int MatrixSize = 2048;
     private const long CopyFloats = 8L << 20;
 
     private readonly Tensor _a = randn(MatrixSize, MatrixSize);
@@ -25,8 +25,7 @@ public sealed class MachineProbe : IDisposable
     public MachineProbe()
     {
         // First touches (page faults, MKL's buffers) are not the machine's speed.
-        using var scope = NewDisposeScope();
-        _a.matmul(_b);
+        Timings.MatmulGflops(_a, _b);
         _target.copy_(_source);
     }
 
@@ -35,15 +34,11 @@ public sealed class MachineProbe : IDisposable
 
     public void Run()
     {
-        using var scope = NewDisposeScope();
+        MatmulGflops.Add(Timings.MatmulGflops(_a, _b));
         long t0 = Stopwatch.GetTimestamp();
-        _a.matmul(_b);
-        long t1 = Stopwatch.GetTimestamp();
         _target.copy_(_source);
-        long t2 = Stopwatch.GetTimestamp();
-        MatmulGflops.Add(FlopFormulas.MatMul(MatrixSize, MatrixSize, MatrixSize) / Seconds(t0, t1) / 1e9);
         // Read once and written once.
-        CopyGigabytesPerSecond.Add(2.0 * CopyFloats * sizeof(float) / Seconds(t1, t2) / 1e9);
+        CopyGigabytesPerSecond.Add(2.0 * CopyFloats * sizeof(float) / Stopwatch.GetElapsedTime(t0).TotalSeconds / 1e9);
     }
 
     public string Summary() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
@@ -56,6 +51,4 @@ public sealed class MachineProbe : IDisposable
         _source.Dispose();
         _target.Dispose();
     }
-
-    private static double Seconds(long from, long to) => (to - from) / (double)Stopwatch.Frequency;
 }

@@ -193,17 +193,10 @@ public static class TrainingStepProfile
     private static double MatmulCeiling()
     {
         using var scope = NewDisposeScope();
-        var a = randn(2048, 2048);
-        var b = randn(2048, 2048);
-        a.matmul(b).Dispose();
-        double best = double.MaxValue;
-        for (int i = 0; i < 5; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            a.matmul(b).Dispose();
-            best = Math.Min(best, Seconds(t0, Stopwatch.GetTimestamp()));
-        }
-        return FlopFormulas.Linear(2048, 2048, 2048) / best / 1e9;
+        var a = randn(MachineProbe.MatrixSize, MachineProbe.MatrixSize);
+        var b = randn(MachineProbe.MatrixSize, MachineProbe.MatrixSize);
+        Timings.MatmulGflops(a, b);
+        return Enumerable.Range(0, 5).Max(_ => Timings.MatmulGflops(a, b));
     }
 
     /// <summary>
