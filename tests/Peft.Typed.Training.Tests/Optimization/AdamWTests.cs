@@ -68,6 +68,72 @@ public class AdamWTests
     }
 
     [Fact]
+    public void Many_parameters_updated_in_chunks_match_libtorch_AdamW_on_each()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(13);
+        // Small tensors of many shapes (LoRA's), one larger than a chunk, one non-contiguous, two groups; one parameter
+        // never gets a gradient.
+        var shapes = new List<long[]> { new long[] { AdamW.ChunkElements + 5 } };
+        for (int i = 0; i < 24; i++) shapes.Add(i % 3 == 0 ? [8, 4 + i] : i % 3 == 1 ? [16 + i, 8] : [8, 3, 3, 3]);
+        var inits = shapes.Select(shape => randn(shape)).Append(randn(6, 5).t()).ToList();
+        var ours = inits.Select(init => new Parameter(init.clone())).ToList();
+        var reference = inits.Select(init => new Parameter(init.clone())).ToList();
+        Assert.False(ours[^1].is_contiguous());
+        int neverGraded = 7;
+        bool InUnetGroup(int i) => i < 15;
+        using var optimizer = new AdamW(
+            [new ParameterGroup(ours.Select((p, i) => ($"p{i}", p)).Where((_, i) => InUnetGroup(i)).ToList()),
+             new ParameterGroup(ours.Select((p, i) => ($"p{i}", p)).Where((_, i) => !InUnetGroup(i)).ToList()) { LearningRateScale = 0.5, WeightDecay = 0.1 }],
+            weightDecay: 0.02);
+        var libtorch = reference.Select((p, i) => InUnetGroup(i)
+            ? optim.AdamW([p], lr: 0.01, weight_decay: 0.02)
+            : optim.AdamW([p], lr: 0.005, weight_decay: 0.1)).ToList();
+
+        for (int step = 0; step < 4; step++)
+        {
+            for (int i = 0; i < ours.Count; i++)
+            {
+                if (i == neverGraded) continue;
+                var target = randn(ours[i].shape);
+                foreach (var p in new[] { ours[i], reference[i] }) (p - target).Pow(2).sum().Mul(step + 1).backward();
+            }
+            optimizer.Step(0.01);
+            libtorch.ForEach(o => o.step());
+            optimizer.ZeroGrad();
+            libtorch.ForEach(o => o.zero_grad());
+        }
+
+        for (int i = 0; i < ours.Count; i++)
+            Assert.True((ours[i] - reference[i]).abs().max().item<float>() < 1e-6f, $"parameter {i} ({string.Join("x", ours[i].shape)}) differs from libtorch's AdamW");
+        Assert.True(ours[neverGraded].equal(inits[neverGraded]).all().item<bool>());
+        var state = optimizer.StateDict();
+        Assert.DoesNotContain($"p{neverGraded}.exp_avg", state.Keys);
+        Assert.Equal(2 * (ours.Count - 1) + 1, state.Count);
+        Assert.Equal(ours[^1].shape, state[$"p{ours.Count - 1}.exp_avg_sq"].shape);
+    }
+
+    [Fact]
+    public void A_state_of_the_wrong_shape_is_rejected_and_the_current_state_kept()
+    {
+        using var scope = NewDisposeScope();
+        var p = new Parameter(randn(2, 3));
+        using var optimizer = new AdamW([("w", p)]);
+        p.sum().backward();
+        optimizer.Step(0.1);
+        var before = optimizer.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+
+        var ex = Assert.Throws<InvalidDataException>(() => optimizer.LoadStateDict(new Dictionary<string, Tensor>
+        {
+            ["step"] = tensor(5L), ["w.exp_avg"] = zeros(3, 2), ["w.exp_avg_sq"] = zeros(3, 2),
+        }));
+        Assert.Equal("Optimizer state for 'w' has shape [3, 2], the parameter [2, 3].", ex.Message);
+        var after = optimizer.StateDict();
+        Assert.Equal(1, optimizer.StepCount);
+        Assert.All(before, kv => Assert.True(kv.Value.equal(after[kv.Key]).all().item<bool>(), kv.Key));
+    }
+
+    [Fact]
     public void A_parameter_in_two_groups_is_refused_by_name()
     {
         var p = new Parameter(zeros(2));
