@@ -53,8 +53,6 @@ public sealed class AdamW : IOptimizer
     public void Step(double learningRate)
     {
         StepCount++;
-        double bias1 = 1 - Math.Pow(Beta1, StepCount);
-        double bias2 = 1 - Math.Pow(Beta2, StepCount);
         using var noGrad = no_grad();
         foreach (var chunk in Chunks())
         {
@@ -65,8 +63,12 @@ public sealed class AdamW : IOptimizer
             if (grads.All(g => g is null)) continue;
             double lr = learningRate * chunk.LearningRateScale;
             var (expAvg, expAvgSq) = chunk.Moments();
-            if (parameters.Length > 1 && grads.All(g => g is not null))
+            var steps = chunk.Steps;
+            // Together only where every parameter has a gradient and the same step count (a parameter that missed a step
+            // keeps its chunk on the per-parameter path, as fast as before chunks).
+            if (parameters.Length > 1 && grads.All(g => g is not null) && steps.All(s => s == steps[0]))
             {
+                var (bias1, bias2) = BiasCorrections(steps[0] + 1);
                 var values = cat(parameters.Select(p => p.reshape(-1)).ToList(), 0);
                 Update(values, expAvg, expAvgSq, cat(grads.Select(g => g!.reshape(-1)).ToList(), 0), lr, chunk.WeightDecay, bias1, bias2);
                 var updated = values.split(chunk.Sizes);
@@ -76,12 +78,20 @@ public sealed class AdamW : IOptimizer
             {
                 for (int i = 0; i < parameters.Length; i++)
                 {
-                    if (grads[i] is { } grad) Update(parameters[i], chunk.View(expAvg, i), chunk.View(expAvgSq, i), grad, lr, chunk.WeightDecay, bias1, bias2);
+                    if (grads[i] is not { } grad) continue;
+                    var (bias1, bias2) = BiasCorrections(steps[i] + 1);
+                    Update(parameters[i], chunk.View(expAvg, i), chunk.View(expAvgSq, i), grad, lr, chunk.WeightDecay, bias1, bias2);
                 }
             }
-            for (int i = 0; i < parameters.Length; i++) chunk.HasState[i] |= grads[i] is not null;
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                if (grads[i] is not null) steps[i]++;
+            }
         }
     }
+
+    /// <summary>Adam's bias corrections at a parameter's own step, counted from 1 (torch keeps a step per parameter).</summary>
+    private (double Bias1, double Bias2) BiasCorrections(long step) => (1 - Math.Pow(Beta1, step), 1 - Math.Pow(Beta2, step));
 
     /// <summary>One AdamW update of <paramref name="p"/> in place, elementwise (a parameter or a chunk's concatenation).</summary>
     private void Update(Tensor p, Tensor expAvg, Tensor expAvgSq, Tensor grad, double lr, double weightDecay, double bias1, double bias2)
@@ -99,19 +109,23 @@ public sealed class AdamW : IOptimizer
         foreach (var (_, p, _, _) in _parameters) p.grad?.zero_();
     }
 
-    /// <summary>The state as named tensors (<c>name.exp_avg</c>, <c>name.exp_avg_sq</c>) plus the step count, for checkpoints.</summary>
+    /// <summary>
+    /// The state as named tensors (<c>name.exp_avg</c>, <c>name.exp_avg_sq</c>) plus the step count, for checkpoints; a
+    /// parameter that missed updates (no gradient in some steps) also has its own count, <c>name.step</c>.
+    /// </summary>
     public Dictionary<string, Tensor> StateDict()
     {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal) { ["step"] = tensor(StepCount) };
         foreach (var chunk in Chunks())
         {
-            if (!chunk.HasState.Any(has => has)) continue;
+            if (chunk.Steps.All(s => s == 0)) continue;
             var (expAvg, expAvgSq) = chunk.Moments();
             for (int i = 0; i < chunk.Names.Length; i++)
             {
-                if (!chunk.HasState[i]) continue;
+                if (chunk.Steps[i] == 0) continue;
                 result[chunk.Names[i] + ".exp_avg"] = chunk.View(expAvg, i);
                 result[chunk.Names[i] + ".exp_avg_sq"] = chunk.View(expAvgSq, i);
+                if (chunk.Steps[i] != StepCount) result[chunk.Names[i] + StepSuffix] = tensor(chunk.Steps[i]);
             }
         }
         return result;
@@ -128,12 +142,14 @@ public sealed class AdamW : IOptimizer
         {
             bool hasAvg = state.TryGetValue(name + ".exp_avg", out var m);
             bool hasSq = state.TryGetValue(name + ".exp_avg_sq", out var v);
-            if (hasAvg != hasSq) throw new InvalidDataException($"Optimizer state for '{name}' is incomplete.");
+            if (hasAvg != hasSq || (state.ContainsKey(name + StepSuffix) && !hasAvg)) throw new InvalidDataException($"Optimizer state for '{name}' is incomplete.");
             if (hasAvg && (!m!.shape.SequenceEqual(p.shape) || !v!.shape.SequenceEqual(p.shape)))
                 throw new InvalidDataException($"Optimizer state for '{name}' has shape [{string.Join(", ", m.shape)}], the parameter [{string.Join(", ", p.shape)}].");
         }
+        long stepCount = Count(step, "step", 0);
+        var own = byName.Keys.Where(name => state.ContainsKey(name + StepSuffix)).ToDictionary(name => name, name => Count(state[name + StepSuffix], name + StepSuffix, 1));
         Dispose();
-        StepCount = step.item<long>();
+        StepCount = stepCount;
         using var noGrad = no_grad();
         foreach (var chunk in Chunks())
         {
@@ -144,13 +160,24 @@ public sealed class AdamW : IOptimizer
                 var (expAvg, expAvgSq) = chunk.Moments();
                 chunk.View(expAvg, i).copy_(m);
                 chunk.View(expAvgSq, i).copy_(state[chunk.Names[i] + ".exp_avg_sq"]);
-                chunk.HasState[i] = true;
+                chunk.Steps[i] = own.GetValueOrDefault(chunk.Names[i], stepCount);
             }
         }
     }
 
+    private const string StepSuffix = ".step";
+
+    /// <summary>A step count read from the state: one integer of at least <paramref name="minimum"/>.</summary>
+    private static long Count(Tensor value, string key, long minimum)
+    {
+        long count = value.numel() == 1 && !value.is_floating_point() ? value.item<long>() : -1;
+        if (count < minimum) throw new InvalidDataException($"Optimizer state '{key}' must be one integer >= {minimum}; it is a {value.dtype} tensor of shape [{string.Join(", ", value.shape)}].");
+        return count;
+    }
+
     private static string ParameterOf(string stateKey)
     {
+        if (stateKey.EndsWith(StepSuffix, StringComparison.Ordinal)) return stateKey[..^StepSuffix.Length];
         int suffix = stateKey.LastIndexOf(".exp_avg", StringComparison.Ordinal);
         return suffix < 0 ? stateKey : stateKey[..suffix];
     }
@@ -203,7 +230,7 @@ public sealed class AdamW : IOptimizer
             Sizes = Parameters.Select(p => p.numel()).ToArray();
             _offsets = new long[Sizes.Length];
             for (int i = 1; i < Sizes.Length; i++) _offsets[i] = _offsets[i - 1] + Sizes[i - 1];
-            HasState = new bool[Sizes.Length];
+            Steps = new long[Sizes.Length];
             LearningRateScale = learningRateScale;
             WeightDecay = weightDecay;
         }
@@ -211,8 +238,8 @@ public sealed class AdamW : IOptimizer
         public string[] Names { get; }
         public TorchSharp.Modules.Parameter[] Parameters { get; }
         public long[] Sizes { get; }
-        /// <summary>Whether parameter i has been updated or restored (only those are in the state dict, as torch's).</summary>
-        public bool[] HasState { get; }
+        /// <summary>Updates parameter i has had (0: no state yet, so not in the state dict, as in torch's).</summary>
+        public long[] Steps { get; }
         public double LearningRateScale { get; }
         public double WeightDecay { get; }
 
@@ -237,7 +264,7 @@ public sealed class AdamW : IOptimizer
             _expAvg?.Dispose();
             _expAvgSq?.Dispose();
             _expAvg = _expAvgSq = null;
-            Array.Clear(HasState);
+            Array.Clear(Steps);
         }
     }
 }

@@ -72,8 +72,8 @@ public class AdamWTests
     {
         using var scope = NewDisposeScope();
         manual_seed(13);
-        // Small tensors of many shapes (LoRA's), one larger than a chunk, one non-contiguous, two groups; one parameter
-        // never gets a gradient.
+        // Small tensors of many shapes (LoRA's), one larger than a chunk, one non-contiguous, two groups; some
+        // parameters get no gradient in the first step (torch counts steps per parameter) and one never does.
         var shapes = new List<long[]> { new long[] { AdamW.ChunkElements + 5 } };
         for (int i = 0; i < 24; i++) shapes.Add(i % 3 == 0 ? [8, 4 + i] : i % 3 == 1 ? [16 + i, 8] : [8, 3, 3, 3]);
         var inits = shapes.Select(shape => randn(shape)).Append(randn(6, 5).t()).ToList();
@@ -94,7 +94,7 @@ public class AdamWTests
         {
             for (int i = 0; i < ours.Count; i++)
             {
-                if (i == neverGraded) continue;
+                if (i == neverGraded || (step == 0 && i % 4 == 1)) continue;
                 var target = randn(ours[i].shape);
                 foreach (var p in new[] { ours[i], reference[i] }) (p - target).Pow(2).sum().Mul(step + 1).backward();
             }
@@ -109,8 +109,54 @@ public class AdamWTests
         Assert.True(ours[neverGraded].equal(inits[neverGraded]).all().item<bool>());
         var state = optimizer.StateDict();
         Assert.DoesNotContain($"p{neverGraded}.exp_avg", state.Keys);
-        Assert.Equal(2 * (ours.Count - 1) + 1, state.Count);
         Assert.Equal(ours[^1].shape, state[$"p{ours.Count - 1}.exp_avg_sq"].shape);
+        // Entries: the step count, both moments of every graded parameter, its own count where it missed a step.
+        var lateStarters = Enumerable.Range(0, ours.Count).Where(i => i != neverGraded && i % 4 == 1).ToList();
+        Assert.Equal(1 + 2 * (ours.Count - 1) + lateStarters.Count, state.Count);
+        Assert.All(lateStarters, i => Assert.Equal(3L, state[$"p{i}.step"].item<long>()));
+    }
+
+    [Fact]
+    public void A_parameter_that_missed_steps_resumes_with_its_own_count()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var init = Enumerable.Range(0, 3).Select(_ => randn(4)).ToList();
+        var a = init.Select(t => new Parameter(t.clone())).ToList();
+        var b = init.Select(t => new Parameter(t.clone())).ToList();
+        using var first = new AdamW(a.Select((p, i) => ($"w{i}", p)));
+        using var second = new AdamW(b.Select((p, i) => ($"w{i}", p)));
+        var targets = Enumerable.Range(0, 4).Select(_ => randn(4)).ToList();
+
+        void Train(AdamW optimizer, List<Parameter> ps, int step)
+        {
+            // w1 gets its first gradient at step 2.
+            for (int i = 0; i < ps.Count; i++) if (i != 1 || step >= 2) (ps[i] - targets[step]).Pow(2).sum().backward();
+            optimizer.Step(1e-2);
+            optimizer.ZeroGrad();
+        }
+
+        for (int step = 0; step < 3; step++) Train(first, a, step);
+        Train(second, b, 0);
+        second.LoadStateDict(first.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.clone()));
+        Assert.Equal(1L, first.StateDict()["w1.step"].item<long>());
+        Assert.False(first.StateDict().ContainsKey("w0.step"));
+        for (int i = 0; i < 3; i++) b[i].detach().copy_(a[i]);
+        Train(first, a, 3);
+        Train(second, b, 3);
+        Assert.All(a.Zip(b), pair => Assert.True(pair.First.equal(pair.Second).all().item<bool>()));
+    }
+
+    [Fact]
+    public void A_step_count_that_is_not_one_integer_is_rejected_by_name()
+    {
+        using var scope = NewDisposeScope();
+        using var optimizer = new AdamW([("w", new Parameter(zeros(2)))]);
+        var ex = Assert.Throws<InvalidDataException>(() => optimizer.LoadStateDict(new Dictionary<string, Tensor>
+        {
+            ["step"] = tensor(2L), ["w.exp_avg"] = zeros(2), ["w.exp_avg_sq"] = zeros(2), ["w.step"] = tensor(1.5f),
+        }));
+        Assert.Equal("Optimizer state 'w.step' must be one integer >= 1; it is a Float32 tensor of shape [].", ex.Message);
     }
 
     [Fact]
