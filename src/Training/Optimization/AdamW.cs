@@ -170,8 +170,10 @@ public sealed class AdamW : IOptimizer
     /// <summary>A step count read from the state: one integer of at least <paramref name="minimum"/>.</summary>
     private static long Count(Tensor value, string key, long minimum)
     {
-        long count = value.numel() == 1 && !value.is_floating_point() ? value.item<long>() : -1;
-        if (count < minimum) throw new InvalidDataException($"Optimizer state '{key}' must be one integer >= {minimum}; it is a {value.dtype} tensor of shape [{string.Join(", ", value.shape)}].");
+        if (value.numel() != 1 || value.dtype is not (ScalarType.Int64 or ScalarType.Int32 or ScalarType.Int16 or ScalarType.Int8 or ScalarType.Byte))
+            throw new InvalidDataException($"Optimizer state '{key}' must be one integer >= {minimum}; it is a {value.dtype} tensor of shape [{string.Join(", ", value.shape)}].");
+        long count = value.to_type(ScalarType.Int64).item<long>();
+        if (count < minimum) throw new InvalidDataException($"Optimizer state '{key}' must be one integer >= {minimum}; it is {count}.");
         return count;
     }
 

@@ -15,7 +15,7 @@ namespace Peft.Typed.Benchmarks.Training;
 /// <summary>
 /// One AdamW update of the LoRA parameters (r=8, comprehensive targets) of the step profile's tiny and mid UNets:
 /// <see cref="AdamW.Step"/>, which updates chunks of concatenated parameters, against the same update written per
-/// parameter (the baseline: five elementwise calls and the moments' own tensors for each parameter, as AdamW ran
+/// parameter (the baseline: the same nine elementwise calls on each parameter and its own moment tensors, as AdamW ran
 /// before). The gradients are fixed random tensors; libtorch's threads are its default, as the trainer's on a quiet
 /// machine.
 /// </summary>

@@ -157,6 +157,11 @@ public class AdamWTests
             ["step"] = tensor(2L), ["w.exp_avg"] = zeros(2), ["w.exp_avg_sq"] = zeros(2), ["w.step"] = tensor(1.5f),
         }));
         Assert.Equal("Optimizer state 'w.step' must be one integer >= 1; it is a Float32 tensor of shape [].", ex.Message);
+        ex = Assert.Throws<InvalidDataException>(() => optimizer.LoadStateDict(new Dictionary<string, Tensor>
+        {
+            ["step"] = tensor(2L), ["w.exp_avg"] = zeros(2), ["w.exp_avg_sq"] = zeros(2), ["w.step"] = tensor(0L),
+        }));
+        Assert.Equal("Optimizer state 'w.step' must be one integer >= 1; it is 0.", ex.Message);
     }
 
     [Fact]
