@@ -9,19 +9,14 @@ namespace Peft.Typed.Training.Optimization;
 /// restore exactly, which makes a resumed run bit-identical to an uninterrupted one.
 /// </summary>
 /// <remarks>
-/// The update runs on chunks of consecutive parameters that share a group, dtype and device: their gradients and values
-/// are concatenated, each of the update's elementwise operations runs once per chunk, and the results are copied back.
-/// A LoRA adapter has hundreds of small tensors, and per tensor the nine operations cost more in per-call overhead than
-/// in arithmetic (docs/perf.md, "The optimizer step": the embedded model's 234 tensors took 15–23 ms a step, about a
-/// tenth of its training step). The moments live in one flat buffer per chunk; each parameter's are views of it.
+/// The update runs on <see cref="ParameterChunk"/>s: the nine elementwise calls once per chunk of concatenated
+/// parameters, in the same order per element as on one parameter, so the result is the same to the bit.
 /// </remarks>
 public sealed class AdamW : IOptimizer
 {
-    /// <summary>Elements per chunk at most (16 MiB of float32), which bounds the concatenated copies; a larger parameter is a chunk of its own.</summary>
-    internal const long ChunkElements = 1L << 22;
-
     private readonly IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter, double LearningRateScale, double WeightDecay)> _parameters;
-    private List<Chunk>? _chunks;
+    private List<ParameterChunk>? _chunks;
+    private const int ExpAvgKind = 0, ExpAvgSqKind = 1;
 
     public AdamW(IEnumerable<(string Name, TorchSharp.Modules.Parameter Parameter)> parameters, double beta1 = 0.9, double beta2 = 0.999, double weightDecay = 1e-2, double epsilon = 1e-8)
         : this([new ParameterGroup(parameters.ToList())], beta1, beta2, weightDecay, epsilon)
@@ -59,20 +54,18 @@ public sealed class AdamW : IOptimizer
             // Every read of .grad makes a new tensor handle: the scope disposes them too.
             using var scope = NewDisposeScope();
             var parameters = chunk.Parameters;
-            var grads = parameters.Select(p => p.grad).ToArray();
+            var grads = chunk.Grads();
             if (grads.All(g => g is null)) continue;
             double lr = learningRate * chunk.LearningRateScale;
-            var (expAvg, expAvgSq) = chunk.Moments();
+            var (expAvg, expAvgSq) = (chunk.Buffer(ExpAvgKind), chunk.Buffer(ExpAvgSqKind));
             var steps = chunk.Steps;
-            // Together only where every parameter has a gradient and the same step count (a parameter that missed a step
-            // keeps its chunk on the per-parameter path, as fast as before chunks).
-            if (parameters.Length > 1 && grads.All(g => g is not null) && steps.All(s => s == steps[0]))
+            // A parameter that missed a step keeps its chunk on the per-parameter path (as fast as before chunks).
+            if (chunk.Together(grads) && steps.All(s => s == steps[0]))
             {
                 var (bias1, bias2) = BiasCorrections(steps[0] + 1);
-                var values = cat(parameters.Select(p => p.reshape(-1)).ToList(), 0);
-                Update(values, expAvg, expAvgSq, cat(grads.Select(g => g!.reshape(-1)).ToList(), 0), lr, chunk.WeightDecay, bias1, bias2);
-                var updated = values.split(chunk.Sizes);
-                for (int i = 0; i < parameters.Length; i++) parameters[i].copy_(updated[i].view(parameters[i].shape));
+                var values = ParameterChunk.Concatenate(parameters);
+                Update(values, expAvg, expAvgSq, ParameterChunk.Concatenate(grads!), lr, chunk.WeightDecay, bias1, bias2);
+                chunk.CopyBack(values);
             }
             else
             {
@@ -83,10 +76,7 @@ public sealed class AdamW : IOptimizer
                     Update(parameters[i], chunk.View(expAvg, i), chunk.View(expAvgSq, i), grad, lr, chunk.WeightDecay, bias1, bias2);
                 }
             }
-            for (int i = 0; i < parameters.Length; i++)
-            {
-                if (grads[i] is not null) steps[i]++;
-            }
+            chunk.CountStep(grads);
         }
     }
 
@@ -119,7 +109,7 @@ public sealed class AdamW : IOptimizer
         foreach (var chunk in Chunks())
         {
             if (chunk.Steps.All(s => s == 0)) continue;
-            var (expAvg, expAvgSq) = chunk.Moments();
+            var (expAvg, expAvgSq) = (chunk.Buffer(ExpAvgKind), chunk.Buffer(ExpAvgSqKind));
             for (int i = 0; i < chunk.Names.Length; i++)
             {
                 if (chunk.Steps[i] == 0) continue;
@@ -157,9 +147,8 @@ public sealed class AdamW : IOptimizer
             for (int i = 0; i < chunk.Names.Length; i++)
             {
                 if (!state.TryGetValue(chunk.Names[i] + ".exp_avg", out var m)) continue;
-                var (expAvg, expAvgSq) = chunk.Moments();
-                chunk.View(expAvg, i).copy_(m);
-                chunk.View(expAvgSq, i).copy_(state[chunk.Names[i] + ".exp_avg_sq"]);
+                chunk.View(chunk.Buffer(ExpAvgKind), i).copy_(m);
+                chunk.View(chunk.Buffer(ExpAvgSqKind), i).copy_(state[chunk.Names[i] + ".exp_avg_sq"]);
                 chunk.Steps[i] = own.GetValueOrDefault(chunk.Names[i], stepCount);
             }
         }
@@ -194,79 +183,5 @@ public sealed class AdamW : IOptimizer
     /// The chunks, formed on first use from the parameters' dtype and device at that time (a model moved to another
     /// device after the optimizer was made still gets its state there, as per-parameter state created on first use did).
     /// </summary>
-    private List<Chunk> Chunks()
-    {
-        if (_chunks is not null) return _chunks;
-        _chunks = [];
-        var members = new List<(string Name, TorchSharp.Modules.Parameter Parameter)>();
-        long elements = 0;
-        (double, double, ScalarType, TorchSharp.DeviceType, int)? key = null;
-        foreach (var (name, p, scale, weightDecay) in _parameters)
-        {
-            var next = (scale, weightDecay, p.dtype, p.device_type, p.device_index);
-            if (members.Count > 0 && (!next.Equals(key) || elements + p.numel() > ChunkElements))
-            {
-                _chunks.Add(new Chunk(members, key!.Value.Item1, key.Value.Item2));
-                members = [];
-                elements = 0;
-            }
-            members.Add((name, p));
-            elements += p.numel();
-            key = next;
-        }
-        _chunks.Add(new Chunk(members, key!.Value.Item1, key.Value.Item2));
-        return _chunks;
-    }
-
-    /// <summary>Consecutive parameters updated together, with their moments in one flat buffer each.</summary>
-    private sealed class Chunk : IDisposable
-    {
-        private readonly long[] _offsets;
-        private Tensor? _expAvg;
-        private Tensor? _expAvgSq;
-
-        public Chunk(IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> members, double learningRateScale, double weightDecay)
-        {
-            Names = members.Select(m => m.Name).ToArray();
-            Parameters = members.Select(m => m.Parameter).ToArray();
-            Sizes = Parameters.Select(p => p.numel()).ToArray();
-            _offsets = new long[Sizes.Length];
-            for (int i = 1; i < Sizes.Length; i++) _offsets[i] = _offsets[i - 1] + Sizes[i - 1];
-            Steps = new long[Sizes.Length];
-            LearningRateScale = learningRateScale;
-            WeightDecay = weightDecay;
-        }
-
-        public string[] Names { get; }
-        public TorchSharp.Modules.Parameter[] Parameters { get; }
-        public long[] Sizes { get; }
-        /// <summary>Updates parameter i has had (0: no state yet, so not in the state dict, as in torch's).</summary>
-        public long[] Steps { get; }
-        public double LearningRateScale { get; }
-        public double WeightDecay { get; }
-
-        /// <summary>The flat exp_avg and exp_avg_sq buffers, zero-filled on first use.</summary>
-        public (Tensor ExpAvg, Tensor ExpAvgSq) Moments()
-        {
-            if (_expAvg is null || _expAvgSq is null)
-            {
-                long total = Sizes.Sum();
-                var first = Parameters[0];
-                _expAvg = zeros(total, first.dtype, first.device).DetachFromDisposeScope();
-                _expAvgSq = zeros(total, first.dtype, first.device).DetachFromDisposeScope();
-            }
-            return (_expAvg, _expAvgSq);
-        }
-
-        /// <summary>Parameter i's part of a flat buffer, in the parameter's shape.</summary>
-        public Tensor View(Tensor flat, int i) => flat.narrow(0, _offsets[i], Sizes[i]).view(Parameters[i].shape);
-
-        public void Dispose()
-        {
-            _expAvg?.Dispose();
-            _expAvgSq?.Dispose();
-            _expAvg = _expAvgSq = null;
-            Array.Clear(Steps);
-        }
-    }
+    private List<ParameterChunk> Chunks() => _chunks ??= ParameterChunk.Form(_parameters, bufferKinds: 2);
 }

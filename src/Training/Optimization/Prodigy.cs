@@ -9,15 +9,18 @@ namespace Peft.Typed.Training.Optimization;
 /// parameter group: Adam whose step size is <c>d · lr</c>, where <c>d</c> is estimated from the running sums
 /// <c>Σ (d/d0)·dlr·⟨g, x0 − x⟩</c> and <c>|Σ (d/d0)·dlr·g|₁</c>. The learning rate scales that estimate, so it stays near 1.
 /// Its state (step, d, d_max, d_numerator and per parameter exp_avg, exp_avg_sq, s, p0) is plain named tensors that
-/// checkpoints save and restore exactly.
+/// checkpoints save and restore exactly. Parameters are updated in <see cref="ParameterChunk"/>s, whose sums for d are
+/// taken per chunk.
 /// </summary>
 public sealed class Prodigy : IOptimizer
 {
     private static readonly string[] TensorKinds = ["exp_avg", "exp_avg_sq", "s", "p0"];
     private static readonly string[] Scalars = ["step", "d", "d_max", "d_numerator"];
 
+    private const int ExpAvgKind = 0, ExpAvgSqKind = 1, SKind = 2, P0Kind = 3;
+
     private readonly IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter, double WeightDecay)> _parameters;
-    private readonly Dictionary<string, ParameterState> _state = new(StringComparer.Ordinal);
+    private List<ParameterChunk>? _chunks;
     private double _d;
     private double _dMax;
     private double _dNumerator;
@@ -72,29 +75,43 @@ public sealed class Prodigy : IOptimizer
         double dlr = d * learningRate * biasCorrection;
         double dNumerator = _dNumerator * Beta3;
         double dDenominator = 0;
+        // d / d0 rather than d keeps the sums away from tiny values.
+        double scale = d / o.D0;
 
         using var noGrad = no_grad();
-        foreach (var (name, p, weightDecay) in _parameters)
+        // Every read of .grad makes a new tensor handle: the scope disposes them, and the concatenated values kept for
+        // the update after d's new estimate.
+        using var scope = NewDisposeScope();
+        var pending = new List<(ParameterChunk Chunk, Tensor?[] Grads, Tensor? Values)>();
+        foreach (var chunk in Chunks())
         {
-            // Every read of .grad makes a new tensor handle: the scope disposes them too.
-            using var scope = NewDisposeScope();
-            var grad = p.grad;
-            if (grad is null) continue;
-            if (weightDecay != 0 && !o.Decouple) grad = grad.clone().AddInPlace(p, alpha: weightDecay);
-            if (!_state.TryGetValue(name, out var state))
+            var grads = chunk.Grads();
+            if (grads.All(g => g is null)) continue;
+            var (expAvg, expAvgSq, s, p0) = (chunk.Buffer(ExpAvgKind), chunk.Buffer(ExpAvgSqKind), chunk.Buffer(SKind), chunk.Buffer(P0Kind));
+            for (int i = 0; i < grads.Length; i++)
             {
-                state = new ParameterState(zeros_like(p), zeros_like(p), zeros_like(p), p.detach().clone());
-                state.DetachFromDisposeScope();
-                _state[name] = state;
+                // x0: the parameter when it first has a gradient (the moments and s start at the buffers' zeros).
+                if (grads[i] is not null && chunk.Steps[i] == 0) chunk.View(p0, i).copy_(chunk.Parameters[i]);
             }
+            bool together = chunk.Together(grads);
+            chunk.CountStep(grads);
             if (learningRate <= 0) continue;
-            // d / d0 rather than d keeps the sums away from tiny values.
-            double scale = d / o.D0;
-            dNumerator += scale * dlr * grad.flatten().dot(state.P0.flatten().sub(p.flatten())).ToDouble();
-            state.ExpAvg.MulInPlace(Beta1).AddInPlace(grad, alpha: d * (1 - Beta1));
-            state.ExpAvgSq.MulInPlace(Beta2).AddcmulInPlace(grad, grad, value: d * d * (1 - Beta2));
-            state.S.MulInPlace(Beta3).AddInPlace(grad, alpha: scale * (o.SafeguardWarmup ? d : dlr));
-            dDenominator += state.S.abs().sum().ToDouble();
+            if (together)
+            {
+                var values = ParameterChunk.Concatenate(chunk.Parameters);
+                var grad = ParameterChunk.Concatenate(grads!);
+                Accumulate(grad, values, expAvg, expAvgSq, s, p0, chunk.WeightDecay, d, dlr, scale, ref dNumerator, ref dDenominator);
+                pending.Add((chunk, grads, values));
+                continue;
+            }
+            for (int i = 0; i < grads.Length; i++)
+            {
+                if (grads[i] is not { } grad) continue;
+                var p = chunk.Parameters[i];
+                if (chunk.WeightDecay != 0 && !o.Decouple) grad = grad.clone();
+                Accumulate(grad, p, chunk.View(expAvg, i), chunk.View(expAvgSq, i), chunk.View(s, i), chunk.View(p0, i), chunk.WeightDecay, d, dlr, scale, ref dNumerator, ref dDenominator);
+            }
+            pending.Add((chunk, grads, null));
         }
 
         // No gradient (or a zero learning rate): no progress, and the package leaves d and the step count as they are.
@@ -106,17 +123,45 @@ public sealed class Prodigy : IOptimizer
         _d = Math.Min(_dMax, d * o.GrowthRate);
         _dNumerator = dNumerator;
 
-        foreach (var (name, p, weightDecay) in _parameters)
+        foreach (var (chunk, grads, values) in pending)
         {
-            using var scope = NewDisposeScope();
-            if (p.grad is null) continue;
-            var state = _state[name];
-            var denominator = state.ExpAvgSq.sqrt().AddInPlace(_d * Epsilon);
-            if (weightDecay != 0 && o.Decouple) p.AddInPlace(p, alpha: -weightDecay * dlr);
-            // The step uses the step size of the estimate before this update (dlr), the denominator the new one.
-            p.AddcdivInPlace(state.ExpAvg, denominator, value: -dlr);
+            var (expAvg, expAvgSq) = (chunk.Buffer(ExpAvgKind), chunk.Buffer(ExpAvgSqKind));
+            if (values is not null)
+            {
+                Update(values, expAvg, expAvgSq, chunk.WeightDecay, dlr);
+                chunk.CopyBack(values);
+                continue;
+            }
+            for (int i = 0; i < grads.Length; i++)
+            {
+                if (grads[i] is not null) Update(chunk.Parameters[i], chunk.View(expAvg, i), chunk.View(expAvgSq, i), chunk.WeightDecay, dlr);
+            }
         }
         StepCount++;
+    }
+
+    /// <summary>
+    /// The first half of a step on a parameter or a chunk's concatenation: its terms of d's sums and the moments. A coupled
+    /// weight decay is added into <paramref name="grad"/>, which must be the caller's own tensor then.
+    /// </summary>
+    private void Accumulate(Tensor grad, Tensor p, Tensor expAvg, Tensor expAvgSq, Tensor s, Tensor p0, double weightDecay,
+        double d, double dlr, double scale, ref double dNumerator, ref double dDenominator)
+    {
+        var o = Options;
+        if (weightDecay != 0 && !o.Decouple) grad.AddInPlace(p, alpha: weightDecay);
+        dNumerator += scale * dlr * grad.flatten().dot(p0.flatten().sub(p.flatten())).ToDouble();
+        expAvg.MulInPlace(Beta1).AddInPlace(grad, alpha: d * (1 - Beta1));
+        expAvgSq.MulInPlace(Beta2).AddcmulInPlace(grad, grad, value: d * d * (1 - Beta2));
+        s.MulInPlace(Beta3).AddInPlace(grad, alpha: scale * (o.SafeguardWarmup ? d : dlr));
+        dDenominator += s.abs().sum().ToDouble();
+    }
+
+    /// <summary>The second half: the Adam step with the step size of the estimate before this update (dlr), the denominator the new one.</summary>
+    private void Update(Tensor p, Tensor expAvg, Tensor expAvgSq, double weightDecay, double dlr)
+    {
+        var denominator = expAvgSq.sqrt().AddInPlace(_d * Epsilon);
+        if (weightDecay != 0 && Options.Decouple) p.AddInPlace(p, alpha: -weightDecay * dlr);
+        p.AddcdivInPlace(expAvg, denominator, value: -dlr);
     }
 
     public void ZeroGrad()
@@ -138,12 +183,13 @@ public sealed class Prodigy : IOptimizer
             ["d_max"] = tensor(_dMax, float64),
             ["d_numerator"] = tensor(_dNumerator, float64),
         };
-        foreach (var (name, state) in _state)
+        foreach (var chunk in Chunks())
         {
-            result[name + ".exp_avg"] = state.ExpAvg;
-            result[name + ".exp_avg_sq"] = state.ExpAvgSq;
-            result[name + ".s"] = state.S;
-            result[name + ".p0"] = state.P0;
+            for (int i = 0; i < chunk.Names.Length; i++)
+            {
+                if (chunk.Steps[i] == 0) continue;
+                for (int kind = 0; kind < TensorKinds.Length; kind++) result[$"{chunk.Names[i]}.{TensorKinds[kind]}"] = chunk.View(chunk.Buffer(kind), i);
+            }
         }
         return result;
     }
@@ -156,21 +202,17 @@ public sealed class Prodigy : IOptimizer
         var unknown = state.Keys.Where(k => !Scalars.Contains(k) && !(TryParameterOf(k, out var parameter) && byName.ContainsKey(parameter))).ToList();
         if (unknown.Count > 0) throw new InvalidDataException($"Optimizer state has entries for unknown parameters: {string.Join(", ", unknown)}.");
 
-        var loaded = new Dictionary<string, ParameterState>(StringComparer.Ordinal);
         foreach (var (name, p) in byName)
         {
             var present = TensorKinds.Where(kind => state.ContainsKey($"{name}.{kind}")).ToList();
             if (present.Count == 0) continue;
             if (present.Count != TensorKinds.Length) throw new InvalidDataException($"Optimizer state for '{name}' is incomplete.");
-            Tensor Get(string kind)
+            foreach (var kind in TensorKinds)
             {
                 var t = state[$"{name}.{kind}"];
                 if (!t.shape.SequenceEqual(p.shape))
                     throw new InvalidDataException($"Optimizer state '{name}.{kind}' has shape [{string.Join(", ", t.shape)}], the parameter [{string.Join(", ", p.shape)}].");
-                return t;
             }
-            var tensors = TensorKinds.Select(Get).ToList();
-            loaded[name] = new ParameterState(tensors[0], tensors[1], tensors[2], tensors[3]);
         }
 
         Dispose();
@@ -178,12 +220,17 @@ public sealed class Prodigy : IOptimizer
         _d = state["d"].ToDouble();
         _dMax = state["d_max"].ToDouble();
         _dNumerator = state["d_numerator"].ToDouble();
-        foreach (var (name, s) in loaded)
+        using var noGrad = no_grad();
+        foreach (var chunk in Chunks())
         {
-            var device = byName[name].device;
-            var copy = new ParameterState(s.ExpAvg.to(device).clone(), s.ExpAvgSq.to(device).clone(), s.S.to(device).clone(), s.P0.to(device).clone());
-            copy.DetachFromDisposeScope();
-            _state[name] = copy;
+            using var scope = NewDisposeScope();
+            for (int i = 0; i < chunk.Names.Length; i++)
+            {
+                if (!state.ContainsKey($"{chunk.Names[i]}.{TensorKinds[0]}")) continue;
+                for (int kind = 0; kind < TensorKinds.Length; kind++) chunk.View(chunk.Buffer(kind), i).copy_(state[$"{chunk.Names[i]}.{TensorKinds[kind]}"]);
+                // Prodigy keeps no count per parameter; any count above 0 marks the state as present.
+                chunk.Steps[i] = Math.Max(1, StepCount);
+            }
         }
     }
 
@@ -203,26 +250,10 @@ public sealed class Prodigy : IOptimizer
 
     public void Dispose()
     {
-        foreach (var state in _state.Values) state.Dispose();
-        _state.Clear();
+        foreach (var chunk in _chunks ?? []) chunk.Dispose();
+        _chunks = null;
     }
 
-    private sealed record ParameterState(Tensor ExpAvg, Tensor ExpAvgSq, Tensor S, Tensor P0) : IDisposable
-    {
-        public void DetachFromDisposeScope()
-        {
-            ExpAvg.DetachFromDisposeScope();
-            ExpAvgSq.DetachFromDisposeScope();
-            S.DetachFromDisposeScope();
-            P0.DetachFromDisposeScope();
-        }
-
-        public void Dispose()
-        {
-            ExpAvg.Dispose();
-            ExpAvgSq.Dispose();
-            S.Dispose();
-            P0.Dispose();
-        }
-    }
+    /// <summary>The chunks, formed on first use (as <see cref="AdamW"/>'s); one learning rate for all, so no scale.</summary>
+    private List<ParameterChunk> Chunks() => _chunks ??= ParameterChunk.Form(_parameters.Select(p => (p.Name, p.Parameter, 1.0, p.WeightDecay)), TensorKinds.Length);
 }

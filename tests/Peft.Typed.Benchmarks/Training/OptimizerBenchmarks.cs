@@ -16,8 +16,8 @@ namespace Peft.Typed.Benchmarks.Training;
 /// One AdamW update of the LoRA parameters (r=8, comprehensive targets) of the step profile's tiny and mid UNets:
 /// <see cref="AdamW.Step"/>, which updates chunks of concatenated parameters, against the same update written per
 /// parameter (the baseline: the same nine elementwise calls on each parameter and its own moment tensors, as AdamW ran
-/// before). The gradients are fixed random tensors; libtorch's threads are its default, as the trainer's on a quiet
-/// machine.
+/// before), and one <see cref="Prodigy"/> step, which runs on the same chunks. The gradients are fixed random tensors;
+/// libtorch's threads are its default, as the trainer's on a quiet machine.
 /// </summary>
 [Config(typeof(Config))]
 public class OptimizerBenchmarks
@@ -28,6 +28,7 @@ public class OptimizerBenchmarks
     private List<(string Name, TorchSharp.Modules.Parameter Parameter)> _parameters = null!;
     private List<(Tensor ExpAvg, Tensor ExpAvgSq)> _moments = null!;
     private AdamW _optimizer = null!;
+    private Prodigy _prodigy = null!;
     private long _steps;
 
     [Params("tiny", "mid")]
@@ -44,6 +45,7 @@ public class OptimizerBenchmarks
         foreach (var (_, p) in _parameters) p.grad = randn_like(p);
         _moments = _parameters.Select(p => (zeros_like(p.Parameter), zeros_like(p.Parameter))).ToList();
         _optimizer = new AdamW(_parameters, Beta1, Beta2, WeightDecay, Epsilon);
+        _prodigy = new Prodigy(_parameters);
         Console.WriteLine($"// {Model}: {_parameters.Count} LoRA tensors, {_parameters.Sum(p => p.Parameter.numel()):N0} parameters");
     }
 
@@ -70,10 +72,14 @@ public class OptimizerBenchmarks
     [Benchmark]
     public void Chunked() => _optimizer.Step(LearningRate);
 
+    [Benchmark]
+    public void ProdigyChunked() => _prodigy.Step(1.0);
+
     [GlobalCleanup]
     public void Cleanup()
     {
         _optimizer.Dispose();
+        _prodigy.Dispose();
         foreach (var (m, v) in _moments)
         {
             m.Dispose();

@@ -74,7 +74,7 @@ public class AdamWTests
         manual_seed(13);
         // Small tensors of many shapes (LoRA's), one larger than a chunk, one non-contiguous, two groups; some
         // parameters get no gradient in the first step (torch counts steps per parameter) and one never does.
-        var shapes = new List<long[]> { new long[] { AdamW.ChunkElements + 5 } };
+        var shapes = new List<long[]> { new long[] { ParameterChunk.MaxElements + 5 } };
         for (int i = 0; i < 24; i++) shapes.Add(i % 3 == 0 ? [8, 4 + i] : i % 3 == 1 ? [16 + i, 8] : [8, 3, 3, 3]);
         var inits = shapes.Select(shape => randn(shape)).Append(randn(6, 5).t()).ToList();
         var ours = inits.Select(init => new Parameter(init.clone())).ToList();

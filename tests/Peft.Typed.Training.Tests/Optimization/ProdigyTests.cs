@@ -115,21 +115,31 @@ public class ProdigyTests
         Assert.StartsWith("Prodigy takes one learning rate for all parameter groups", error.Message);
     }
 
+    /// <summary>
+    /// Runs the steps with x as one parameter and again with its coordinates as two parameters of one group, which the
+    /// optimizer updates as one chunk (their sums for d then come from the concatenation): the same numbers either way.
+    /// </summary>
     private static void Check(ProdigyOptions options, double weightDecay, double[] expectedD, double[][] expected)
     {
-        using var scope = NewDisposeScope();
-        var x = new Parameter(tensor(Start, float64));
-        using var optimizer = new Prodigy([("x", x)], options, weightDecay: weightDecay);
-        for (int step = 0; step < Gradients.Length; step++)
+        foreach (bool split in new[] { false, true })
         {
-            x.mul(tensor(Gradients[step], float64)).sum().backward();
-            optimizer.Step(1.0);
-            optimizer.ZeroGrad();
-            Assert.Equal(expectedD[step], optimizer.D, 1e-9);
-            var values = x.data<double>().ToArray();
-            for (int i = 0; i < values.Length; i++) Assert.Equal(expected[step][i], values[i], 1e-9);
+            using var scope = NewDisposeScope();
+            var parameters = split
+                ? Start.Select(v => new Parameter(tensor(new[] { v }, float64))).ToList()
+                : [new Parameter(tensor(Start, float64))];
+            using var optimizer = new Prodigy(parameters.Select((p, i) => ($"x{i}", p)), options, weightDecay: weightDecay);
+            for (int step = 0; step < Gradients.Length; step++)
+            {
+                var g = Gradients[step];
+                (split ? parameters[0].Mul(g[0]).sum().Add(parameters[1].Mul(g[1]).sum()) : parameters[0].mul(tensor(g, float64)).sum()).backward();
+                optimizer.Step(1.0);
+                optimizer.ZeroGrad();
+                Assert.Equal(expectedD[step], optimizer.D, 1e-9);
+                var values = parameters.SelectMany(p => p.data<double>().ToArray()).ToArray();
+                for (int i = 0; i < values.Length; i++) Assert.Equal(expected[step][i], values[i], 1e-9);
+            }
+            Assert.Equal(3, optimizer.StepCount);
         }
-        Assert.Equal(3, optimizer.StepCount);
     }
 
     [Fact]
