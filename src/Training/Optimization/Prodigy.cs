@@ -79,14 +79,16 @@ public sealed class Prodigy : IOptimizer
         double scale = d / o.D0;
 
         using var noGrad = no_grad();
-        // Every read of .grad makes a new tensor handle: the scope disposes them, and the concatenated values kept for
-        // the update after d's new estimate.
-        using var scope = NewDisposeScope();
-        var pending = new List<(ParameterChunk Chunk, Tensor?[] Grads, Tensor? Values)>();
+        // The concatenated values of the chunks updated together wait here for the step after d's new estimate.
+        using var stepScope = NewDisposeScope();
+        var pending = new List<(ParameterChunk Chunk, bool[] HasGrad, Tensor? Values)>();
         foreach (var chunk in Chunks())
         {
+            // Every read of .grad makes a new tensor handle: the scope disposes them, and the chunk's temporaries.
+            using var scope = NewDisposeScope();
             var grads = chunk.Grads();
             if (grads.All(g => g is null)) continue;
+            var hasGrad = grads.Select(g => g is not null).ToArray();
             var (expAvg, expAvgSq, s, p0) = (chunk.Buffer(ExpAvgKind), chunk.Buffer(ExpAvgSqKind), chunk.Buffer(SKind), chunk.Buffer(P0Kind));
             for (int i = 0; i < grads.Length; i++)
             {
@@ -101,7 +103,7 @@ public sealed class Prodigy : IOptimizer
                 var values = ParameterChunk.Concatenate(chunk.Parameters);
                 var grad = ParameterChunk.Concatenate(grads!);
                 Accumulate(grad, values, expAvg, expAvgSq, s, p0, chunk.WeightDecay, d, dlr, scale, ref dNumerator, ref dDenominator);
-                pending.Add((chunk, grads, values));
+                pending.Add((chunk, hasGrad, values.MoveToOuterDisposeScope()));
                 continue;
             }
             for (int i = 0; i < grads.Length; i++)
@@ -111,7 +113,7 @@ public sealed class Prodigy : IOptimizer
                 if (chunk.WeightDecay != 0 && !o.Decouple) grad = grad.clone();
                 Accumulate(grad, p, chunk.View(expAvg, i), chunk.View(expAvgSq, i), chunk.View(s, i), chunk.View(p0, i), chunk.WeightDecay, d, dlr, scale, ref dNumerator, ref dDenominator);
             }
-            pending.Add((chunk, grads, null));
+            pending.Add((chunk, hasGrad, null));
         }
 
         // No gradient (or a zero learning rate): no progress, and the package leaves d and the step count as they are.
@@ -123,8 +125,9 @@ public sealed class Prodigy : IOptimizer
         _d = Math.Min(_dMax, d * o.GrowthRate);
         _dNumerator = dNumerator;
 
-        foreach (var (chunk, grads, values) in pending)
+        foreach (var (chunk, hasGrad, values) in pending)
         {
+            using var scope = NewDisposeScope();
             var (expAvg, expAvgSq) = (chunk.Buffer(ExpAvgKind), chunk.Buffer(ExpAvgSqKind));
             if (values is not null)
             {
@@ -132,9 +135,9 @@ public sealed class Prodigy : IOptimizer
                 chunk.CopyBack(values);
                 continue;
             }
-            for (int i = 0; i < grads.Length; i++)
+            for (int i = 0; i < hasGrad.Length; i++)
             {
-                if (grads[i] is not null) Update(chunk.Parameters[i], chunk.View(expAvg, i), chunk.View(expAvgSq, i), chunk.WeightDecay, dlr);
+                if (hasGrad[i]) Update(chunk.Parameters[i], chunk.View(expAvg, i), chunk.View(expAvgSq, i), chunk.WeightDecay, dlr);
             }
         }
         StepCount++;
