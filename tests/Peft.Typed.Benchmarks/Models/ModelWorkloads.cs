@@ -15,6 +15,7 @@ namespace Peft.Typed.Benchmarks.Models;
 /// </summary>
 public sealed class ModelWorkloads : IDisposable
 {
+    /// <summary>The matrices of the matmul ceiling, here and in the training profile (its ceiling and machine probes).</summary>
     public const int MatrixSize = 2048;
 
     private static readonly Lazy<IReadOnlyDictionary<string, double>> LazyFlops = new(CountFlops);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Peft.Typed.Benchmarks.Models;
 using Peft.Typed.Benchmarks.Timing;
 using static TorchSharp.torch;
 
@@ -13,12 +14,10 @@ namespace Peft.Typed.Benchmarks.Training;
 /// </summary>
 public sealed class MachineProbe : IDisposable
 {
-    /// <summary>The matrices' size, the same as the training profile's ceiling.</summary>
-    public const int MatrixSize = 2048;
     private const long CopyFloats = 8L << 20;
 
-    private readonly Tensor _a = randn(MatrixSize, MatrixSize);
-    private readonly Tensor _b = randn(MatrixSize, MatrixSize);
+    private readonly Tensor _a = randn(ModelWorkloads.MatrixSize, ModelWorkloads.MatrixSize);
+    private readonly Tensor _b = randn(ModelWorkloads.MatrixSize, ModelWorkloads.MatrixSize);
     private readonly Tensor _source = randn(CopyFloats);
     private readonly Tensor _target = empty(CopyFloats);
 

@@ -5,6 +5,7 @@ using Peft.Typed.Architecture;
 using Peft.Typed.Architecture.Configs;
 using Peft.Typed.Architecture.Targeting;
 using Peft.Typed.Benchmarks.Flops;
+using Peft.Typed.Benchmarks.Models;
 using Peft.Typed.Benchmarks.Timing;
 using Peft.Typed.Models.Adapters;
 using Peft.Typed.Models.Adapters.Lora;
@@ -193,8 +194,8 @@ public static class TrainingStepProfile
     private static double MatmulCeiling()
     {
         using var scope = NewDisposeScope();
-        var a = randn(MachineProbe.MatrixSize, MachineProbe.MatrixSize);
-        var b = randn(MachineProbe.MatrixSize, MachineProbe.MatrixSize);
+        var a = randn(ModelWorkloads.MatrixSize, ModelWorkloads.MatrixSize);
+        var b = randn(ModelWorkloads.MatrixSize, ModelWorkloads.MatrixSize);
         Timings.MatmulGflops(a, b);
         return Enumerable.Range(0, 5).Max(_ => Timings.MatmulGflops(a, b));
     }
