@@ -108,13 +108,11 @@ public sealed class AdamW : IOptimizer
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal) { ["step"] = tensor(StepCount) };
         foreach (var chunk in Chunks())
         {
-            if (chunk.Steps.All(s => s == 0)) continue;
-            var (expAvg, expAvgSq) = (chunk.Buffer(ExpAvgKind), chunk.Buffer(ExpAvgSqKind));
             for (int i = 0; i < chunk.Names.Length; i++)
             {
                 if (chunk.Steps[i] == 0) continue;
-                result[chunk.Names[i] + ".exp_avg"] = chunk.View(expAvg, i);
-                result[chunk.Names[i] + ".exp_avg_sq"] = chunk.View(expAvgSq, i);
+                result[chunk.Names[i] + ".exp_avg"] = chunk.View(chunk.Buffer(ExpAvgKind), i);
+                result[chunk.Names[i] + ".exp_avg_sq"] = chunk.View(chunk.Buffer(ExpAvgSqKind), i);
                 if (chunk.Steps[i] != StepCount) result[chunk.Names[i] + StepSuffix] = tensor(chunk.Steps[i]);
             }
         }
