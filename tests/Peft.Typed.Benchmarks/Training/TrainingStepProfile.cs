@@ -68,15 +68,28 @@ public static class TrainingStepProfile
         long baseParameters = unet.parameters().Sum(p => p.numel()) - adapterParameters;
 
         // The step without the adapter path: frozen UNet, gradients only with respect to the input latents, which is
-        // the backward work an adapter run needs anyway from its first adapted layer on. The two kinds of step
-        // alternate so that drifts of a shared machine hit both alike.
+        // the backward work an adapter run needs anyway from its first adapted layer on. The two kinds of step run in
+        // pairs, back to back, so that drifts of a shared machine hit both alike; which one goes first alternates from
+        // pair to pair, so that neither always runs in the other's wake.
         var timed = new List<StepTimes>();
         var withoutAdapters = new List<StepTimes>();
         for (int i = -1; i < steps; i++)
         {
-            var step = Step(unet, optimizer, batch, null);
-            StepTimes plain;
-            using (peft.DisableAdapter()) plain = InputGradientStep(unet, batch, null);
+            StepTimes PlainStep()
+            {
+                using (peft.DisableAdapter()) return InputGradientStep(unet, batch, null);
+            }
+            StepTimes step, plain;
+            if (i % 2 == 0)
+            {
+                step = Step(unet, optimizer, batch, null);
+                plain = PlainStep();
+            }
+            else
+            {
+                plain = PlainStep();
+                step = Step(unet, optimizer, batch, null);
+            }
             if (i < 0) continue;
             probe?.Run();
             timed.Add(step);
@@ -143,6 +156,14 @@ public static class TrainingStepProfile
         optimizer.ZeroGrad();
         long t3 = Stopwatch.GetTimestamp();
         return new StepTimes(Seconds(t0, t1), Seconds(t1, t2), Seconds(t2, t3));
+    }
+
+    /// <summary>Each pair's step with adapters minus its step without (the i-th of each list form pair i).</summary>
+    public static IReadOnlyList<double> PairedDifferences(IReadOnlyList<double> withAdapters, IReadOnlyList<double> withoutAdapters)
+    {
+        if (withAdapters.Count != withoutAdapters.Count)
+            throw new ArgumentException($"{withAdapters.Count} steps with adapters but {withoutAdapters.Count} without: the steps come in pairs.");
+        return withAdapters.Zip(withoutAdapters, (a, p) => a - p).ToList();
     }
 
     private static StepTimes InputGradientStep(UNet2DConditionModel unet, Batch batch, ForwardProfile? profile)
@@ -225,6 +246,10 @@ public static class TrainingStepProfile
         double forwardFlops = flopsByKind.Values.Sum();
         double step = Timings.Median(timed.Select(t => t.Total));
         double plain = Timings.Median(withoutAdapters.Select(t => t.Total));
+        // A slow spell of the machine lasts longer than a pair, so differences within pairs scatter less than the two
+        // medians' difference.
+        var paired = PairedDifferences(timed.Select(t => t.Total).ToList(), withoutAdapters.Select(t => t.Total).ToList());
+        double pairedMedian = Timings.Median(paired);
         // The base layers' products, forward and backward; the adapters' own are a few per cent on top and are not counted.
         double backwardFlops = backwardByKind.Values.Sum();
         double stepFlops = forwardFlops + backwardFlops;
@@ -245,6 +270,7 @@ public static class TrainingStepProfile
             | FLOPs per step (forward {forwardFlops / 1e9:F2} + backward {backwardFlops / 1e9:F2} GFLOP: {backwardKinds}; the products whose inputs need gradients) | {stepFlops / 1e9:F2} GFLOP |
             | achieved | {stepFlops / step / 1e9:F1} GFLOP/s = {P(stepFlops / step / 1e9, ceiling)} of the ceiling |
             | same step without adapters (input gradients only) | {F(plain)} → the adapter path costs {F(step - plain)} = {P(step - plain, step)} of the step |
+            | the adapter path pair by pair (each pair's step minus its step without adapters: median, and range over {paired.Count} pairs) | {F(pairedMedian)} = {P(pairedMedian, step)} of the step ({F(paired.Min())} to {F(paired.Max())}) |
             | LoRA branches' FLOPs (3 × {adapterForwardFlops / 1e9:F2} GFLOP: forward, input and weight gradients) | {P(3 * adapterForwardFlops, stepFlops + 3 * adapterForwardFlops)} of the step's FLOPs with them |
             | data per example (not in the step above): VAE encode 128² / text encoder | {F(data.Vae)} / {F(data.Text)} |
             {(probe is null ? "" : $"| the machine after each timed pair of steps (--probes) | {probe.Summary()} |")}
