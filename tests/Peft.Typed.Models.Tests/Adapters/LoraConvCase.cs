@@ -22,6 +22,7 @@ internal sealed record LoraConvCase(TorchSharp.Modules.Conv2d Conv, LayerGeometr
         [5L, 3L, 2L, 1L, 2L, 0L, 11L, 7L],
         [3L, 3L, 1L, 1L, 0L, 0L, 6L, 6L],
         [4L, 4L, 3L, 3L, 1L, 1L, 13L, 10L],
+        [5L, 3L, 1L, 1L, 2L, 1L, 7L, 6L],
     ];
 
     /// <summary>Six input channels, rank 4, five output channels, batch 2; the caller disposes the convolution.</summary>

@@ -6,12 +6,13 @@ namespace Peft.Typed.Models.Adapters.Lora;
 
 /// <summary>
 /// The LoRA branch of a convolution, <c>lora_B(lora_A(x)) · scaling</c>, computed on CPU as two matrix products without
-/// im2col. libtorch's CPU convolution (oneDNN is off, see TorchRuntime) unfolds the whole input into a
+/// unfolding the input. libtorch's CPU convolution (oneDNN is off, see TorchRuntime) unfolds the whole input into a
 /// [C_in·k·k, H·W] matrix for every call and again in backward, which for lora_A's r output channels costs about as much
 /// as the base convolution itself. Here all k·k taps of lora_A multiply the input at once
-/// (Z = [k·k·r, C_in] · [C_in, H·W], reading the input once), the tap maps are zero-padded, each is shifted into place by
-/// slicing and the k·k slices are summed; lora_B (1×1) is one more product. Same FLOPs as the convolutions, and
-/// autograd's backward is plain matrix products and slice gradients.
+/// (Z = [k·k·r, C_in] · [C_in, H·W], reading the input once) and the k·k tap maps, r channels each, are summed at their
+/// shifts: by col2im (fold) where the convolution keeps the size, else by zero-padding them and summing k·k slices;
+/// lora_B (1×1) is one more product. Same FLOPs as the convolutions, and autograd's backward is plain matrix products
+/// and the fold's or the slices' gradients.
 /// </summary>
 internal static class LoraConvBranch
 {
@@ -35,6 +36,15 @@ internal static class LoraConvBranch
         using var scope = NewDisposeScope();
         long n = x.shape[0], r = weightA.shape[0], channels = weightA.shape[1];
         var t = Taps.Of(geometry, x);
+        if (t.KeepsSize)
+        {
+            // Rows (q, tap) with the kernel flipped: col2im (fold) then adds each tap's map at its shift, in one call
+            // instead of the k·k slices and additions below (stride 1 and "same" padding make the convolution's gather
+            // col2im's scatter with the kernel flipped). About half of LoRA's cost on the embedded model's 3×3 layers (docs/perf.md).
+            var flipped = weightA.flip(2, 3).reshape(r, channels, t.Count).transpose(1, 2).reshape(r * t.Count, channels);
+            var tapMaps = flipped.matmul(x.reshape(n, channels, t.H * t.W));
+            return nn.functional.fold(tapMaps, (t.H, t.W), (t.Kh, t.Kw), padding: (t.Ph, t.Pw)).MoveToOuterDisposeScope();
+        }
 
         // [r, C, kh, kw] → [kh·kw·r, C]: row (i·kw + j)·r + q holds tap (i, j) of output channel q. The tap maps, not
         // the C-channel input, are zero-padded: k·k·r channels instead of C.
@@ -63,6 +73,13 @@ internal static class LoraConvBranch
         using var scope = NewDisposeScope();
         long n = x.shape[0], channels = x.shape[1], r = gradLow.shape[1];
         var t = Taps.Of(geometry, x);
+        if (t.KeepsSize)
+        {
+            // Down's fold transposed: the unfolded gradient holds each flipped tap's gradient map, rows (q, tap).
+            var flippedMaps = nn.functional.unfold(gradLow, (t.Kh, t.Kw), padding: (t.Ph, t.Pw));
+            var flippedGrad = flippedMaps.matmul(x.reshape(n, channels, t.H * t.W).transpose(1, 2)).sum(0L);
+            return flippedGrad.view(r, t.Kh, t.Kw, channels).permute(0, 3, 1, 2).flip(2, 3).contiguous().MoveToOuterDisposeScope();
+        }
 
         var gradMaps = zeros([n, t.Count, r, t.PaddedH, t.PaddedW], gradLow.dtype, gradLow.device);
         for (long i = 0; i < t.Kh; i++)
@@ -85,6 +102,12 @@ internal static class LoraConvBranch
             new(g.KernelSize[0], g.KernelSize[1], g.Stride[0], g.Stride[1], g.Padding[0], g.Padding[1], x.shape[2], x.shape[3]);
 
         public long Count => Kh * Kw;
+
+        /// <summary>
+        /// Stride 1 with "same" padding and more than one tap: the output keeps the input's size and each output pixel
+        /// reads the input around it.
+        /// </summary>
+        public bool KeepsSize => Sh == 1 && Sw == 1 && 2 * Ph == Kh - 1 && 2 * Pw == Kw - 1 && Count > 1;
         public long PaddedH => H + 2 * Ph;
         public long PaddedW => W + 2 * Pw;
         public long OutH => (PaddedH - Kh) / Sh + 1;
