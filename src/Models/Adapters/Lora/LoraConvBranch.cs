@@ -40,7 +40,8 @@ internal static class LoraConvBranch
         {
             // Rows (q, tap) with the kernel flipped: col2im (fold) then adds each tap's map at its shift, in one call
             // instead of the k·k slices and additions below (stride 1 and "same" padding make the convolution's gather
-            // col2im's scatter with the kernel flipped). About half of LoRA's cost on the embedded model's 3×3 layers (docs/perf.md).
+            // col2im's scatter with the kernel flipped). It halves LoRA's cost on the embedded model's 3×3 layers,
+            // where each call costs more than its arithmetic (docs/perf.md).
             var flipped = weightA.flip(2, 3).reshape(r, channels, t.Count).transpose(1, 2).reshape(r * t.Count, channels);
             var tapMaps = flipped.matmul(x.reshape(n, channels, t.H * t.W));
             return nn.functional.fold(tapMaps, (t.H, t.W), (t.Kh, t.Kw), padding: (t.Ph, t.Pw)).MoveToOuterDisposeScope();
