@@ -10,8 +10,8 @@ namespace Peft.Typed.Benchmarks.Adapters;
 /// <summary>
 /// Forward + backward of one wrapped layer, rank 8, vs the unwrapped layer ("none"): Linear 768→768 on 2×77 tokens,
 /// Linear 320→2560 on 4096 tokens (the feed-forward input projection at SD 1.5's 64×64 level) and Conv2d 320→320 3×3
-/// on 2×320×64×64 (SD 1.5 shapes), and Conv2d 32→32 3×3 on 2×32×16×16 (the embedded default model's first level, as
-/// README command (1) trains it). The output gradient is a fixed dense tensor, as inside a network (the expanded
+/// on 2×320×64×64 (SD 1.5 shapes), and two layers of the embedded default model as README command (1) trains it:
+/// Conv2d 32→32 3×3 on 2×32×16×16 (its first level) and Linear 64→64 on 2×64 tokens (its 8×8 attention). The output gradient is a fixed dense tensor, as inside a network (the expanded
 /// gradient of a <c>sum()</c> makes libtorch take other, slower paths), and freed memory is retained as the trainer
 /// retains it. In-process: the libtorch natives are already loaded here.
 /// </summary>
@@ -22,7 +22,7 @@ public class AdapterTrainingStepBenchmarks
     private Tensor _input = null!;
     private Tensor _outputGradient = null!;
 
-    [Params("linear-768", "linear-320-2560", "conv-320-3x3", "conv-32-3x3")]
+    [Params("linear-768", "linear-320-2560", "conv-320-3x3", "conv-32-3x3", "linear-64")]
     public string Layer { get; set; } = "";
 
     [Params("none", "lora", "loha", "lokr")]
@@ -42,6 +42,7 @@ public class AdapterTrainingStepBenchmarks
             "linear-320-2560" => (nn.Linear(320, 2560), randn(1, 4096, 320)),
             "conv-320-3x3" => (nn.Conv2d(320, 320, 3, padding: 1), randn(2, 320, 64, 64)),
             "conv-32-3x3" => (nn.Conv2d(32, 32, 3, padding: 1), randn(2, 32, 16, 16)),
+            "linear-64" => (nn.Linear(64, 64), randn(2, 64, 64)),
             _ => throw new ArgumentOutOfRangeException(nameof(Layer), Layer, "not a benchmarked layer"),
         };
         _model = new AdaptedLayer(inner, Kind, rank: 8);

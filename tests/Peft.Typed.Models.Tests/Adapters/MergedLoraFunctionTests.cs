@@ -76,6 +76,8 @@ public class MergedLoraFunctionTests
     [InlineData(320, 320, 2 * 1024, true)] // attention at a 32×32 level, batch 2: 2048·640 ≥ 320·320
     [InlineData(1280, 320, 2 * 64, false)] // feed-forward output at an 8×8 level: 128·1600 < 320·1280
     [InlineData(768, 768, 2 * 77, false)] // a text encoder's 77 tokens: 154·1536 < 768·768
+    [InlineData(64, 64, 2 * 64, false)] // the embedded model's 8×8 attention: 128·128 ≥ 64·64 but < MinimumLinearRowElements
+    [InlineData(128, 128, 512, true)] // 512·256 = MinimumLinearRowElements
     public void The_merged_linear_path_is_taken_where_it_does_less_work(long inFeatures, long outFeatures, long rows, bool expected)
     {
         using var scope = NewDisposeScope();

@@ -23,7 +23,8 @@ internal sealed class MergedLoraFunction : autograd.SingleTensorFunction<MergedL
     /// <summary>
     /// True where this path is used: a CPU convolution <see cref="LoraConvBranch"/> handles, or a CPU Linear layer, whose
     /// output rows or pixels do more work in a separate branch than merging the weight costs: rows·(K + out) ≥ out·K
-    /// multiply-adds, K being in (Linear) or in·kh·kw (so a full-size UNet's 8×8 level keeps PEFT's branch).
+    /// multiply-adds, K being in (Linear) or in·kh·kw (so a full-size UNet's 8×8 level keeps PEFT's branch). A Linear
+    /// layer also needs rows·(in + out) ≥ <see cref="MinimumLinearRowElements"/>.
     /// </summary>
     public static bool Pays(LayerGeometry geometry, Tensor x)
     {
@@ -40,9 +41,18 @@ internal sealed class MergedLoraFunction : autograd.SingleTensorFunction<MergedL
             if (x.device_type != DeviceType.CPU) return false;
             k = geometry.InFeatures;
             rows = x.numel() / k;
+            if (rows * (k + geometry.OutFeatures) < MinimumLinearRowElements) return false;
         }
         return (double)rows * (k + geometry.OutFeatures) >= (double)geometry.OutFeatures * k;
     }
+
+    /// <summary>
+    /// The node makes about ten TorchSharp calls more than PEFT's <c>addmm_</c> branch (the merge, the node's own
+    /// callbacks); on a Linear layer whose input and output rows hold fewer elements than this they cost more than the
+    /// passes merging saves (docs/perf.md: 16–64 K elements ran as fast or faster unmerged, 256 K faster merged). A small convolution
+    /// still gains: its separate branch makes more calls than the merge.
+    /// </summary>
+    internal const long MinimumLinearRowElements = 1 << 17;
 
     public static Tensor Apply(Tensor x, LayerGeometry geometry, Tensor baseWeight, Tensor? baseBias, Tensor weightA, Tensor weightB, double scaling)
     {
