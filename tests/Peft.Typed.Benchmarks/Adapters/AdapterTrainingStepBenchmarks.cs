@@ -11,9 +11,10 @@ namespace Peft.Typed.Benchmarks.Adapters;
 /// Forward + backward of one wrapped layer, rank 8, vs the unwrapped layer ("none"): Linear 768→768 on 2×77 tokens,
 /// Linear 320→2560 on 4096 tokens (the feed-forward input projection at SD 1.5's 64×64 level) and Conv2d 320→320 3×3
 /// on 2×320×64×64 (SD 1.5 shapes), and two layers of the embedded default model as README command (1) trains it:
-/// Conv2d 32→32 3×3 on 2×32×16×16 (its first level) and Linear 64→64 on 2×64 tokens (its 8×8 attention). The output gradient is a fixed dense tensor, as inside a network (the expanded
-/// gradient of a <c>sum()</c> makes libtorch take other, slower paths), and freed memory is retained as the trainer
-/// retains it. In-process: the libtorch natives are already loaded here.
+/// Conv2d 32→32 3×3 on 2×32×16×16 (its first level) and Linear 64→64 on 2×64 tokens (its 8×8 attention). The output
+/// gradient is a fixed dense tensor, as inside a network (the expanded gradient of a <c>sum()</c> makes libtorch take
+/// other, slower paths), and freed memory is retained as the trainer retains it. In-process: the libtorch natives are
+/// already loaded here.
 /// </summary>
 [Config(typeof(Config))]
 public class AdapterTrainingStepBenchmarks

@@ -246,8 +246,7 @@ public static class TrainingStepProfile
         double forwardFlops = flopsByKind.Values.Sum();
         double step = Timings.Median(timed.Select(t => t.Total));
         double plain = Timings.Median(withoutAdapters.Select(t => t.Total));
-        // A slow spell of the machine lasts longer than a pair, so differences within pairs scatter less than the two
-        // medians' difference.
+        // A slow spell of the machine that outlasts a pair cancels in that pair's difference, not in the two medians'.
         var paired = PairedDifferences(timed.Select(t => t.Total).ToList(), withoutAdapters.Select(t => t.Total).ToList());
         double pairedMedian = Timings.Median(paired);
         // The base layers' products, forward and backward; the adapters' own are a few per cent on top and are not counted.

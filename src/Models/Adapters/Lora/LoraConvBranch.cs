@@ -109,6 +109,7 @@ internal static class LoraConvBranch
         /// reads the input around it.
         /// </summary>
         public bool KeepsSize => Sh == 1 && Sw == 1 && 2 * Ph == Kh - 1 && 2 * Pw == Kw - 1 && Count > 1;
+
         public long PaddedH => H + 2 * Ph;
         public long PaddedW => W + 2 * Pw;
         public long OutH => (PaddedH - Kh) / Sh + 1;

@@ -49,8 +49,8 @@ internal sealed class MergedLoraFunction : autograd.SingleTensorFunction<MergedL
     /// <summary>
     /// The node makes about ten TorchSharp calls more than PEFT's <c>addmm_</c> branch (the merge, the node's own
     /// callbacks); on a Linear layer whose input and output rows hold fewer elements than this they cost more than the
-    /// passes merging saves (docs/perf.md: 16–64 K elements ran as fast or faster unmerged, 256 K faster merged). A small convolution
-    /// still gains: its separate branch makes more calls than the merge.
+    /// passes merging saves (docs/perf.md: 16–64 K elements ran as fast or faster unmerged, 256 K faster merged). A
+    /// small convolution still gains: its separate branch makes more calls than the merge.
     /// </summary>
     internal const long MinimumLinearRowElements = 1 << 17;
 
