@@ -73,12 +73,12 @@ public static class TrainingStepProfile
         // pair to pair, so that neither always runs in the other's wake.
         var timed = new List<StepTimes>();
         var withoutAdapters = new List<StepTimes>();
+        StepTimes PlainStep()
+        {
+            using (peft.DisableAdapter()) return InputGradientStep(unet, batch, null);
+        }
         for (int i = -1; i < steps; i++)
         {
-            StepTimes PlainStep()
-            {
-                using (peft.DisableAdapter()) return InputGradientStep(unet, batch, null);
-            }
             StepTimes step, plain;
             if (i % 2 == 0)
             {

@@ -36,6 +36,7 @@ internal static class LoraConvBranch
         using var scope = NewDisposeScope();
         long n = x.shape[0], r = weightA.shape[0], channels = weightA.shape[1];
         var t = Taps.Of(geometry, x);
+        var input = x.reshape(n, channels, t.H * t.W);
         if (t.KeepsSize)
         {
             // Rows (q, tap) with the kernel flipped: col2im (fold) then adds each tap's map at its shift, in one call
@@ -43,14 +44,14 @@ internal static class LoraConvBranch
             // col2im's scatter with the kernel flipped). It halves LoRA's cost on the embedded model's 3×3 layers,
             // where each call costs more than its arithmetic (docs/perf.md).
             var flipped = weightA.flip(2, 3).reshape(r, channels, t.Count).transpose(1, 2).reshape(r * t.Count, channels);
-            var tapMaps = flipped.matmul(x.reshape(n, channels, t.H * t.W));
+            var tapMaps = flipped.matmul(input);
             return nn.functional.fold(tapMaps, (t.H, t.W), (t.Kh, t.Kw), padding: (t.Ph, t.Pw)).MoveToOuterDisposeScope();
         }
 
         // [r, C, kh, kw] → [kh·kw·r, C]: row (i·kw + j)·r + q holds tap (i, j) of output channel q. The tap maps, not
         // the C-channel input, are zero-padded: k·k·r channels instead of C.
         var taps = weightA.permute(2, 3, 0, 1).reshape(t.Count * r, channels);
-        var maps = taps.matmul(x.reshape(n, channels, t.H * t.W)).view(n, t.Count * r, t.H, t.W);
+        var maps = taps.matmul(input).view(n, t.Count * r, t.H, t.W);
         var z = (t.Ph > 0 || t.Pw > 0 ? nn.functional.pad(maps, [t.Pw, t.Pw, t.Ph, t.Ph]) : maps).view(n, t.Count, r, t.PaddedH, t.PaddedW);
         Tensor? low = null;
         for (long i = 0; i < t.Kh; i++)
@@ -66,19 +67,21 @@ internal static class LoraConvBranch
 
     /// <summary>
     /// The gradient of <see cref="Down"/> with respect to lora_A, given the gradient <paramref name="gradLow"/> of its
-    /// [n, r, H_out, W_out] output: each tap's gradient map is <paramref name="gradLow"/> shifted into place (without
-    /// autograd, so one zero-filled buffer instead of one per tap), then one product with the input.
+    /// [n, r, H_out, W_out] output: each tap's gradient map is <paramref name="gradLow"/> shifted into place (by unfold
+    /// where Down folds, else without autograd into one zero-filled buffer instead of one per tap), then one product
+    /// with the input.
     /// </summary>
     public static Tensor DownWeightGrad(Tensor x, LayerGeometry geometry, Tensor gradLow)
     {
         using var scope = NewDisposeScope();
         long n = x.shape[0], channels = x.shape[1], r = gradLow.shape[1];
         var t = Taps.Of(geometry, x);
+        var inputT = x.reshape(n, channels, t.H * t.W).transpose(1, 2);
         if (t.KeepsSize)
         {
             // Down's fold transposed: the unfolded gradient holds each flipped tap's gradient map, rows (q, tap).
             var flippedMaps = nn.functional.unfold(gradLow, (t.Kh, t.Kw), padding: (t.Ph, t.Pw));
-            var flippedGrad = flippedMaps.matmul(x.reshape(n, channels, t.H * t.W).transpose(1, 2)).sum(0L);
+            var flippedGrad = flippedMaps.matmul(inputT).sum(0L);
             return flippedGrad.view(r, t.Kh, t.Kw, channels).permute(0, 3, 1, 2).flip(2, 3).contiguous().MoveToOuterDisposeScope();
         }
 
@@ -92,7 +95,7 @@ internal static class LoraConvBranch
         }
         var unpadded = gradMaps.view(n, t.Count * r, t.PaddedH, t.PaddedW).slice(2, t.Ph, t.Ph + t.H, 1).slice(3, t.Pw, t.Pw + t.W, 1)
             .reshape(n, t.Count * r, t.H * t.W);
-        var gradTaps = unpadded.matmul(x.reshape(n, channels, t.H * t.W).transpose(1, 2)).sum(0L);
+        var gradTaps = unpadded.matmul(inputT).sum(0L);
         return gradTaps.view(t.Kh, t.Kw, r, channels).permute(2, 3, 0, 1).contiguous().MoveToOuterDisposeScope();
     }
 

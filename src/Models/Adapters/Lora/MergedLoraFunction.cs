@@ -41,9 +41,10 @@ internal sealed class MergedLoraFunction : autograd.SingleTensorFunction<MergedL
             if (x.device_type != DeviceType.CPU) return false;
             k = geometry.InFeatures;
             rows = x.numel() / k;
-            if (rows * (k + geometry.OutFeatures) < MinimumLinearRowElements) return false;
         }
-        return (double)rows * (k + geometry.OutFeatures) >= (double)geometry.OutFeatures * k;
+        double rowElements = (double)rows * (k + geometry.OutFeatures);
+        if (!geometry.IsConv && rowElements < MinimumLinearRowElements) return false;
+        return rowElements >= (double)geometry.OutFeatures * k;
     }
 
     /// <summary>
