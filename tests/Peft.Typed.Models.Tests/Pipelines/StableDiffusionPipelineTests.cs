@@ -73,7 +73,7 @@ public class StableDiffusionPipelineTests(TinyPipelineFixture fixture) : IClassF
         var again = Pipeline.Generate(Prompt, Options(seed: 7));
         var other = Pipeline.Generate(Prompt, Options(seed: 8));
 
-        Assert.True(Identical.Tensors(first, again), "same seed, different images");
+        Identical.Tensors(first, again, "same seed, different images");
         Assert.True((first - other).abs().max().item<float>() > 1e-2, "different seeds, same image");
     }
 
@@ -159,7 +159,7 @@ public class StableDiffusionPipelineTests(TinyPipelineFixture fixture) : IClassF
         using var scope = NewDisposeScope();
         var drawn = Pipeline.Generate(Prompt, Options(seed: 9));
         var given = Pipeline.Generate(Prompt, Options(seed: 0) with { Generator = null, Latents = randn([1, 4, 16, 24], generator: new Generator(9)) });
-        Assert.True(Identical.Tensors(drawn, given));
+        Identical.Tensors(drawn, given);
     }
 
     [Fact]
@@ -169,11 +169,11 @@ public class StableDiffusionPipelineTests(TinyPipelineFixture fixture) : IClassF
         var fromPrompts = Pipeline.Generate([Prompt], Options(seed: 4) with { NegativePrompt = "ugly" });
         using var embeddings = Pipeline.EncodePrompt([Prompt], ["ugly"]);
         var fromEmbeddings = Pipeline.Generate(embeddings, Options(seed: 4));
-        Assert.True(Identical.Tensors(fromPrompts, fromEmbeddings));
+        Identical.Tensors(fromPrompts, fromEmbeddings);
 
         var latents = Pipeline.GenerateLatents(embeddings, Options(seed: 4));
         Assert.Equal([1L, 4, 16, 24], latents.shape);
-        Assert.True(Identical.Tensors(Pipeline.DecodeLatents(latents), fromPrompts));
+        Identical.Tensors(Pipeline.DecodeLatents(latents), fromPrompts);
     }
 
     [Fact]
@@ -187,7 +187,7 @@ public class StableDiffusionPipelineTests(TinyPipelineFixture fixture) : IClassF
         Compare.Close(ClipCase.Value["clip_skip_1"][0..1], skipped.PromptEmbeds, 1e-4, 1e-4, what: "clip_skip_1");
         // The unconditional row is the empty prompt, without clip skip (diffusers applies clip_skip to the prompt only).
         Compare.Close(Encode(""), plain.NegativePromptEmbeds!, 1e-6, what: "empty prompt");
-        Assert.True(Identical.Tensors(skipped.NegativePromptEmbeds!, plain.NegativePromptEmbeds!));
+        Identical.Tensors(skipped.NegativePromptEmbeds!, plain.NegativePromptEmbeds!);
         Assert.Null(plain.PooledPromptEmbeds);
 
         using var unguided = Pipeline.EncodePrompt([Prompt], classifierFreeGuidance: false);

@@ -64,7 +64,7 @@ public class StableDiffusionXLPipelineTests(TinyXLPipelineFixture fixture) : ICl
         Assert.Equal([2L, 3, 32, 32], images.shape);
         Assert.True(images.isfinite().all().item<bool>());
         Assert.True(images.min().item<float>() >= 0 && images.max().item<float>() <= 1);
-        Assert.True(Identical.Tensors(images, again));
+        Identical.Tensors(images, again, "same seed, different images");
     }
 
     [Fact]
@@ -148,8 +148,8 @@ public class StableDiffusionXLPipelineTests(TinyXLPipelineFixture fixture) : ICl
         using var implicitEmpty = pipeline.EncodePrompt([Prompt]);
         using var explicitEmpty = pipeline.EncodePrompt([Prompt], [""]);
         Assert.True(implicitEmpty.NegativePromptEmbeds!.abs().max().item<float>() > 0);
-        Assert.True(Identical.Tensors(explicitEmpty.NegativePromptEmbeds!, implicitEmpty.NegativePromptEmbeds!));
-        Assert.True(Identical.Tensors(explicitEmpty.NegativePooledPromptEmbeds!, implicitEmpty.NegativePooledPromptEmbeds!));
+        Identical.Tensors(explicitEmpty.NegativePromptEmbeds!, implicitEmpty.NegativePromptEmbeds!);
+        Identical.Tensors(explicitEmpty.NegativePooledPromptEmbeds!, implicitEmpty.NegativePooledPromptEmbeds!);
     }
 
     [Fact]
