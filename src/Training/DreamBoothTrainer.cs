@@ -43,8 +43,7 @@ public sealed class DreamBoothTrainer
         o.Validate();
         // Every step allocates and frees the same activations: keep their pages instead of faulting them in anew.
         TorchRuntime.RetainFreedMemory();
-        // Also with libtorch's count: until set_num_threads is called, MKL may run a product on fewer threads than that
-        // (MKL_DYNAMIC) and so sum in another order; set, equal runs give equal bits.
+        // Also libtorch's own count: this thread may hold another (an earlier run that followed the load, the caller's).
         TorchRuntime.SetThreads(o.NumThreads ?? TorchRuntime.DefaultThreads);
         var device = ResolveDevice(o.Device);
         int seed = o.Seed ?? Random.Shared.Next();

@@ -27,10 +27,36 @@ public static class TorchRuntime
         OneDnnConvolutionsDisabled = DisableOneDnn();
         DisableNnpack();
         DefaultThreads = get_num_threads();
+        MklThreadsFixed = FixMklThreads();
     }
 
     /// <summary>libtorch's own intra-op thread count, as it was before anything set one (one per core).</summary>
     public static int DefaultThreads { get; private set; }
+
+    /// <summary>
+    /// True when MKL's own choice of thread count (<c>MKL_DYNAMIC</c>) was switched off as the library loaded, so every
+    /// matrix product runs on libtorch's thread count; false where the libtorch in use has no MKL.
+    /// </summary>
+    public static bool MklThreadsFixed { get; private set; }
+
+    /// <summary>
+    /// MKL starts with <c>MKL_DYNAMIC</c> on and may then run a product on fewer threads than libtorch's count, summing
+    /// it in another order; the first <c>set_num_threads</c> on any thread switches that off for the whole process. So a
+    /// seeded generation could give other bits once another thread (the trainer, a test) had set a thread count, even
+    /// the same one. Setting libtorch's own count here switches it off from the start; the count each thread uses stays.
+    /// </summary>
+    private static bool FixMklThreads()
+    {
+        set_num_threads(DefaultThreads);
+        try
+        {
+            return MklServGetDynamic() == 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>
     /// The libgomp setting this library applied before libtorch was loaded (<c>GOMP_SPINCOUNT=…</c>), or null when it
@@ -214,6 +240,10 @@ public static class TorchRuntime
 
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int MallOpt(int parameter, int value);
+
+    // MKL's mkl_get_dynamic; libtorch_cpu links MKL statically and exports its service layer.
+    [DllImport("libtorch_cpu", EntryPoint = "mkl_serv_get_dynamic")]
+    private static extern int MklServGetDynamic();
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
     private static extern IntPtr GlobalContext();

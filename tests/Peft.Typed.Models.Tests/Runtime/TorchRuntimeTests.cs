@@ -98,6 +98,24 @@ public class TorchRuntimeTests
     }
 
     [SkippableFact]
+    public void Mkl_keeps_libtorchs_thread_count_from_the_start()
+    {
+        int dynamic;
+        try
+        {
+            dynamic = MklServGetDynamic();
+        }
+        catch (EntryPointNotFoundException)
+        {
+            Skip.If(true, "this libtorch has no MKL");
+            return;
+        }
+        // Recorded by the module initializer before any test could set a thread count.
+        Assert.True(TorchRuntime.MklThreadsFixed, "MKL_DYNAMIC was still on after the library loaded");
+        Assert.Equal(0, dynamic);
+    }
+
+    [SkippableFact]
     public void Libtorch_kernels_are_capped_at_avx2_on_an_avx512_machine_unless_the_user_chose()
     {
         Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.Intrinsics.X86.Avx512F.IsSupported, "the cap applies to Linux machines with AVX-512 only");
@@ -119,6 +137,9 @@ public class TorchRuntimeTests
         using var probe = zeros(1);
         Assert.False(TorchRuntime.NnpackEnabled, "libtorch's userEnabledNNPACK is still true");
     }
+
+    [System.Runtime.InteropServices.DllImport("libtorch_cpu", EntryPoint = "mkl_serv_get_dynamic")]
+    private static extern int MklServGetDynamic();
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getenv")]
     private static extern IntPtr GetEnv([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string name);
