@@ -211,6 +211,10 @@ public static class TrainingStepProfile
         }
     }
 
+    // On some VMs the start-of-run ceiling reads lower than the same product between the steps (134–174 against 163–183
+    // GFLOP/s, docs/perf.md "Seventh series"): a fraction of it then overstates the step.
+    private static double BestRate(double ceiling, MachineProbe probe) => Math.Max(ceiling, probe.MatmulGflops.Max());
+
     /// <summary>GFLOP/s of a 2048×2048 float32 matmul: the best of 5 after one warm-up.</summary>
     private static double MatmulCeiling()
     {
@@ -273,6 +277,7 @@ public static class TrainingStepProfile
             | LoRA branches' FLOPs (3 × {adapterForwardFlops / 1e9:F2} GFLOP: forward, input and weight gradients) | {P(3 * adapterForwardFlops, stepFlops + 3 * adapterForwardFlops)} of the step's FLOPs with them |
             | data per example (not in the step above): VAE encode 128² / text encoder | {F(data.Vae)} / {F(data.Text)} |
             {(probe is null ? "" : $"| the machine after each timed pair of steps (--probes) | {probe.Summary()} |")}
+            {(probe is null ? "" : $"| achieved, of the run's best 2048² rate (start of run or probes: {BestRate(ceiling, probe):F1} GFLOP/s) | {P(stepFlops / step / 1e9, BestRate(ceiling, probe))} |")}
 
             Forward profile (mean of 2 profiled steps with forward hooks; their forward took {F(profile.ForwardSeconds / profiled.Count)}):
 
