@@ -105,7 +105,9 @@ internal sealed class MergedLoraFunction : autograd.SingleTensorFunction<MergedL
                 // several times slower in MKL (LoraLayer's addmm_ note).
                 var g2 = gradOutput.reshape(-1, outFeatures);
                 gradB = z.t().matmul(g2).MulInPlace(scaling).t().contiguous();
-                var gradZ = g2.matmul(b.Mul(scaling));
+                // g·(s·B) with s·B held as [r, out] and read transposed: on B's own [out, r] layout MKL took 2–2.4× as
+                // long (16384×128 rows: 894–900 against 438 µs; 4096×1024: 1,942–1,962 against 1,023–1,088 µs).
+                var gradZ = g2.matmul(b.t().Mul(scaling).contiguous().t());
                 gradA = gradZ.t().matmul(x.reshape(-1, geometry.InFeatures));
             }
             gradA.MoveToOuterDisposeScope();
