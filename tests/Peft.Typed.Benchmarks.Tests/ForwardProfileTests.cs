@@ -29,6 +29,13 @@ public class ForwardProfileTests
         unet.call(input);
         profile.EndForward();
 
+        // Each layer is timed once: an adapter layer whole, nothing inside it (its base layer, the lora_A that unmerged
+        // LoRA calls) again, which would also be taken off the attention core a second time.
+        var adapterLayers = unet.named_modules().Where(m => m.module is AdapterLayer).Select(m => m.name).ToList();
+        Assert.NotEmpty(adapterLayers);
+        Assert.All(adapterLayers, a => Assert.Contains(a, profile.TimedLayers));
+        Assert.All(profile.TimedLayers, t => Assert.DoesNotContain(adapterLayers, a => t.StartsWith(a + ".", StringComparison.Ordinal)));
+
         Assert.Equal(flops.Keys.Order(), profile.LayerKinds.Keys.Order());
         Assert.All(profile.LayerKinds, kind => Assert.True(kind.Value > 0, $"{kind.Key}: {kind.Value} s"));
         // Each layer counts once: a wrapped layer's base layer and an attention's projections are not counted again.

@@ -19,6 +19,7 @@ public sealed class ForwardProfile : IDisposable
     private readonly Dictionary<string, double> _seconds = [];
     private readonly Dictionary<string, long> _started = [];
     private readonly Dictionary<string, double> _kindSeconds = [];
+    private readonly List<string> _timedLayers = [];
     private int _openAttentions;
     private long _forwardStart;
     private double _forwardSeconds;
@@ -42,14 +43,22 @@ public sealed class ForwardProfile : IDisposable
                 default: throw new InvalidOperationException($"No timing for UNet child '{name}' ({module.GetType().Name}).");
             }
         }
+        // named_modules lists a module before its children, so an adapter layer is seen before its own layers.
+        var adapterLayers = new List<string>();
         foreach (var (name, module) in unet.named_modules())
         {
             switch (module)
             {
-                // A wrapped layer counts whole under its base layer's kind, the adapter's work included.
+                // A wrapped layer counts whole under its base layer's kind, the adapter's work included, so neither
+                // its base layer nor the adapter's own layers (lora_A, lora_B, which unmerged LoRA calls) count again.
                 // Keys apart from the block timings': a top-level layer such as conv_in is timed by both.
-                case AdapterLayer adapter: Accumulate("kind:" + name, adapter, seconds => AddLayerSeconds(adapter.BaseLayer.GetType().Name, seconds)); break;
-                case TorchSharp.Modules.Conv2d or TorchSharp.Modules.Linear when !name.EndsWith(".base_layer", StringComparison.Ordinal):
+                case AdapterLayer adapter:
+                    adapterLayers.Add(name + ".");
+                    _timedLayers.Add(name);
+                    Accumulate("kind:" + name, adapter, seconds => AddLayerSeconds(adapter.BaseLayer.GetType().Name, seconds));
+                    break;
+                case TorchSharp.Modules.Conv2d or TorchSharp.Modules.Linear when !adapterLayers.Any(a => name.StartsWith(a, StringComparison.Ordinal)):
+                    _timedLayers.Add(name);
                     Accumulate("kind:" + name, (nn.Module<Tensor, Tensor>)module, seconds => AddLayerSeconds(module.GetType().Name, seconds));
                     break;
                 case Peft.Typed.Models.Layers.Attention attention: TimeAttention("kind:" + name, attention); break;
@@ -65,6 +74,9 @@ public sealed class ForwardProfile : IDisposable
     /// attention core excludes the projections inside the attention module, which count as Linear.
     /// </summary>
     public IReadOnlyDictionary<string, double> LayerKinds => _kindSeconds;
+
+    /// <summary>The modules whose time <see cref="LayerKinds"/> sums, by name: layers and adapter layers, none inside another.</summary>
+    public IReadOnlyList<string> TimedLayers => _timedLayers;
 
     /// <summary>Seconds per module in call order (a dictionary keeps insertion order until something is removed), summed
     /// over the profiled forwards; the rest is glue in UNet2DConditionModel.forward.</summary>
