@@ -48,13 +48,19 @@ public static class TorchRuntime
     private static bool FixMklThreads()
     {
         set_num_threads(DefaultThreads);
+        return MklDynamic() == false;
+    }
+
+    /// <summary>Whether MKL's <c>MKL_DYNAMIC</c> is on now, or null where the libtorch in use has no MKL.</summary>
+    internal static bool? MklDynamic()
+    {
         try
         {
-            return MklServGetDynamic() == 0;
+            return MklServGetDynamic() != 0;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            return false;
+            return null;
         }
     }
 

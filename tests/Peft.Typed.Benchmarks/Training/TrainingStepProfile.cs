@@ -211,10 +211,6 @@ public static class TrainingStepProfile
         }
     }
 
-    // On some VMs the start-of-run ceiling reads lower than the same product between the steps (134–174 against 163–183
-    // GFLOP/s, docs/perf.md "Seventh series"): a fraction of it then overstates the step.
-    private static double BestRate(double ceiling, MachineProbe probe) => Math.Max(ceiling, probe.MatmulGflops.Max());
-
     /// <summary>GFLOP/s of a 2048×2048 float32 matmul: the best of 5 after one warm-up.</summary>
     private static double MatmulCeiling()
     {
@@ -253,6 +249,9 @@ public static class TrainingStepProfile
         // A slow spell of the machine that outlasts a pair cancels in that pair's difference, not in the two medians'.
         var paired = PairedDifferences(timed.Select(t => t.Total).ToList(), withoutAdapters.Select(t => t.Total).ToList());
         double pairedMedian = Timings.Median(paired);
+        // On some VMs the start-of-run ceiling reads lower than the same product between the steps (134–174 against
+        // 163–183 GFLOP/s, docs/perf.md "Seventh series"): a fraction of it then overstates the step.
+        double? bestRate = probe is null ? null : Math.Max(ceiling, probe.MatmulGflops.Max());
         // The base layers' products, forward and backward; the adapters' own are a few per cent on top and are not counted.
         double backwardFlops = backwardByKind.Values.Sum();
         double stepFlops = forwardFlops + backwardFlops;
@@ -277,7 +276,7 @@ public static class TrainingStepProfile
             | LoRA branches' FLOPs (3 × {adapterForwardFlops / 1e9:F2} GFLOP: forward, input and weight gradients) | {P(3 * adapterForwardFlops, stepFlops + 3 * adapterForwardFlops)} of the step's FLOPs with them |
             | data per example (not in the step above): VAE encode 128² / text encoder | {F(data.Vae)} / {F(data.Text)} |
             {(probe is null ? "" : $"| the machine after each timed pair of steps (--probes) | {probe.Summary()} |")}
-            {(probe is null ? "" : $"| achieved, of the run's best 2048² rate (start of run or probes: {BestRate(ceiling, probe):F1} GFLOP/s) | {P(stepFlops / step / 1e9, BestRate(ceiling, probe))} |")}
+            {(bestRate is not { } best ? "" : $"| achieved, of the run's best 2048² rate (start of run or probes: {best:F1} GFLOP/s) | {P(stepFlops / step / 1e9, best)} |")}
 
             Forward profile (mean of 2 profiled steps with forward hooks; their forward took {F(profile.ForwardSeconds / profiled.Count)}):
 

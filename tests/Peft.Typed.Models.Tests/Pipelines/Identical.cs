@@ -12,7 +12,7 @@ internal static class Identical
     }
 
     /// <summary>How <paramref name="a"/> and <paramref name="b"/> differ, or null when they are bit for bit equal.</summary>
-    public static string? Difference(Tensor a, Tensor b)
+    private static string? Difference(Tensor a, Tensor b)
     {
         if (!a.shape.SequenceEqual(b.shape)) return $"shapes [{string.Join(", ", a.shape)}] and [{string.Join(", ", b.shape)}]";
         using var scope = NewDisposeScope();

@@ -100,23 +100,11 @@ public class TorchRuntimeTests
     [SkippableFact]
     public void Mkl_keeps_libtorchs_thread_count_from_the_start()
     {
-        int? dynamic = MklDynamic();
+        bool? dynamic = TorchRuntime.MklDynamic();
         Skip.If(dynamic is null, "this libtorch has no MKL");
         // Recorded by the module initializer before any test could set a thread count.
         Assert.True(TorchRuntime.MklThreadsFixed, "MKL_DYNAMIC was still on after the library loaded");
-        Assert.Equal(0, dynamic);
-    }
-
-    private static int? MklDynamic()
-    {
-        try
-        {
-            return MklServGetDynamic();
-        }
-        catch (EntryPointNotFoundException)
-        {
-            return null;
-        }
+        Assert.False(dynamic, "MKL_DYNAMIC is on");
     }
 
     [SkippableFact]
@@ -141,9 +129,6 @@ public class TorchRuntimeTests
         using var probe = zeros(1);
         Assert.False(TorchRuntime.NnpackEnabled, "libtorch's userEnabledNNPACK is still true");
     }
-
-    [System.Runtime.InteropServices.DllImport("libtorch_cpu", EntryPoint = "mkl_serv_get_dynamic")]
-    private static extern int MklServGetDynamic();
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getenv")]
     private static extern IntPtr GetEnv([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string name);
