@@ -57,6 +57,8 @@ public static class ContentionBenchmark
         Console.WriteLine("| ---: | --- | ---: | ---: | ---: | ---: | --- |");
         var quiet = new List<double>();
         var loaded = new List<double>();
+        var byThreads = new Dictionary<(bool Busy, int Threads), List<double>>();
+        int loadedFinalThreads = 0;
         for (int round = 0; round < rounds; round++)
         {
             foreach (bool busy in new[] { false, true })
@@ -81,6 +83,9 @@ public static class ContentionBenchmark
                     var (stealAfter, totalAfter) = CpuTicks();
                     double median = Timings.Median(times);
                     (busy ? loaded : quiet).AddRange(times);
+                    for (int i = 0; i < times.Count; i++)
+                        (byThreads.TryGetValue((busy, threads[i]), out var list) ? list : byThreads[(busy, threads[i])] = []).Add(times[i]);
+                    if (busy) loadedFinalThreads = threads[^1];
                     Console.WriteLine(string.Create(inv,
                         $"| {round + 1} | {(busy ? "loaded" : "quiet")} | {median * 1000:F1} ms | {load} | {(stealAfter - stealBefore) / (double)(totalAfter - totalBefore):P1} | {cpu / wall:F2} | {string.Join(" ", threads)} |"));
                 }
@@ -98,6 +103,17 @@ public static class ContentionBenchmark
         double q = Timings.Median(quiet), l = Timings.Median(loaded);
         Console.WriteLine();
         Console.WriteLine(string.Create(inv, $"quiet {q * 1000:F1} ms, loaded {l * 1000:F1} ms per step (medians over all rounds): loaded / quiet = {l / q:F2}"));
+        if (adaptive is not null)
+        {
+            // A round's first steps still run on the count the previous condition chose (the chooser needs two
+            // windows), so the round medians mix both counts; by count, the steady states show.
+            foreach (var ((busy, count), times) in byThreads.OrderBy(e => e.Key.Busy).ThenByDescending(e => e.Key.Threads))
+                Console.WriteLine(string.Create(inv, $"{(busy ? "loaded" : "quiet")} on {count} thread{(count == 1 ? "" : "s")}: {Timings.Median(times) * 1000:F1} ms ({times.Count} steps)"));
+            int quietThreads = byThreads.Keys.Where(k => !k.Busy).Max(k => k.Threads);
+            double steadyQuiet = Timings.Median(byThreads[(false, quietThreads)]), steadyLoaded = Timings.Median(byThreads[(true, loadedFinalThreads)]);
+            Console.WriteLine(string.Create(inv,
+                $"steady state: loaded on {loadedFinalThreads} (the last loaded round's count) / quiet on {quietThreads} = {steadyLoaded / steadyQuiet:F2}"));
+        }
         return 0;
     }
 
