@@ -21,7 +21,9 @@ namespace Peft.Typed.Benchmarks.Training;
 /// load between steps as the trainer's do by default (<see cref="LoadAdaptiveThreads"/>) unless
 /// <c>PEFT_TYPED_THREADS</c> fixes them; its OpenMP waiting is whatever the process was started with
 /// (<c>OMP_WAIT_POLICY</c> or <c>GOMP_SPINCOUNT</c>, e.g. 300000 for libgomp's default; unset:
-/// <c>TorchRuntime.OpenMpSpinCount</c>), so variants are compared across processes.
+/// <c>TorchRuntime.OpenMpSpinCount</c>), so variants are compared across processes. Following the load, it also
+/// reports the steps by thread count and the steady state: loaded steps on the count the chooser settled on against
+/// quiet steps on the most threads.
 /// </summary>
 public static class ContentionBenchmark
 {
@@ -84,7 +86,10 @@ public static class ContentionBenchmark
                     double median = Timings.Median(times);
                     (busy ? loaded : quiet).AddRange(times);
                     for (int i = 0; i < times.Count; i++)
-                        (byThreads.TryGetValue((busy, threads[i]), out var list) ? list : byThreads[(busy, threads[i])] = []).Add(times[i]);
+                    {
+                        if (!byThreads.TryGetValue((busy, threads[i]), out var list)) byThreads[(busy, threads[i])] = list = [];
+                        list.Add(times[i]);
+                    }
                     if (busy) loadedFinalThreads = threads[^1];
                     Console.WriteLine(string.Create(inv,
                         $"| {round + 1} | {(busy ? "loaded" : "quiet")} | {median * 1000:F1} ms | {load} | {(stealAfter - stealBefore) / (double)(totalAfter - totalBefore):P1} | {cpu / wall:F2} | {string.Join(" ", threads)} |"));

@@ -215,7 +215,7 @@ public static class TrainingStepProfile
 
     /// <summary>
     /// GFLOP/s of a 2048×2048 float32 matmul: the best of 10 after <see cref="CeilingWarmUp"/> of the same product. On
-    /// some VMs the product runs 20–30 % slower during the first second of load (docs/perf.md "The ceiling's warm-up"),
+    /// some VMs the product runs 20–25 % slower during the first second of load (docs/perf.md "The ceiling's warm-up"),
     /// so one warm-up call under-read the ceiling and overstated the step's fraction of it.
     /// </summary>
     private static double MatmulCeiling()
