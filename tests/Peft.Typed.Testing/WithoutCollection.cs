@@ -6,8 +6,10 @@ namespace Peft.Typed.Testing;
 /// Runs reference code that hands libtorch Scalars it does not keep (TorchSharp's own optimizers, the banned arithmetic
 /// members that TensorArithmetic replaces) with garbage collection held off: a collection during such a native call can
 /// finalize the Scalar while libtorch still reads it (TorchSharp #1434, #1496; CI once failed in <c>optim.AdamW</c>'s
-/// step with "Expected false to be true" from <c>Scalar::toFloat</c>). Callers belong to a test collection that runs
-/// without parallel tests, so no other test's allocations use up the region's budget and end it early.
+/// step with "Expected false to be true" from <c>Scalar::toFloat</c>; beside a thread that allocates, 3 of 20,000 such
+/// steps failed, none of 20,000 run through this). Starting the region collects first, so finalizers then run only for
+/// Scalars of calls already made. Callers belong to a test collection that runs without parallel tests, so no other
+/// test's allocations use up the region's budget and end it early.
 /// </summary>
 public static class WithoutCollection
 {
