@@ -57,8 +57,6 @@ public static class ContentionBenchmark
         Console.WriteLine();
         Console.WriteLine("| round | condition | median step | load average at start | steal during round | process CPU / wall | threads at the steps |");
         Console.WriteLine("| ---: | --- | ---: | ---: | ---: | ---: | --- |");
-        var quiet = new List<double>();
-        var loaded = new List<double>();
         var byThreads = new Dictionary<(bool Busy, int Threads), List<double>>();
         int loadedFinalThreads = 0;
         for (int round = 0; round < rounds; round++)
@@ -84,7 +82,6 @@ public static class ContentionBenchmark
                     double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
                     var (stealAfter, totalAfter) = CpuTicks();
                     double median = Timings.Median(times);
-                    (busy ? loaded : quiet).AddRange(times);
                     for (int i = 0; i < times.Count; i++)
                     {
                         if (!byThreads.TryGetValue((busy, threads[i]), out var list)) byThreads[(busy, threads[i])] = list = [];
@@ -105,7 +102,8 @@ public static class ContentionBenchmark
                 }
             }
         }
-        double q = Timings.Median(quiet), l = Timings.Median(loaded);
+        double Median(bool busy) => Timings.Median(byThreads.Where(e => e.Key.Busy == busy).SelectMany(e => e.Value));
+        double q = Median(false), l = Median(true);
         Console.WriteLine();
         Console.WriteLine(string.Create(inv, $"quiet {q * 1000:F1} ms, loaded {l * 1000:F1} ms per step (medians over all rounds): loaded / quiet = {l / q:F2}"));
         if (adaptive is not null)

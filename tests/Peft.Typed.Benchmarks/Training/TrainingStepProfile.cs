@@ -55,7 +55,7 @@ public static class TrainingStepProfile
         }
 
         long rssAtStart = ProcessMemory.ResidentBytes();
-        double ceiling = MatmulCeiling();
+        double ceiling = MatmulCeiling(CeilingWarmUp);
         using var unet = new UNet2DConditionModel(Config(model));
         var peft = PeftModel.Create(unet, new LoraConfig { R = 8, LoraAlpha = 8, TargetModules = TargetModules.FromNames(targets) });
         unet.GradientCheckpointing = checkpointing;
@@ -96,8 +96,9 @@ public static class TrainingStepProfile
             withoutAdapters.Add(plain);
         }
         long peakRss = ProcessMemory.PeakResidentBytes();
-        // The same run's ceiling: measured again once the steps have run, and the higher of the two kept.
-        ceiling = Math.Max(ceiling, MatmulCeiling());
+        // The same run's ceiling: measured again once the steps have run (they have just kept the machine loaded, so
+        // without a warm-up), and the higher of the two kept.
+        ceiling = Math.Max(ceiling, MatmulCeiling(TimeSpan.Zero));
         // Counted after the peak is read: the counting forward keeps its own graph.
         var (flopsByKind, backwardByKind, adapterForwardFlops) = CountFlops(unet, peft, batch);
         var profile = new ForwardProfile(unet);
@@ -214,17 +215,17 @@ public static class TrainingStepProfile
     }
 
     /// <summary>
-    /// GFLOP/s of a 2048×2048 float32 matmul: the best of 10 after <see cref="CeilingWarmUp"/> of the same product. On
+    /// GFLOP/s of a 2048×2048 float32 matmul: the best of 10 after <paramref name="warmUp"/> of the same product. On
     /// some VMs the product runs 20–25 % slower during the first second of load (docs/perf.md "The ceiling's warm-up"),
-    /// so one warm-up call under-read the ceiling and overstated the step's fraction of it.
+    /// so from a quiet start one warm-up call under-read the ceiling and overstated the step's fraction of it.
     /// </summary>
-    private static double MatmulCeiling()
+    private static double MatmulCeiling(TimeSpan warmUp)
     {
         using var scope = NewDisposeScope();
         var a = randn(ModelWorkloads.MatrixSize, ModelWorkloads.MatrixSize);
         var b = randn(ModelWorkloads.MatrixSize, ModelWorkloads.MatrixSize);
         long start = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetElapsedTime(start) < CeilingWarmUp) Timings.MatmulGflops(a, b);
+        while (Stopwatch.GetElapsedTime(start) < warmUp) Timings.MatmulGflops(a, b);
         return Enumerable.Range(0, 10).Max(_ => Timings.MatmulGflops(a, b));
     }
 
@@ -276,7 +277,7 @@ public static class TrainingStepProfile
             | step (median) | {F(step)} = {1 / step:F2} steps/s |
             | forward / backward / optimizer (medians) | {F(Timings.Median(timed.Select(t => t.Forward)))} / {F(Timings.Median(timed.Select(t => t.Backward)))} / {F(Timings.Median(timed.Select(t => t.Optimizer)))} |
             | peak resident memory | {peakRss / 1048576.0:F0} MiB ({(peakRss - rssAtStart) / 1048576.0:F0} MiB above the process at start) |
-            | matmul ceiling (2048², best of 10 after 2 s of it, at the start and the end of the run) | {ceiling:F1} GFLOP/s |
+            | matmul ceiling (2048², best of 10: at the start after 2 s of it, and after the steps) | {ceiling:F1} GFLOP/s |
             | FLOPs per step (forward {forwardFlops / 1e9:F2} + backward {backwardFlops / 1e9:F2} GFLOP: {backwardKinds}; the products whose inputs need gradients) | {stepFlops / 1e9:F2} GFLOP |
             | achieved | {stepFlops / step / 1e9:F1} GFLOP/s = {P(stepFlops / step / 1e9, ceiling)} of the ceiling |
             | same step without adapters (input gradients only) | {F(plain)} → the adapter path costs {F(step - plain)} = {P(step - plain, step)} of the step |
