@@ -34,6 +34,15 @@ internal sealed record LoraConvCase(TorchSharp.Modules.Conv2d Conv, LayerGeometr
         var x = randn([2, channels, h, w], generator: generator).requires_grad_();
         var a = randn([rank, channels, kh, kw], generator: generator).requires_grad_();
         var b = randn([outChannels, rank, 1, 1], generator: generator).requires_grad_();
+        // The base layer from the case's generator too (libtorch's default bound, 1/√fan_in): nn.Conv2d draws its own
+        // from the process-wide generator, which tests on other threads draw from as well, so the case changed from
+        // run to run, and with it the float32 rounding its comparisons allow for.
+        double bound = 1 / Math.Sqrt(channels * kh * kw);
+        using (no_grad())
+        {
+            conv.weight.uniform_(-bound, bound, generator);
+            conv.bias!.uniform_(-bound, bound, generator);
+        }
         return new LoraConvCase(conv, LayerGeometry.Of(conv, "conv"), x, a, b, generator);
     }
 
