@@ -76,7 +76,7 @@ public sealed class PipelineAdaptersTests : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor actual;
-        using (var pipeline = DiffusionPipeline.FromPretrained(pipelineFolder, ScalarType.Float64))
+        using (var pipeline = LoadForComparison(pipelineFolder))
         {
             var loaded = new PipelineAdapters(pipeline);
             loaded.Load(first, "first");
@@ -86,7 +86,7 @@ public sealed class PipelineAdaptersTests : IDisposable
         }
 
         Tensor expected;
-        using (var pipeline = DiffusionPipeline.FromPretrained(pipelineFolder, ScalarType.Float64))
+        using (var pipeline = LoadForComparison(pipelineFolder))
         {
             var components = new Dictionary<string, nn.Module?> { ["unet"] = pipeline.Unet, ["text_encoder"] = pipeline.TextEncoder, ["text_encoder_2"] = (pipeline as StableDiffusionXLPipeline)?.TextEncoder2 };
             foreach (var (folder, weight) in adapters)
@@ -100,20 +100,25 @@ public sealed class PipelineAdaptersTests : IDisposable
         }
 
         var difference = MaxDifference(expected, actual);
-        // Both pipelines run in float64, where the two orders of summation differ by ~1e-15; the images come back in
-        // float32, so they may differ by a float32 rounding step (6e-8 near 1). Run in float32, the difference read
-        // 8.5e-6 to 1.1e-5 against a bound of 1e-5, changing from run to run: the adapters' random init draws from the
-        // process-wide generator, which tests on other threads draw from between the seed and the draws.
+        // The images come back in float32, so the two float64 runs may differ by a float32 rounding step (6e-8 near 1).
         Assert.True(difference <= 1e-6f, $"largest pixel difference {difference}");
         Assert.True(MaxDifference(expected, Generate0(pipelineFolder)) > 1e-3f, "the adapters must change the images");
     }
 
     private static float MaxDifference(Tensor a, Tensor b) => a.Add(b.neg()).abs().max().item<float>();
 
-    /// <summary>The base pipeline's images (float64, as the compared ones), to show the adapters matter.</summary>
+    /// <summary>
+    /// A pipeline in float64, where adapters applied unmerged and merged by hand differ only at float64 rounding. Run
+    /// in float32, their images differed by 8.5e-6 to 1.1e-5 against a bound of 1e-5, changing from run to run: the
+    /// adapters' random init draws from the process-wide generator, which tests on other threads draw from between the
+    /// seed and the draws.
+    /// </summary>
+    private static DiffusionPipeline LoadForComparison(string folder) => DiffusionPipeline.FromPretrained(folder, ScalarType.Float64);
+
+    /// <summary>The base pipeline's images, to show the adapters matter.</summary>
     private static Tensor Generate0(string folder)
     {
-        using var pipeline = DiffusionPipeline.FromPretrained(folder, ScalarType.Float64);
+        using var pipeline = LoadForComparison(folder);
         return Generate(pipeline);
     }
 
