@@ -72,7 +72,9 @@ public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
             key = key.to_type(ScalarType.Float32);
             value = value.to_type(ScalarType.Float32);
         }
-        var attended = nn.functional.scaled_dot_product_attention(query, key, value);
+        var attended = NarrowHeadAttention.Handles(query, key, value)
+            ? NarrowHeadAttention.Apply(query, key, value)
+            : nn.functional.scaled_dot_product_attention(query, key, value);
         if (upcast) attended = attended.to_type(dtype);
 
         var output = attended.transpose(1, 2).flatten(2);

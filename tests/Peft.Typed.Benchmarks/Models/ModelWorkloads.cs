@@ -48,8 +48,14 @@ public sealed class ModelWorkloads : IDisposable
     /// copy; the output goes back to [1, tokens, heads·head size] as the Attention's output projection reads it, and its
     /// gradient is a fixed dense tensor, as inside a network.
     /// </summary>
-    public sealed class AttentionInput(long headSize, bool contiguousHeads, Generator generator) : IDisposable
+    /// <remarks><paramref name="attention"/> computes the attention of [1, heads, tokens, head size] query, key and value;
+    /// libtorch's scaled_dot_product_attention by default.</remarks>
+    public sealed class AttentionInput(long headSize, bool contiguousHeads, Generator generator,
+        Func<Tensor, Tensor, Tensor, Tensor>? attention = null) : IDisposable
     {
+        private readonly Func<Tensor, Tensor, Tensor, Tensor> _attention =
+            attention ?? ((q, k, v) => nn.functional.scaled_dot_product_attention(q, k, v));
+
         private readonly Tensor[] _projections = Enumerable.Range(0, 3)
             .Select(_ => randn([1, AttentionTokens, AttentionHeads * headSize], generator: generator).requires_grad_().DetachFromDisposeScope()).ToArray();
 
@@ -57,11 +63,16 @@ public sealed class ModelWorkloads : IDisposable
 
         public long HeadSize => headSize;
 
-        public Tensor ForwardBackward()
+        public Tensor Forward()
         {
             var heads = _projections.Select(p => p.view(1, AttentionTokens, AttentionHeads, headSize).transpose(1, 2))
                 .Select(h => contiguousHeads ? h.contiguous() : h).ToArray();
-            var output = nn.functional.scaled_dot_product_attention(heads[0], heads[1], heads[2]).transpose(1, 2).flatten(2);
+            return _attention(heads[0], heads[1], heads[2]).transpose(1, 2).flatten(2);
+        }
+
+        public Tensor ForwardBackward()
+        {
+            var output = Forward();
             output.backward([_outputGradient]);
             foreach (var p in _projections) p.grad = null;
             return output;
