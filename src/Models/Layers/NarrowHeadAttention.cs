@@ -1,4 +1,3 @@
-using Peft.Typed.Models.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 

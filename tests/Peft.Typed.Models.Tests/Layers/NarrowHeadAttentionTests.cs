@@ -7,8 +7,8 @@ namespace Peft.Typed.Models.Tests.Layers;
 
 /// <summary>
 /// NarrowHeadAttention against libtorch's scaled_dot_product_attention run in float64 on the same float32 inputs: output
-/// and the gradients of q, k and v, on shapes that leave partial query blocks (64 rows), partial row groups (4), partial
-/// key blocks (128) and key counts that are not a multiple of 16.
+/// and the gradients of q, k and v, on shapes that leave partial query blocks (64 rows), partial row groups (4), several
+/// key blocks with a partial last one (forward 1,024 keys, backward 256) and key counts that are not a multiple of 16.
 /// </summary>
 public class NarrowHeadAttentionTests
 {
@@ -19,6 +19,7 @@ public class NarrowHeadAttentionTests
         { 2, 3, 130, 77, 8 },
         { 1, 1, 3, 300, 16 },
         { 1, 2, 131, 129, 16 },
+        { 1, 1, 67, 1100, 8 },
     };
 
     private static (Tensor Q, Tensor K, Tensor V, Tensor G) Inputs(int batch, int heads, int n, int m, int d)
