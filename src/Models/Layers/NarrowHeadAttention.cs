@@ -12,8 +12,12 @@ namespace Peft.Typed.Models.Layers;
 /// </summary>
 internal sealed unsafe class NarrowHeadAttention : autograd.SingleTensorFunction<NarrowHeadAttention>
 {
-    /// <summary>The widest head this path takes; wider heads ran as fast or faster in libtorch's kernel (docs/perf.md).</summary>
-    internal const long MaxHeadDim = 16;
+    /// <summary>
+    /// The widest head this path takes: with 512-bit vectors it was faster than libtorch's kernel, forward and
+    /// backward, at every width measured from 8 to 160 (SD 1.5's widest); with 256-bit vectors only up to 16
+    /// (docs/perf.md, NarrowHeadAttentionBenchmarks).
+    /// </summary>
+    internal static long MaxHeadDim => NarrowHeadAttentionKernels.WideSupported ? 160 : 16;
 
     public override string Name => nameof(NarrowHeadAttention);
 
@@ -45,7 +49,7 @@ internal sealed unsafe class NarrowHeadAttention : autograd.SingleTensorFunction
         var lse = empty(q.shape[0], q.shape[1], n, dtype: ScalarType.Float32);
         fixed (byte* qp = q.bytes, kp = k.bytes, vp = v.bytes, op = output.bytes, lp = lse.bytes)
             NarrowHeadAttentionKernels.Forward((float*)qp, (float*)kp, (float*)vp, (float*)op, (float*)lp, units, n, m, d,
-                Scale(d), get_num_threads());
+                Scale(d), get_num_threads(), NarrowHeadAttentionKernels.WidthFor(d));
         // The output is saved detached: the context holding its own output would keep the node alive through itself.
         ctx.save_for_backward([q.detach(), k.detach(), v.detach(), output.detach(), lse]);
         return output;
@@ -63,7 +67,7 @@ internal sealed unsafe class NarrowHeadAttention : autograd.SingleTensorFunction
         fixed (byte* qp = q.bytes, kp = k.bytes, vp = v.bytes, op = o.bytes, lp = lse.bytes, gp = g.bytes,
                dqp = dq.bytes, dkp = dk.bytes, dvp = dv.bytes)
             NarrowHeadAttentionKernels.Backward((float*)qp, (float*)kp, (float*)vp, (float*)op, (float*)lp, (float*)gp,
-                (float*)dqp, (float*)dkp, (float*)dvp, units, n, m, d, Scale(d), get_num_threads());
+                (float*)dqp, (float*)dkp, (float*)dvp, units, n, m, d, Scale(d), get_num_threads(), NarrowHeadAttentionKernels.WidthFor(d));
         foreach (var tensor in saved) tensor.Dispose();
         return [dq, dk, dv];
     }

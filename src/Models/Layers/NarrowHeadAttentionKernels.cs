@@ -10,6 +10,7 @@ namespace Peft.Typed.Models.Layers;
 /// saved log-sum-exp in backward), written for heads a few vectors wide. Every array is float32, row-major and
 /// contiguous: queries [units, n, d], keys and values [units, m, d], one unit per batch element and head, d a multiple
 /// of 8. Each output element is written by one thread in a fixed order, so results do not depend on the thread count.
+/// The kernels are generic over the vector width (<see cref="WidthFor"/>).
 /// </summary>
 internal static unsafe class NarrowHeadAttentionKernels
 {
@@ -20,14 +21,42 @@ internal static unsafe class NarrowHeadAttentionKernels
     // 171–203 with 512.
     private const int ForwardKeyBlock = 1024;
     private const int BackwardKeyBlock = 256;
-    private const int Lanes = 8;
 
     public static bool Supported => Fma.IsSupported && Avx2.IsSupported;
 
+    public static bool WideSupported => Supported && Avx512F.IsSupported;
+
+    /// <summary>512 bits where the CPU has them and a head fills a whole vector.</summary>
+    public static VectorWidth WidthFor(int d) => d >= Vector512<float>.Count && WideSupported ? VectorWidth.Bits512 : VectorWidth.Bits256;
+
     /// <summary>o = softmax(scale·q·kᵀ)·v and, per query row, lse = log Σ exp(scale·q·kᵀ).</summary>
-    public static void Forward(float* q, float* k, float* v, float* o, float* lse, int units, int n, int m, int d, float scale, int threads)
+    public static void Forward(float* q, float* k, float* v, float* o, float* lse, int units, int n, int m, int d, float scale, int threads, VectorWidth width)
     {
-        int paddedKeys = RoundUp(m, 2 * Lanes);
+        if (width == VectorWidth.Bits512) Forward<Simd512, Vector512<float>>(q, k, v, o, lse, units, n, m, d, scale, threads);
+        else Forward<Simd256, Vector256<float>>(q, k, v, o, lse, units, n, m, d, scale, threads);
+    }
+
+    /// <summary>
+    /// The gradients of <see cref="Forward"/>'s o with respect to q, k and v, given the output gradient g, o and lse.
+    /// dq, dk and dv are overwritten.
+    /// </summary>
+    public static void Backward(float* q, float* k, float* v, float* o, float* lse, float* g, float* dq, float* dk, float* dv,
+        int units, int n, int m, int d, float scale, int threads, VectorWidth width)
+    {
+        if (width == VectorWidth.Bits512) Backward<Simd512, Vector512<float>>(q, k, v, o, lse, g, dq, dk, dv, units, n, m, d, scale, threads);
+        else Backward<Simd256, Vector256<float>>(q, k, v, o, lse, g, dq, dk, dv, units, n, m, d, scale, threads);
+    }
+
+    public enum VectorWidth
+    {
+        Bits256,
+        Bits512,
+    }
+
+    private static void Forward<TSimd, TVector>(float* q, float* k, float* v, float* o, float* lse, int units, int n, int m, int d, float scale, int threads)
+        where TSimd : ISimd<TVector> where TVector : struct
+    {
+        int paddedKeys = RoundUp(m, 2 * TSimd.Lanes);
         float* keysT = Alloc((long)units * d * paddedKeys);
         try
         {
@@ -39,7 +68,7 @@ internal static unsafe class NarrowHeadAttentionKernels
                 int unit = (int)(job / queryBlocks), r0 = (int)(job % queryBlocks) * QueryBlock;
                 int rows = Math.Min(QueryBlock, n - r0);
                 long qOffset = ((long)unit * n + r0) * d;
-                ForwardBlock(q + qOffset, rows, k + (long)unit * m * d, v + (long)unit * m * d, m, d,
+                ForwardBlock<TSimd, TVector>(q + qOffset, rows, v + (long)unit * m * d, m, d,
                     keysT + (long)unit * d * paddedKeys, paddedKeys, scale, o + qOffset, lse + (long)unit * n + r0);
             });
         }
@@ -49,23 +78,21 @@ internal static unsafe class NarrowHeadAttentionKernels
         }
     }
 
-    /// <summary>
-    /// The gradients of <see cref="Forward"/>'s o with respect to q, k and v, given the output gradient g, o and lse.
-    /// dq, dk and dv are overwritten.
-    /// </summary>
-    public static void Backward(float* q, float* k, float* v, float* o, float* lse, float* g, float* dq, float* dk, float* dv,
+    private static void Backward<TSimd, TVector>(float* q, float* k, float* v, float* o, float* lse, float* g, float* dq, float* dk, float* dv,
         int units, int n, int m, int d, float scale, int threads)
+        where TSimd : ISimd<TVector> where TVector : struct
     {
         Parallel.For(0, units, Options(threads), unit =>
         {
             long qOffset = (long)unit * n * d, kOffset = (long)unit * m * d;
-            BackwardUnit(q + qOffset, k + kOffset, v + kOffset, o + qOffset, lse + (long)unit * n, g + qOffset,
+            BackwardUnit<TSimd, TVector>(q + qOffset, k + kOffset, v + kOffset, o + qOffset, lse + (long)unit * n, g + qOffset,
                 dq + qOffset, dk + kOffset, dv + kOffset, n, m, d, scale);
         });
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardBlock(float* q, int rows, float* k, float* v, int m, int d, float* keysT, int ldk, float scale, float* o, float* lse)
+    private static void ForwardBlock<TSimd, TVector>(float* q, int rows, float* v, int m, int d, float* keysT, int ldk, float scale, float* o, float* lse)
+        where TSimd : ISimd<TVector> where TVector : struct
     {
         float* scores = Alloc((long)QueryBlock * ForwardKeyBlock + QueryBlock * (long)d + 2 * QueryBlock);
         float* acc = scores + QueryBlock * ForwardKeyBlock;
@@ -79,17 +106,17 @@ internal static unsafe class NarrowHeadAttentionKernels
             for (int c0 = 0; c0 < m; c0 += ForwardKeyBlock)
             {
                 int cols = Math.Min(ForwardKeyBlock, m - c0);
-                Scores(q, rows, d, keysT + c0, ldk, RoundUp(cols, 2 * Lanes), scores, ForwardKeyBlock);
+                Scores<TSimd, TVector>(q, rows, d, keysT + c0, ldk, RoundUp(cols, 2 * TSimd.Lanes), scores, ForwardKeyBlock);
                 for (int i = 0; i < rows; i++)
                 {
                     float* row = scores + i * ForwardKeyBlock;
-                    float newMax = MathF.Max(max[i], scale * RowMax(row, cols));
+                    float newMax = MathF.Max(max[i], scale * RowMax<TSimd, TVector>(row, cols));
                     float correction = MathF.Exp(max[i] - newMax);
-                    sum[i] = sum[i] * correction + ExpInPlace(row, cols, scale, newMax);
+                    sum[i] = sum[i] * correction + ExpInPlace<TSimd, TVector>(row, cols, scale, newMax);
                     max[i] = newMax;
                     if (correction != 1f) ScaleRow(acc + i * d, d, correction);
                 }
-                Accumulate(scores, ForwardKeyBlock, 1, rows, cols, v + (long)c0 * d, d, d, acc, d);
+                Accumulate<TSimd, TVector>(scores, ForwardKeyBlock, 1, rows, cols, v + (long)c0 * d, d, d, acc, d);
             }
             for (int i = 0; i < rows; i++)
             {
@@ -105,10 +132,11 @@ internal static unsafe class NarrowHeadAttentionKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BackwardUnit(float* q, float* k, float* v, float* o, float* lse, float* g, float* dq, float* dk, float* dv,
+    private static void BackwardUnit<TSimd, TVector>(float* q, float* k, float* v, float* o, float* lse, float* g, float* dq, float* dk, float* dv,
         int n, int m, int d, float scale)
+        where TSimd : ISimd<TVector> where TVector : struct
     {
-        int ldk = RoundUp(m, 2 * Lanes);
+        int ldk = RoundUp(m, 2 * TSimd.Lanes);
         long scratch = 2L * d * ldk + 2L * QueryBlock * BackwardKeyBlock + n;
         float* keysT = Alloc(scratch);
         float* valuesT = keysT + (long)d * ldk;
@@ -126,18 +154,18 @@ internal static unsafe class NarrowHeadAttentionKernels
             new Span<float>(dv, m * d).Clear();
             for (int c0 = 0; c0 < m; c0 += BackwardKeyBlock)
             {
-                int cols = Math.Min(BackwardKeyBlock, m - c0), paddedCols = RoundUp(cols, 2 * Lanes);
+                int cols = Math.Min(BackwardKeyBlock, m - c0), paddedCols = RoundUp(cols, 2 * TSimd.Lanes);
                 for (int r0 = 0; r0 < n; r0 += QueryBlock)
                 {
                     int rows = Math.Min(QueryBlock, n - r0);
                     float* qBlock = q + (long)r0 * d, gBlock = g + (long)r0 * d;
-                    Scores(qBlock, rows, d, keysT + c0, ldk, paddedCols, p, BackwardKeyBlock);
-                    for (int i = 0; i < rows; i++) ExpInPlace(p + i * BackwardKeyBlock, cols, scale, lse[r0 + i]);
-                    Accumulate(p, 1, BackwardKeyBlock, cols, rows, gBlock, d, d, dv + (long)c0 * d, d);
-                    Scores(gBlock, rows, d, valuesT + c0, ldk, paddedCols, ds, BackwardKeyBlock);
-                    for (int i = 0; i < rows; i++) SoftmaxGradient(p + i * BackwardKeyBlock, ds + i * BackwardKeyBlock, cols, delta[r0 + i], scale);
-                    Accumulate(ds, BackwardKeyBlock, 1, rows, cols, k + (long)c0 * d, d, d, dq + (long)r0 * d, d);
-                    Accumulate(ds, 1, BackwardKeyBlock, cols, rows, qBlock, d, d, dk + (long)c0 * d, d);
+                    Scores<TSimd, TVector>(qBlock, rows, d, keysT + c0, ldk, paddedCols, p, BackwardKeyBlock);
+                    for (int i = 0; i < rows; i++) ExpInPlace<TSimd, TVector>(p + i * BackwardKeyBlock, cols, scale, lse[r0 + i]);
+                    Accumulate<TSimd, TVector>(p, 1, BackwardKeyBlock, cols, rows, gBlock, d, d, dv + (long)c0 * d, d);
+                    Scores<TSimd, TVector>(gBlock, rows, d, valuesT + c0, ldk, paddedCols, ds, BackwardKeyBlock);
+                    for (int i = 0; i < rows; i++) SoftmaxGradient<TSimd, TVector>(p + i * BackwardKeyBlock, ds + i * BackwardKeyBlock, cols, delta[r0 + i], scale);
+                    Accumulate<TSimd, TVector>(ds, BackwardKeyBlock, 1, rows, cols, k + (long)c0 * d, d, d, dq + (long)r0 * d, d);
+                    Accumulate<TSimd, TVector>(ds, 1, BackwardKeyBlock, cols, rows, qBlock, d, d, dk + (long)c0 * d, d);
                 }
             }
         }
@@ -149,57 +177,59 @@ internal static unsafe class NarrowHeadAttentionKernels
 
     /// <summary>
     /// s[i, j] = Σ_t a[i, t]·bt[t, j] for i &lt; rows, j &lt; cols: a is [rows, depth], bt [depth, ldb] (a block of keys
-    /// laid out by feature), cols a multiple of 16.
+    /// laid out by feature), cols a multiple of two vectors.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Scores(float* a, int rows, int depth, float* bt, int ldb, int cols, float* s, int lds)
+    private static void Scores<TSimd, TVector>(float* a, int rows, int depth, float* bt, int ldb, int cols, float* s, int lds)
+        where TSimd : ISimd<TVector> where TVector : struct
     {
+        int lanes = TSimd.Lanes;
         int i = 0;
         for (; i + 4 <= rows; i += 4)
         {
             float* a0 = a + i * depth, a1 = a0 + depth, a2 = a1 + depth, a3 = a2 + depth;
-            for (int j = 0; j < cols; j += 2 * Lanes)
+            for (int j = 0; j < cols; j += 2 * lanes)
             {
-                Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
-                Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+                TVector c00 = default, c01 = default, c10 = default, c11 = default;
+                TVector c20 = default, c21 = default, c30 = default, c31 = default;
                 float* b = bt + j;
                 for (int t = 0; t < depth; t++, b += ldb)
                 {
-                    var b0 = Avx.LoadVector256(b);
-                    var b1 = Avx.LoadVector256(b + Lanes);
-                    var x = Vector256.Create(a0[t]);
-                    c00 = Fma.MultiplyAdd(x, b0, c00);
-                    c01 = Fma.MultiplyAdd(x, b1, c01);
-                    x = Vector256.Create(a1[t]);
-                    c10 = Fma.MultiplyAdd(x, b0, c10);
-                    c11 = Fma.MultiplyAdd(x, b1, c11);
-                    x = Vector256.Create(a2[t]);
-                    c20 = Fma.MultiplyAdd(x, b0, c20);
-                    c21 = Fma.MultiplyAdd(x, b1, c21);
-                    x = Vector256.Create(a3[t]);
-                    c30 = Fma.MultiplyAdd(x, b0, c30);
-                    c31 = Fma.MultiplyAdd(x, b1, c31);
+                    var b0 = TSimd.Load(b);
+                    var b1 = TSimd.Load(b + lanes);
+                    var x = TSimd.Broadcast(a0[t]);
+                    c00 = TSimd.MultiplyAdd(x, b0, c00);
+                    c01 = TSimd.MultiplyAdd(x, b1, c01);
+                    x = TSimd.Broadcast(a1[t]);
+                    c10 = TSimd.MultiplyAdd(x, b0, c10);
+                    c11 = TSimd.MultiplyAdd(x, b1, c11);
+                    x = TSimd.Broadcast(a2[t]);
+                    c20 = TSimd.MultiplyAdd(x, b0, c20);
+                    c21 = TSimd.MultiplyAdd(x, b1, c21);
+                    x = TSimd.Broadcast(a3[t]);
+                    c30 = TSimd.MultiplyAdd(x, b0, c30);
+                    c31 = TSimd.MultiplyAdd(x, b1, c31);
                 }
                 float* out0 = s + i * lds + j;
-                Avx.Store(out0, c00);
-                Avx.Store(out0 + Lanes, c01);
-                Avx.Store(out0 + lds, c10);
-                Avx.Store(out0 + lds + Lanes, c11);
-                Avx.Store(out0 + 2 * lds, c20);
-                Avx.Store(out0 + 2 * lds + Lanes, c21);
-                Avx.Store(out0 + 3 * lds, c30);
-                Avx.Store(out0 + 3 * lds + Lanes, c31);
+                TSimd.Store(out0, c00);
+                TSimd.Store(out0 + lanes, c01);
+                TSimd.Store(out0 + lds, c10);
+                TSimd.Store(out0 + lds + lanes, c11);
+                TSimd.Store(out0 + 2 * lds, c20);
+                TSimd.Store(out0 + 2 * lds + lanes, c21);
+                TSimd.Store(out0 + 3 * lds, c30);
+                TSimd.Store(out0 + 3 * lds + lanes, c31);
             }
         }
         for (; i < rows; i++)
         {
             float* ai = a + i * depth;
-            for (int j = 0; j < cols; j += Lanes)
+            for (int j = 0; j < cols; j += lanes)
             {
-                Vector256<float> c = default;
+                TVector c = default;
                 float* b = bt + j;
-                for (int t = 0; t < depth; t++, b += ldb) c = Fma.MultiplyAdd(Vector256.Create(ai[t]), Avx.LoadVector256(b), c);
-                Avx.Store(s + i * lds + j, c);
+                for (int t = 0; t < depth; t++, b += ldb) c = TSimd.MultiplyAdd(TSimd.Broadcast(ai[t]), TSimd.Load(b), c);
+                TSimd.Store(s + i * lds + j, c);
             }
         }
     }
@@ -207,104 +237,148 @@ internal static unsafe class NarrowHeadAttentionKernels
     /// <summary>
     /// c[r, :] += Σ_t a[r·rowStride + t·depthStride]·b[t, :] for r &lt; rows, t &lt; depth: b is [depth, ldb] with
     /// width (a multiple of 8) columns read, c [rows, ldc]. The strides let one kernel read a block of scores or its
-    /// transpose.
+    /// transpose. Columns past the last whole vector go to the 256-bit kernel.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Accumulate(float* a, int rowStride, int depthStride, int rows, int depth, float* b, int ldb, int width, float* c, int ldc)
+    private static void Accumulate<TSimd, TVector>(float* a, int rowStride, int depthStride, int rows, int depth, float* b, int ldb, int width, float* c, int ldc)
+        where TSimd : ISimd<TVector> where TVector : struct
     {
+        int lanes = TSimd.Lanes;
+        int whole = width / lanes * lanes;
+        if (whole < width) Accumulate<Simd256, Vector256<float>>(a, rowStride, depthStride, rows, depth, b + whole, ldb, width - whole, c + whole, ldc);
         int r = 0;
+        // One vector per row (heads as wide as a vector): eight rows keep eight independent sums in flight.
+        if (whole == lanes)
+        {
+            for (; r + 8 <= rows; r += 8)
+            {
+                float* a0 = a + r * rowStride;
+                float* c0 = c + r * ldc;
+                var s0 = TSimd.Load(c0);
+                var s1 = TSimd.Load(c0 + ldc);
+                var s2 = TSimd.Load(c0 + 2 * ldc);
+                var s3 = TSimd.Load(c0 + 3 * ldc);
+                var s4 = TSimd.Load(c0 + 4 * ldc);
+                var s5 = TSimd.Load(c0 + 5 * ldc);
+                var s6 = TSimd.Load(c0 + 6 * ldc);
+                var s7 = TSimd.Load(c0 + 7 * ldc);
+                float* bt = b;
+                for (int t = 0, at = 0; t < depth; t++, at += depthStride, bt += ldb)
+                {
+                    var b0 = TSimd.Load(bt);
+                    float* at0 = a0 + at;
+                    s0 = TSimd.MultiplyAdd(TSimd.Broadcast(at0[0]), b0, s0);
+                    s1 = TSimd.MultiplyAdd(TSimd.Broadcast(at0[rowStride]), b0, s1);
+                    s2 = TSimd.MultiplyAdd(TSimd.Broadcast(at0[2 * rowStride]), b0, s2);
+                    s3 = TSimd.MultiplyAdd(TSimd.Broadcast(at0[3 * rowStride]), b0, s3);
+                    s4 = TSimd.MultiplyAdd(TSimd.Broadcast(at0[4 * rowStride]), b0, s4);
+                    s5 = TSimd.MultiplyAdd(TSimd.Broadcast(at0[5 * rowStride]), b0, s5);
+                    s6 = TSimd.MultiplyAdd(TSimd.Broadcast(at0[6 * rowStride]), b0, s6);
+                    s7 = TSimd.MultiplyAdd(TSimd.Broadcast(at0[7 * rowStride]), b0, s7);
+                }
+                TSimd.Store(c0, s0);
+                TSimd.Store(c0 + ldc, s1);
+                TSimd.Store(c0 + 2 * ldc, s2);
+                TSimd.Store(c0 + 3 * ldc, s3);
+                TSimd.Store(c0 + 4 * ldc, s4);
+                TSimd.Store(c0 + 5 * ldc, s5);
+                TSimd.Store(c0 + 6 * ldc, s6);
+                TSimd.Store(c0 + 7 * ldc, s7);
+            }
+        }
         for (; r + 4 <= rows; r += 4)
         {
             float* a0 = a + r * rowStride, a1 = a0 + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride;
             float* c0 = c + r * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
             int col = 0;
-            for (; col + 2 * Lanes <= width; col += 2 * Lanes)
+            for (; col + 2 * lanes <= whole; col += 2 * lanes)
             {
-                var s00 = Avx.LoadVector256(c0 + col);
-                var s01 = Avx.LoadVector256(c0 + col + Lanes);
-                var s10 = Avx.LoadVector256(c1 + col);
-                var s11 = Avx.LoadVector256(c1 + col + Lanes);
-                var s20 = Avx.LoadVector256(c2 + col);
-                var s21 = Avx.LoadVector256(c2 + col + Lanes);
-                var s30 = Avx.LoadVector256(c3 + col);
-                var s31 = Avx.LoadVector256(c3 + col + Lanes);
+                var s00 = TSimd.Load(c0 + col);
+                var s01 = TSimd.Load(c0 + col + lanes);
+                var s10 = TSimd.Load(c1 + col);
+                var s11 = TSimd.Load(c1 + col + lanes);
+                var s20 = TSimd.Load(c2 + col);
+                var s21 = TSimd.Load(c2 + col + lanes);
+                var s30 = TSimd.Load(c3 + col);
+                var s31 = TSimd.Load(c3 + col + lanes);
                 float* bt = b + col;
                 for (int t = 0, at = 0; t < depth; t++, at += depthStride, bt += ldb)
                 {
-                    var b0 = Avx.LoadVector256(bt);
-                    var b1 = Avx.LoadVector256(bt + Lanes);
-                    var x = Vector256.Create(a0[at]);
-                    s00 = Fma.MultiplyAdd(x, b0, s00);
-                    s01 = Fma.MultiplyAdd(x, b1, s01);
-                    x = Vector256.Create(a1[at]);
-                    s10 = Fma.MultiplyAdd(x, b0, s10);
-                    s11 = Fma.MultiplyAdd(x, b1, s11);
-                    x = Vector256.Create(a2[at]);
-                    s20 = Fma.MultiplyAdd(x, b0, s20);
-                    s21 = Fma.MultiplyAdd(x, b1, s21);
-                    x = Vector256.Create(a3[at]);
-                    s30 = Fma.MultiplyAdd(x, b0, s30);
-                    s31 = Fma.MultiplyAdd(x, b1, s31);
+                    var b0 = TSimd.Load(bt);
+                    var b1 = TSimd.Load(bt + lanes);
+                    var x = TSimd.Broadcast(a0[at]);
+                    s00 = TSimd.MultiplyAdd(x, b0, s00);
+                    s01 = TSimd.MultiplyAdd(x, b1, s01);
+                    x = TSimd.Broadcast(a1[at]);
+                    s10 = TSimd.MultiplyAdd(x, b0, s10);
+                    s11 = TSimd.MultiplyAdd(x, b1, s11);
+                    x = TSimd.Broadcast(a2[at]);
+                    s20 = TSimd.MultiplyAdd(x, b0, s20);
+                    s21 = TSimd.MultiplyAdd(x, b1, s21);
+                    x = TSimd.Broadcast(a3[at]);
+                    s30 = TSimd.MultiplyAdd(x, b0, s30);
+                    s31 = TSimd.MultiplyAdd(x, b1, s31);
                 }
-                Avx.Store(c0 + col, s00);
-                Avx.Store(c0 + col + Lanes, s01);
-                Avx.Store(c1 + col, s10);
-                Avx.Store(c1 + col + Lanes, s11);
-                Avx.Store(c2 + col, s20);
-                Avx.Store(c2 + col + Lanes, s21);
-                Avx.Store(c3 + col, s30);
-                Avx.Store(c3 + col + Lanes, s31);
+                TSimd.Store(c0 + col, s00);
+                TSimd.Store(c0 + col + lanes, s01);
+                TSimd.Store(c1 + col, s10);
+                TSimd.Store(c1 + col + lanes, s11);
+                TSimd.Store(c2 + col, s20);
+                TSimd.Store(c2 + col + lanes, s21);
+                TSimd.Store(c3 + col, s30);
+                TSimd.Store(c3 + col + lanes, s31);
             }
-            for (; col < width; col += Lanes)
+            for (; col < whole; col += lanes)
             {
-                var s0 = Avx.LoadVector256(c0 + col);
-                var s1 = Avx.LoadVector256(c1 + col);
-                var s2 = Avx.LoadVector256(c2 + col);
-                var s3 = Avx.LoadVector256(c3 + col);
+                var s0 = TSimd.Load(c0 + col);
+                var s1 = TSimd.Load(c1 + col);
+                var s2 = TSimd.Load(c2 + col);
+                var s3 = TSimd.Load(c3 + col);
                 float* bt = b + col;
                 for (int t = 0, at = 0; t < depth; t++, at += depthStride, bt += ldb)
                 {
-                    var b0 = Avx.LoadVector256(bt);
-                    s0 = Fma.MultiplyAdd(Vector256.Create(a0[at]), b0, s0);
-                    s1 = Fma.MultiplyAdd(Vector256.Create(a1[at]), b0, s1);
-                    s2 = Fma.MultiplyAdd(Vector256.Create(a2[at]), b0, s2);
-                    s3 = Fma.MultiplyAdd(Vector256.Create(a3[at]), b0, s3);
+                    var b0 = TSimd.Load(bt);
+                    s0 = TSimd.MultiplyAdd(TSimd.Broadcast(a0[at]), b0, s0);
+                    s1 = TSimd.MultiplyAdd(TSimd.Broadcast(a1[at]), b0, s1);
+                    s2 = TSimd.MultiplyAdd(TSimd.Broadcast(a2[at]), b0, s2);
+                    s3 = TSimd.MultiplyAdd(TSimd.Broadcast(a3[at]), b0, s3);
                 }
-                Avx.Store(c0 + col, s0);
-                Avx.Store(c1 + col, s1);
-                Avx.Store(c2 + col, s2);
-                Avx.Store(c3 + col, s3);
+                TSimd.Store(c0 + col, s0);
+                TSimd.Store(c1 + col, s1);
+                TSimd.Store(c2 + col, s2);
+                TSimd.Store(c3 + col, s3);
             }
         }
         for (; r < rows; r++)
         {
             float* ar = a + r * rowStride, cr = c + r * ldc;
-            for (int col = 0; col < width; col += Lanes)
+            for (int col = 0; col < whole; col += lanes)
             {
-                var s = Avx.LoadVector256(cr + col);
+                var s = TSimd.Load(cr + col);
                 float* bt = b + col;
                 for (int t = 0, at = 0; t < depth; t++, at += depthStride, bt += ldb)
-                    s = Fma.MultiplyAdd(Vector256.Create(ar[at]), Avx.LoadVector256(bt), s);
-                Avx.Store(cr + col, s);
+                    s = TSimd.MultiplyAdd(TSimd.Broadcast(ar[at]), TSimd.Load(bt), s);
+                TSimd.Store(cr + col, s);
             }
         }
     }
 
     /// <summary>row[j] = exp(scale·row[j] − shift) for j &lt; count; returns their sum.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float ExpInPlace(float* row, int count, float scale, float shift)
+    private static float ExpInPlace<TSimd, TVector>(float* row, int count, float scale, float shift)
+        where TSimd : ISimd<TVector> where TVector : struct
     {
-        var scales = Vector256.Create(scale);
-        var shifts = Vector256.Create(-shift);
-        var sums = Vector256<float>.Zero;
+        var scales = TSimd.Broadcast(scale);
+        var shifts = TSimd.Broadcast(-shift);
+        TVector sums = default;
         int j = 0;
-        for (; j + Lanes <= count; j += Lanes)
+        for (; j + TSimd.Lanes <= count; j += TSimd.Lanes)
         {
-            var e = Vector256.Exp(Fma.MultiplyAdd(Avx.LoadVector256(row + j), scales, shifts));
-            Avx.Store(row + j, e);
-            sums = Avx.Add(sums, e);
+            var e = TSimd.Exp(TSimd.MultiplyAdd(TSimd.Load(row + j), scales, shifts));
+            TSimd.Store(row + j, e);
+            sums = TSimd.Add(sums, e);
         }
-        float sum = Vector256.Sum(sums);
+        float sum = TSimd.Sum(sums);
         for (; j < count; j++)
         {
             row[j] = MathF.Exp(scale * row[j] - shift);
@@ -315,24 +389,25 @@ internal static unsafe class NarrowHeadAttentionKernels
 
     /// <summary>ds[j] = scale·p[j]·(ds[j] − delta): the scores' gradient from the probabilities' (held in ds).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SoftmaxGradient(float* p, float* ds, int count, float delta, float scale)
+    private static void SoftmaxGradient<TSimd, TVector>(float* p, float* ds, int count, float delta, float scale)
+        where TSimd : ISimd<TVector> where TVector : struct
     {
-        var deltas = Vector256.Create(delta);
-        var scales = Vector256.Create(scale);
+        var deltas = TSimd.Broadcast(delta);
+        var scales = TSimd.Broadcast(scale);
         int j = 0;
-        for (; j + Lanes <= count; j += Lanes)
-            Avx.Store(ds + j, Avx.Multiply(Avx.Multiply(Avx.LoadVector256(p + j), scales), Avx.Subtract(Avx.LoadVector256(ds + j), deltas)));
+        for (; j + TSimd.Lanes <= count; j += TSimd.Lanes)
+            TSimd.Store(ds + j, TSimd.Multiply(TSimd.Multiply(TSimd.Load(p + j), scales), TSimd.Subtract(TSimd.Load(ds + j), deltas)));
         for (; j < count; j++) ds[j] = scale * p[j] * (ds[j] - delta);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float RowMax(float* row, int count)
+    private static float RowMax<TSimd, TVector>(float* row, int count)
+        where TSimd : ISimd<TVector> where TVector : struct
     {
-        var maxima = Vector256.Create(float.NegativeInfinity);
+        var maxima = TSimd.Broadcast(float.NegativeInfinity);
         int j = 0;
-        for (; j + Lanes <= count; j += Lanes) maxima = Avx.Max(maxima, Avx.LoadVector256(row + j));
-        float max = float.NegativeInfinity;
-        for (int lane = 0; lane < Lanes; lane++) max = MathF.Max(max, maxima.GetElement(lane));
+        for (; j + TSimd.Lanes <= count; j += TSimd.Lanes) maxima = TSimd.Max(maxima, TSimd.Load(row + j));
+        float max = TSimd.MaxElement(maxima);
         for (; j < count; j++) max = MathF.Max(max, row[j]);
         return max;
     }
@@ -341,14 +416,14 @@ internal static unsafe class NarrowHeadAttentionKernels
     private static void ScaleRow(float* row, int count, float factor)
     {
         var factors = Vector256.Create(factor);
-        for (int j = 0; j < count; j += Lanes) Avx.Store(row + j, Avx.Multiply(Avx.LoadVector256(row + j), factors));
+        for (int j = 0; j < count; j += Simd256.Lanes) Avx.Store(row + j, Avx.Multiply(Avx.LoadVector256(row + j), factors));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Dot(float* a, float* b, int count)
     {
         var sums = Vector256<float>.Zero;
-        for (int j = 0; j < count; j += Lanes) sums = Fma.MultiplyAdd(Avx.LoadVector256(a + j), Avx.LoadVector256(b + j), sums);
+        for (int j = 0; j < count; j += Simd256.Lanes) sums = Fma.MultiplyAdd(Avx.LoadVector256(a + j), Avx.LoadVector256(b + j), sums);
         return Vector256.Sum(sums);
     }
 
@@ -369,4 +444,59 @@ internal static unsafe class NarrowHeadAttentionKernels
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     private static ParallelOptions Options(int threads) => new() { MaxDegreeOfParallelism = Math.Max(1, threads) };
+
+    /// <summary>The vector operations the kernels use, at one width; the JIT compiles each kernel once per width.</summary>
+    private interface ISimd<TVector> where TVector : struct
+    {
+        static abstract int Lanes { get; }
+        static abstract TVector Load(float* p);
+        static abstract void Store(float* p, TVector value);
+        static abstract TVector Broadcast(float value);
+        static abstract TVector MultiplyAdd(TVector a, TVector b, TVector c);
+        static abstract TVector Multiply(TVector a, TVector b);
+        static abstract TVector Subtract(TVector a, TVector b);
+        static abstract TVector Add(TVector a, TVector b);
+        static abstract TVector Max(TVector a, TVector b);
+        static abstract TVector Exp(TVector x);
+        static abstract float Sum(TVector x);
+        static abstract float MaxElement(TVector x);
+    }
+
+    private readonly struct Simd256 : ISimd<Vector256<float>>
+    {
+        public static int Lanes => Vector256<float>.Count;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(float* p) => Avx.LoadVector256(p);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector256<float> value) => Avx.Store(p, value);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Fma.MultiplyAdd(a, b, c);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => Avx.Multiply(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Subtract(Vector256<float> a, Vector256<float> b) => Avx.Subtract(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => Avx.Add(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Avx.Max(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Exp(Vector256<float> x) => Vector256.Exp(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> x) => Vector256.Sum(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxElement(Vector256<float> x)
+        {
+            var halves = Sse.Max(x.GetLower(), x.GetUpper());
+            halves = Sse.Max(halves, Sse.MoveHighToLow(halves, halves));
+            return MathF.Max(halves.GetElement(0), halves.GetElement(1));
+        }
+    }
+
+    private readonly struct Simd512 : ISimd<Vector512<float>>
+    {
+        public static int Lanes => Vector512<float>.Count;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(float* p) => Avx512F.LoadVector512(p);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector512<float> value) => Avx512F.Store(p, value);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Avx512F.FusedMultiplyAdd(a, b, c);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => Avx512F.Multiply(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Subtract(Vector512<float> a, Vector512<float> b) => Avx512F.Subtract(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => Avx512F.Add(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Avx512F.Max(a, b);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Exp(Vector512<float> x) => Vector512.Exp(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> x) => Vector512.Sum(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxElement(Vector512<float> x) =>
+            Simd256.MaxElement(Avx.Max(x.GetLower(), x.GetUpper()));
+    }
 }
