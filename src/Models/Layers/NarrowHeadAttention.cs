@@ -38,21 +38,30 @@ internal sealed unsafe class NarrowHeadAttention : autograd.SingleTensorFunction
     public static Tensor Apply(Tensor query, Tensor key, Tensor value)
     {
         using var scope = NewDisposeScope();
-        return apply(query.contiguous(), key.contiguous(), value.contiguous()).MoveToOuterDisposeScope();
+        var (q, k, v) = (query.contiguous(), key.contiguous(), value.contiguous());
+        // Without gradients (inference) the kernel runs alone: no graph node, nothing saved.
+        var output = is_grad_enabled() && (q.requires_grad || k.requires_grad || v.requires_grad) ? apply(q, k, v) : Forward(q, k, v).Output;
+        return output.MoveToOuterDisposeScope();
     }
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         var (q, k, v) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2]);
+        var (output, lse) = Forward(q, k, v);
+        // The output is saved detached: the context holding its own output would keep the node alive through itself.
+        ctx.save_for_backward([q.detach(), k.detach(), v.detach(), output.detach(), lse]);
+        return output;
+    }
+
+    private static (Tensor Output, Tensor Lse) Forward(Tensor q, Tensor k, Tensor v)
+    {
         var (units, n, m, d) = Dimensions(q, k);
         var output = empty_like(q);
         var lse = empty(q.shape[0], q.shape[1], n, dtype: ScalarType.Float32);
         fixed (byte* qp = q.bytes, kp = k.bytes, vp = v.bytes, op = output.bytes, lp = lse.bytes)
             NarrowHeadAttentionKernels.Forward((float*)qp, (float*)kp, (float*)vp, (float*)op, (float*)lp, units, n, m, d,
                 Scale(d), get_num_threads(), NarrowHeadAttentionKernels.WidthFor(d));
-        // The output is saved detached: the context holding its own output would keep the node alive through itself.
-        ctx.save_for_backward([q.detach(), k.detach(), v.detach(), output.detach(), lse]);
-        return output;
+        return (output, lse);
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)

@@ -168,6 +168,21 @@ public class NarrowHeadAttentionTests
     }
 
     [SkippableFact]
+    public void Without_gradients_the_output_is_the_same_and_records_no_graph()
+    {
+        Skip.IfNot(NarrowHeadAttentionKernels.Supported, "needs AVX2 and FMA");
+        using var scope = NewDisposeScope();
+        var (q, k, v, _) = Inputs(1, 2, 70, 70, 16);
+        var (q32, k32, v32) = (q.clone().requires_grad_(), k.clone().requires_grad_(), v.clone().requires_grad_());
+        var recorded = NarrowHeadAttention.Apply(q32, k32, v32);
+        Tensor inference;
+        using (no_grad()) inference = NarrowHeadAttention.Apply(q32, k32, v32);
+        Assert.True(recorded.requires_grad);
+        Assert.False(inference.requires_grad);
+        Assert.True(recorded.detach().bytes.SequenceEqual(inference.bytes));
+    }
+
+    [SkippableFact]
     public void A_NaN_in_a_query_reaches_only_its_own_output_row()
     {
         Skip.IfNot(NarrowHeadAttentionKernels.Supported, "needs AVX2 and FMA");
