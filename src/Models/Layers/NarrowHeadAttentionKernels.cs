@@ -106,7 +106,7 @@ internal static unsafe class NarrowHeadAttentionKernels
             for (int c0 = 0; c0 < m; c0 += ForwardKeyBlock)
             {
                 int cols = Math.Min(ForwardKeyBlock, m - c0);
-                Scores<TSimd, TVector>(q, rows, d, keysT + c0, ldk, RoundUp(cols, 2 * TSimd.Lanes), scores, ForwardKeyBlock);
+                Product<TSimd, TVector>(false, q, d, 1, rows, d, keysT + c0, ldk, RoundUp(cols, 2 * TSimd.Lanes), scores, ForwardKeyBlock);
                 for (int i = 0; i < rows; i++)
                 {
                     float* row = scores + i * ForwardKeyBlock;
@@ -116,7 +116,7 @@ internal static unsafe class NarrowHeadAttentionKernels
                     max[i] = newMax;
                     if (correction != 1f) ScaleRow(acc + i * d, d, correction);
                 }
-                Accumulate<TSimd, TVector>(scores, ForwardKeyBlock, 1, rows, cols, v + (long)c0 * d, d, d, acc, d);
+                Product<TSimd, TVector>(true, scores, ForwardKeyBlock, 1, rows, cols, v + (long)c0 * d, d, d, acc, d);
             }
             for (int i = 0; i < rows; i++)
             {
@@ -159,13 +159,13 @@ internal static unsafe class NarrowHeadAttentionKernels
                 {
                     int rows = Math.Min(QueryBlock, n - r0);
                     float* qBlock = q + (long)r0 * d, gBlock = g + (long)r0 * d;
-                    Scores<TSimd, TVector>(qBlock, rows, d, keysT + c0, ldk, paddedCols, p, BackwardKeyBlock);
+                    Product<TSimd, TVector>(false, qBlock, d, 1, rows, d, keysT + c0, ldk, paddedCols, p, BackwardKeyBlock);
                     for (int i = 0; i < rows; i++) ExpInPlace<TSimd, TVector>(p + i * BackwardKeyBlock, cols, scale, lse[r0 + i]);
-                    Accumulate<TSimd, TVector>(p, 1, BackwardKeyBlock, cols, rows, gBlock, d, d, dv + (long)c0 * d, d);
-                    Scores<TSimd, TVector>(gBlock, rows, d, valuesT + c0, ldk, paddedCols, ds, BackwardKeyBlock);
+                    Product<TSimd, TVector>(true, p, 1, BackwardKeyBlock, cols, rows, gBlock, d, d, dv + (long)c0 * d, d);
+                    Product<TSimd, TVector>(false, gBlock, d, 1, rows, d, valuesT + c0, ldk, paddedCols, ds, BackwardKeyBlock);
                     for (int i = 0; i < rows; i++) SoftmaxGradient<TSimd, TVector>(p + i * BackwardKeyBlock, ds + i * BackwardKeyBlock, cols, delta[r0 + i], scale);
-                    Accumulate<TSimd, TVector>(ds, BackwardKeyBlock, 1, rows, cols, k + (long)c0 * d, d, d, dq + (long)r0 * d, d);
-                    Accumulate<TSimd, TVector>(ds, 1, BackwardKeyBlock, cols, rows, qBlock, d, d, dk + (long)c0 * d, d);
+                    Product<TSimd, TVector>(true, ds, BackwardKeyBlock, 1, rows, cols, k + (long)c0 * d, d, d, dq + (long)r0 * d, d);
+                    Product<TSimd, TVector>(true, ds, 1, BackwardKeyBlock, cols, rows, qBlock, d, d, dk + (long)c0 * d, d);
                 }
             }
         }
@@ -176,76 +176,18 @@ internal static unsafe class NarrowHeadAttentionKernels
     }
 
     /// <summary>
-    /// s[i, j] = Σ_t a[i, t]·bt[t, j] for i &lt; rows, j &lt; cols: a is [rows, depth], bt [depth, ldb] (a block of keys
-    /// laid out by feature), cols a multiple of two vectors.
+    /// c[r, :] = Σ_t a[r·rowStride + t·depthStride]·b[t, :] (added to c when <paramref name="add"/>) for r &lt; rows,
+    /// t &lt; depth: b is [depth, ldb] with width (a multiple of 8) columns read, c [rows, ldc]. The strides let one
+    /// kernel read a row-major block, a block of scores or its transpose. Columns past the last whole vector go to the
+    /// 256-bit kernel.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Scores<TSimd, TVector>(float* a, int rows, int depth, float* bt, int ldb, int cols, float* s, int lds)
-        where TSimd : ISimd<TVector> where TVector : struct
-    {
-        int lanes = TSimd.Lanes;
-        int i = 0;
-        for (; i + 4 <= rows; i += 4)
-        {
-            float* a0 = a + i * depth, a1 = a0 + depth, a2 = a1 + depth, a3 = a2 + depth;
-            for (int j = 0; j < cols; j += 2 * lanes)
-            {
-                TVector c00 = default, c01 = default, c10 = default, c11 = default;
-                TVector c20 = default, c21 = default, c30 = default, c31 = default;
-                float* b = bt + j;
-                for (int t = 0; t < depth; t++, b += ldb)
-                {
-                    var b0 = TSimd.Load(b);
-                    var b1 = TSimd.Load(b + lanes);
-                    var x = TSimd.Broadcast(a0[t]);
-                    c00 = TSimd.MultiplyAdd(x, b0, c00);
-                    c01 = TSimd.MultiplyAdd(x, b1, c01);
-                    x = TSimd.Broadcast(a1[t]);
-                    c10 = TSimd.MultiplyAdd(x, b0, c10);
-                    c11 = TSimd.MultiplyAdd(x, b1, c11);
-                    x = TSimd.Broadcast(a2[t]);
-                    c20 = TSimd.MultiplyAdd(x, b0, c20);
-                    c21 = TSimd.MultiplyAdd(x, b1, c21);
-                    x = TSimd.Broadcast(a3[t]);
-                    c30 = TSimd.MultiplyAdd(x, b0, c30);
-                    c31 = TSimd.MultiplyAdd(x, b1, c31);
-                }
-                float* out0 = s + i * lds + j;
-                TSimd.Store(out0, c00);
-                TSimd.Store(out0 + lanes, c01);
-                TSimd.Store(out0 + lds, c10);
-                TSimd.Store(out0 + lds + lanes, c11);
-                TSimd.Store(out0 + 2 * lds, c20);
-                TSimd.Store(out0 + 2 * lds + lanes, c21);
-                TSimd.Store(out0 + 3 * lds, c30);
-                TSimd.Store(out0 + 3 * lds + lanes, c31);
-            }
-        }
-        for (; i < rows; i++)
-        {
-            float* ai = a + i * depth;
-            for (int j = 0; j < cols; j += lanes)
-            {
-                TVector c = default;
-                float* b = bt + j;
-                for (int t = 0; t < depth; t++, b += ldb) c = TSimd.MultiplyAdd(TSimd.Broadcast(ai[t]), TSimd.Load(b), c);
-                TSimd.Store(s + i * lds + j, c);
-            }
-        }
-    }
-
-    /// <summary>
-    /// c[r, :] += Σ_t a[r·rowStride + t·depthStride]·b[t, :] for r &lt; rows, t &lt; depth: b is [depth, ldb] with
-    /// width (a multiple of 8) columns read, c [rows, ldc]. The strides let one kernel read a block of scores or its
-    /// transpose. Columns past the last whole vector go to the 256-bit kernel.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Accumulate<TSimd, TVector>(float* a, int rowStride, int depthStride, int rows, int depth, float* b, int ldb, int width, float* c, int ldc)
+    private static void Product<TSimd, TVector>(bool add, float* a, int rowStride, int depthStride, int rows, int depth, float* b, int ldb, int width, float* c, int ldc)
         where TSimd : ISimd<TVector> where TVector : struct
     {
         int lanes = TSimd.Lanes;
         int whole = width / lanes * lanes;
-        if (whole < width) Accumulate<Simd256, Vector256<float>>(a, rowStride, depthStride, rows, depth, b + whole, ldb, width - whole, c + whole, ldc);
+        if (whole < width) Product<Simd256, Vector256<float>>(add, a, rowStride, depthStride, rows, depth, b + whole, ldb, width - whole, c + whole, ldc);
         int r = 0;
         // One vector per row (heads as wide as a vector): eight rows keep eight independent sums in flight.
         if (whole == lanes)
@@ -254,14 +196,14 @@ internal static unsafe class NarrowHeadAttentionKernels
             {
                 float* a0 = a + r * rowStride;
                 float* c0 = c + r * ldc;
-                var s0 = TSimd.Load(c0);
-                var s1 = TSimd.Load(c0 + ldc);
-                var s2 = TSimd.Load(c0 + 2 * ldc);
-                var s3 = TSimd.Load(c0 + 3 * ldc);
-                var s4 = TSimd.Load(c0 + 4 * ldc);
-                var s5 = TSimd.Load(c0 + 5 * ldc);
-                var s6 = TSimd.Load(c0 + 6 * ldc);
-                var s7 = TSimd.Load(c0 + 7 * ldc);
+                var s0 = add ? TSimd.Load(c0) : default;
+                var s1 = add ? TSimd.Load(c0 + ldc) : default;
+                var s2 = add ? TSimd.Load(c0 + 2 * ldc) : default;
+                var s3 = add ? TSimd.Load(c0 + 3 * ldc) : default;
+                var s4 = add ? TSimd.Load(c0 + 4 * ldc) : default;
+                var s5 = add ? TSimd.Load(c0 + 5 * ldc) : default;
+                var s6 = add ? TSimd.Load(c0 + 6 * ldc) : default;
+                var s7 = add ? TSimd.Load(c0 + 7 * ldc) : default;
                 float* bt = b;
                 for (int t = 0, at = 0; t < depth; t++, at += depthStride, bt += ldb)
                 {
@@ -293,14 +235,14 @@ internal static unsafe class NarrowHeadAttentionKernels
             int col = 0;
             for (; col + 2 * lanes <= whole; col += 2 * lanes)
             {
-                var s00 = TSimd.Load(c0 + col);
-                var s01 = TSimd.Load(c0 + col + lanes);
-                var s10 = TSimd.Load(c1 + col);
-                var s11 = TSimd.Load(c1 + col + lanes);
-                var s20 = TSimd.Load(c2 + col);
-                var s21 = TSimd.Load(c2 + col + lanes);
-                var s30 = TSimd.Load(c3 + col);
-                var s31 = TSimd.Load(c3 + col + lanes);
+                var s00 = add ? TSimd.Load(c0 + col) : default;
+                var s01 = add ? TSimd.Load(c0 + col + lanes) : default;
+                var s10 = add ? TSimd.Load(c1 + col) : default;
+                var s11 = add ? TSimd.Load(c1 + col + lanes) : default;
+                var s20 = add ? TSimd.Load(c2 + col) : default;
+                var s21 = add ? TSimd.Load(c2 + col + lanes) : default;
+                var s30 = add ? TSimd.Load(c3 + col) : default;
+                var s31 = add ? TSimd.Load(c3 + col + lanes) : default;
                 float* bt = b + col;
                 for (int t = 0, at = 0; t < depth; t++, at += depthStride, bt += ldb)
                 {
@@ -330,10 +272,10 @@ internal static unsafe class NarrowHeadAttentionKernels
             }
             for (; col < whole; col += lanes)
             {
-                var s0 = TSimd.Load(c0 + col);
-                var s1 = TSimd.Load(c1 + col);
-                var s2 = TSimd.Load(c2 + col);
-                var s3 = TSimd.Load(c3 + col);
+                var s0 = add ? TSimd.Load(c0 + col) : default;
+                var s1 = add ? TSimd.Load(c1 + col) : default;
+                var s2 = add ? TSimd.Load(c2 + col) : default;
+                var s3 = add ? TSimd.Load(c3 + col) : default;
                 float* bt = b + col;
                 for (int t = 0, at = 0; t < depth; t++, at += depthStride, bt += ldb)
                 {
@@ -354,7 +296,7 @@ internal static unsafe class NarrowHeadAttentionKernels
             float* ar = a + r * rowStride, cr = c + r * ldc;
             for (int col = 0; col < whole; col += lanes)
             {
-                var s = TSimd.Load(cr + col);
+                var s = add ? TSimd.Load(cr + col) : default;
                 float* bt = b + col;
                 for (int t = 0, at = 0; t < depth; t++, at += depthStride, bt += ldb)
                     s = TSimd.MultiplyAdd(TSimd.Broadcast(ar[at]), TSimd.Load(bt), s);
