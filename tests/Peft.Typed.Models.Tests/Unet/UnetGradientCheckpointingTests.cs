@@ -24,14 +24,16 @@ public class UnetGradientCheckpointingTests(ITestOutputHelper output)
         long before = NativeHeap.InUseBytes();
         long peak = before;
         using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(() =>
+        // Its own thread, not a thread-pool one: the model's attention kernels run on the pool (Parallel.For), and a
+        // sampler queued behind them measured nothing in a busy CI run (peak 0 B both ways).
+        var sampler = Task.Factory.StartNew(() =>
         {
             while (!sampling.IsCancellationRequested)
             {
                 long now = NativeHeap.InUseBytes();
                 if (now > Interlocked.Read(ref peak)) Interlocked.Exchange(ref peak, now);
             }
-        });
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         long held;
         long liveBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
