@@ -183,6 +183,20 @@ public class NarrowHeadAttentionTests
     }
 
     [SkippableFact]
+    public void Gradients_reach_the_inputs_that_take_them_when_others_do_not()
+    {
+        Skip.IfNot(NarrowHeadAttentionKernels.Supported, "needs AVX2 and FMA");
+        using var scope = NewDisposeScope();
+        var (q, k, v, g) = Inputs(1, 2, 70, 77, 16);
+        var reference = Reference(q, k, v, g);
+        var (q32, v32) = (q.clone().requires_grad_(), v.clone().requires_grad_());
+        NarrowHeadAttention.Apply(q32, k, v32).backward([g]);
+        Assert.Null(k.grad);
+        Close(reference[1], q32.grad!, "dq");
+        Close(reference[3], v32.grad!, "dv");
+    }
+
+    [SkippableFact]
     public void A_NaN_in_a_query_reaches_only_its_own_output_row()
     {
         Skip.IfNot(NarrowHeadAttentionKernels.Supported, "needs AVX2 and FMA");
