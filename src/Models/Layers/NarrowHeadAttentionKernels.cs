@@ -63,14 +63,17 @@ internal static unsafe class NarrowHeadAttentionKernels
             Parallel.For(0, units, Options(threads), unit =>
                 Transpose(k + (long)unit * m * d, m, d, keysT + (long)unit * d * paddedKeys, paddedKeys));
             int queryBlocks = (n + QueryBlock - 1) / QueryBlock;
-            Parallel.For(0, (long)units * queryBlocks, Options(threads), job =>
+            long scratchFloats = QueryBlock * ((long)ForwardKeyBlock + d + 2);
+            // One scratch block per worker thread, not per query block.
+            Parallel.For(0, (long)units * queryBlocks, Options(threads), () => (nint)Alloc(scratchFloats), (job, _, scratch) =>
             {
                 int unit = (int)(job / queryBlocks), r0 = (int)(job % queryBlocks) * QueryBlock;
                 int rows = Math.Min(QueryBlock, n - r0);
                 long qOffset = ((long)unit * n + r0) * d;
                 ForwardBlock<TSimd, TVector>(q + qOffset, rows, v + (long)unit * m * d, m, d,
-                    keysT + (long)unit * d * paddedKeys, paddedKeys, scale, o + qOffset, lse + (long)unit * n + r0);
-            });
+                    keysT + (long)unit * d * paddedKeys, paddedKeys, scale, o + qOffset, lse + (long)unit * n + r0, (float*)scratch);
+                return scratch;
+            }, scratch => NativeMemory.AlignedFree((void*)scratch));
         }
         finally
         {
@@ -90,44 +93,38 @@ internal static unsafe class NarrowHeadAttentionKernels
         });
     }
 
+    /// <summary>One block of query rows; <paramref name="scores"/> is scratch of QueryBlock·(ForwardKeyBlock + d + 2) floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardBlock<TSimd, TVector>(float* q, int rows, float* v, int m, int d, float* keysT, int ldk, float scale, float* o, float* lse)
+    private static void ForwardBlock<TSimd, TVector>(float* q, int rows, float* v, int m, int d, float* keysT, int ldk, float scale, float* o, float* lse,
+        float* scores)
         where TSimd : ISimd<TVector> where TVector : struct
     {
-        float* scores = Alloc((long)QueryBlock * ForwardKeyBlock + QueryBlock * (long)d + 2 * QueryBlock);
         float* acc = scores + QueryBlock * ForwardKeyBlock;
         float* max = acc + QueryBlock * d;
         float* sum = max + QueryBlock;
-        try
+        new Span<float>(acc, rows * d).Clear();
+        new Span<float>(max, rows).Fill(float.NegativeInfinity);
+        new Span<float>(sum, rows).Clear();
+        for (int c0 = 0; c0 < m; c0 += ForwardKeyBlock)
         {
-            new Span<float>(acc, rows * d).Clear();
-            new Span<float>(max, rows).Fill(float.NegativeInfinity);
-            new Span<float>(sum, rows).Clear();
-            for (int c0 = 0; c0 < m; c0 += ForwardKeyBlock)
-            {
-                int cols = Math.Min(ForwardKeyBlock, m - c0);
-                Product<TSimd, TVector>(false, q, d, 1, rows, d, keysT + c0, ldk, RoundUp(cols, 2 * TSimd.Lanes), scores, ForwardKeyBlock);
-                for (int i = 0; i < rows; i++)
-                {
-                    float* row = scores + i * ForwardKeyBlock;
-                    float newMax = MathF.Max(max[i], scale * RowMax<TSimd, TVector>(row, cols));
-                    float correction = MathF.Exp(max[i] - newMax);
-                    sum[i] = sum[i] * correction + ExpInPlace<TSimd, TVector>(row, cols, scale, newMax);
-                    max[i] = newMax;
-                    if (correction != 1f) ScaleRow(acc + i * d, d, correction);
-                }
-                Product<TSimd, TVector>(true, scores, ForwardKeyBlock, 1, rows, cols, v + (long)c0 * d, d, d, acc, d);
-            }
+            int cols = Math.Min(ForwardKeyBlock, m - c0);
+            Product<TSimd, TVector>(false, q, d, 1, rows, d, keysT + c0, ldk, RoundUp(cols, 2 * TSimd.Lanes), scores, ForwardKeyBlock);
             for (int i = 0; i < rows; i++)
             {
-                ScaleRow(acc + i * d, d, 1f / sum[i]);
-                new Span<float>(acc + i * d, d).CopyTo(new Span<float>(o + (long)i * d, d));
-                lse[i] = max[i] + MathF.Log(sum[i]);
+                float* row = scores + i * ForwardKeyBlock;
+                float newMax = MathF.Max(max[i], scale * RowMax<TSimd, TVector>(row, cols));
+                float correction = MathF.Exp(max[i] - newMax);
+                sum[i] = sum[i] * correction + ExpInPlace<TSimd, TVector>(row, cols, scale, newMax);
+                max[i] = newMax;
+                if (correction != 1f) ScaleRow(acc + i * d, d, correction);
             }
+            Product<TSimd, TVector>(true, scores, ForwardKeyBlock, 1, rows, cols, v + (long)c0 * d, d, d, acc, d);
         }
-        finally
+        for (int i = 0; i < rows; i++)
         {
-            NativeMemory.AlignedFree(scores);
+            ScaleRow(acc + i * d, d, 1f / sum[i]);
+            new Span<float>(acc + i * d, d).CopyTo(new Span<float>(o + (long)i * d, d));
+            lse[i] = max[i] + MathF.Log(sum[i]);
         }
     }
 
