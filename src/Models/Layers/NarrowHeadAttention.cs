@@ -53,21 +53,30 @@ internal sealed unsafe class NarrowHeadAttention : autograd.SingleTensorFunction
         return output;
     }
 
-    private static (Tensor Output, Tensor Lse) Forward(Tensor q, Tensor k, Tensor v)
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+    {
+        var saved = ctx.get_saved_variables();
+        var (dq, dk, dv) = Backward(saved[0], saved[1], saved[2], saved[3], saved[4], gradOutput);
+        foreach (var tensor in saved) tensor.Dispose();
+        return [dq, dk, dv];
+    }
+
+    /// <summary>The kernels' forward on contiguous [B, heads, tokens, d] tensors: output and per-row log-sum-exp.</summary>
+    internal static (Tensor Output, Tensor Lse) Forward(Tensor q, Tensor k, Tensor v, int? threads = null, NarrowHeadAttentionKernels.VectorWidth? width = null)
     {
         var (units, n, m, d) = Dimensions(q, k);
         var output = empty_like(q);
         var lse = empty(q.shape[0], q.shape[1], n, dtype: ScalarType.Float32);
         fixed (byte* qp = q.bytes, kp = k.bytes, vp = v.bytes, op = output.bytes, lp = lse.bytes)
             NarrowHeadAttentionKernels.Forward((float*)qp, (float*)kp, (float*)vp, (float*)op, (float*)lp, units, n, m, d,
-                Scale(d), get_num_threads(), NarrowHeadAttentionKernels.WidthFor(d));
+                Scale(d), threads ?? get_num_threads(), width ?? NarrowHeadAttentionKernels.WidthFor(d));
         return (output, lse);
     }
 
-    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+    /// <summary>The kernels' backward: the gradients of q, k and v from <see cref="Forward"/>'s output, lse and the output gradient.</summary>
+    internal static (Tensor Dq, Tensor Dk, Tensor Dv) Backward(Tensor q, Tensor k, Tensor v, Tensor o, Tensor lse, Tensor gradOutput,
+        int? threads = null, NarrowHeadAttentionKernels.VectorWidth? width = null)
     {
-        var saved = ctx.get_saved_variables();
-        var (q, k, v, o, lse) = (saved[0], saved[1], saved[2], saved[3], saved[4]);
         var (units, n, m, d) = Dimensions(q, k);
         var dq = empty_like(q);
         var dk = empty_like(k);
@@ -76,9 +85,8 @@ internal sealed unsafe class NarrowHeadAttention : autograd.SingleTensorFunction
         fixed (byte* qp = q.bytes, kp = k.bytes, vp = v.bytes, op = o.bytes, lp = lse.bytes, gp = g.bytes,
                dqp = dq.bytes, dkp = dk.bytes, dvp = dv.bytes)
             NarrowHeadAttentionKernels.Backward((float*)qp, (float*)kp, (float*)vp, (float*)op, (float*)lp, (float*)gp,
-                (float*)dqp, (float*)dkp, (float*)dvp, units, n, m, d, Scale(d), get_num_threads(), NarrowHeadAttentionKernels.WidthFor(d));
-        foreach (var tensor in saved) tensor.Dispose();
-        return [dq, dk, dv];
+                (float*)dqp, (float*)dkp, (float*)dvp, units, n, m, d, Scale(d), threads ?? get_num_threads(), width ?? NarrowHeadAttentionKernels.WidthFor(d));
+        return (dq, dk, dv);
     }
 
     private static (int Units, int N, int M, int D) Dimensions(Tensor q, Tensor k) =>

@@ -73,9 +73,7 @@ public class NarrowHeadAttentionTests
     [MemberData(nameof(ShapesAndWidths))]
     public void Each_vector_width_equals_scaled_dot_product_attention_in_float64(int batch, int heads, int n, int m, int d, int bits)
     {
-        Skip.IfNot(NarrowHeadAttentionKernels.Supported, "needs AVX2 and FMA");
-        Skip.If(bits == 512 && !NarrowHeadAttentionKernels.WideSupported, "needs AVX-512");
-        var width = bits == 512 ? NarrowHeadAttentionKernels.VectorWidth.Bits512 : NarrowHeadAttentionKernels.VectorWidth.Bits256;
+        var width = WidthOrSkip(bits);
         using var scope = NewDisposeScope();
         var (q, k, v, g) = Inputs(batch, heads, n, m, d);
         var results = RunKernels(q, k, v, g, threads: 2, width);
@@ -93,12 +91,10 @@ public class NarrowHeadAttentionTests
     [InlineData(40, 512)]
     public void Scores_beyond_exps_range_equal_the_reference(int d, int bits)
     {
-        Skip.IfNot(NarrowHeadAttentionKernels.Supported, "needs AVX2 and FMA");
-        Skip.If(bits == 512 && !NarrowHeadAttentionKernels.WideSupported, "needs AVX-512");
+        var width = WidthOrSkip(bits);
         using var scope = NewDisposeScope();
         var (q, k, v, g) = Inputs(1, 2, 70, 300, d);
         q = q.Mul(40);
-        var width = bits == 512 ? NarrowHeadAttentionKernels.VectorWidth.Bits512 : NarrowHeadAttentionKernels.VectorWidth.Bits256;
         var results = RunKernels(q, k, v, g, threads: 2, width);
         var scores = q.matmul(k.transpose(2, 3)).Div(Math.Sqrt(d));
         Assert.True(scores.abs().max().item<float>() > 200, "the case needs scores beyond exp's range");
@@ -140,19 +136,20 @@ public class NarrowHeadAttentionTests
         Close(reference[3], dv, "dv");
     }
 
-    /// <summary>Output, log-sum-exp, dq, dk and dv from the kernels called directly.</summary>
-    private static unsafe Tensor[] RunKernels(Tensor q, Tensor k, Tensor v, Tensor g, int threads, NarrowHeadAttentionKernels.VectorWidth width)
+    /// <summary>Output, log-sum-exp, dq, dk and dv from the kernels at a given thread count and vector width.</summary>
+    private static Tensor[] RunKernels(Tensor q, Tensor k, Tensor v, Tensor g, int threads, NarrowHeadAttentionKernels.VectorWidth width)
     {
-        var (batch, heads, n, m, d) = ((int)q.shape[0], (int)q.shape[1], (int)q.shape[2], (int)k.shape[2], (int)q.shape[3]);
-        var (o, lse, dq, dk, dv) = (empty_like(q), empty(batch, heads, n), empty_like(q), empty_like(k), empty_like(v));
-        fixed (byte* qp = q.bytes, kp = k.bytes, vp = v.bytes, gp = g.bytes, op = o.bytes, lp = lse.bytes, dqp = dq.bytes, dkp = dk.bytes, dvp = dv.bytes)
-        {
-            var scale = 1f / MathF.Sqrt(d);
-            NarrowHeadAttentionKernels.Forward((float*)qp, (float*)kp, (float*)vp, (float*)op, (float*)lp, batch * heads, n, m, d, scale, threads, width);
-            NarrowHeadAttentionKernels.Backward((float*)qp, (float*)kp, (float*)vp, (float*)op, (float*)lp, (float*)gp,
-                (float*)dqp, (float*)dkp, (float*)dvp, batch * heads, n, m, d, scale, threads, width);
-        }
+        var (o, lse) = NarrowHeadAttention.Forward(q, k, v, threads, width);
+        var (dq, dk, dv) = NarrowHeadAttention.Backward(q, k, v, o, lse, g, threads, width);
         return [o, lse, dq, dk, dv];
+    }
+
+    /// <summary>The kernel width of <paramref name="bits"/>, or a skip where this CPU lacks it.</summary>
+    private static NarrowHeadAttentionKernels.VectorWidth WidthOrSkip(int bits)
+    {
+        Skip.IfNot(NarrowHeadAttentionKernels.Supported, "needs AVX2 and FMA");
+        Skip.If(bits == 512 && !NarrowHeadAttentionKernels.WideSupported, "needs AVX-512");
+        return bits == 512 ? NarrowHeadAttentionKernels.VectorWidth.Bits512 : NarrowHeadAttentionKernels.VectorWidth.Bits256;
     }
 
     [SkippableFact]
