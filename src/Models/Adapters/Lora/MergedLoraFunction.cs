@@ -9,10 +9,11 @@ namespace Peft.Typed.Models.Adapters.Lora;
 /// <c>y = conv(x; W + scaling·B·A)</c> (or <c>linear</c>), which equals PEFT's <c>base_layer(x) + scaling·lora_B(lora_A(x))</c> up to
 /// rounding. In PEFT's order the branch writes a full-size output and adds it in forward, and in backward sends a
 /// full-size gradient back through lora_A to the input and adds it there: memory-bound passes that cost several times
-/// the branch's share of the FLOPs on CPU. Here the merged weight is built without gradient and libtorch's own
-/// convolution runs with it (its backward is the input gradient the frozen layer needs anyway, and the bias gradient
-/// if the bias trains); an identity node on its output receives the output gradient g and gives the factors theirs
-/// from the r-channel <c>z = lora_A(x)</c> saved in forward: <c>∂B = s·g zᵀ</c>, <c>∂A = (s·Bᵀg) ⋆ x</c>. On a Linear
+/// the branch's share of the FLOPs on CPU. Here the merged weight is built without gradient (<see cref="LoraMergeKernel"/>)
+/// and libtorch's own convolution runs with it (its backward is the input gradient the frozen layer needs anyway, and
+/// the bias gradient if the bias trains); an identity node on its output receives the output gradient g and gives the
+/// factors theirs from the r-channel <c>z = lora_A(x)</c> formed before the base layer runs: <c>∂B = s·g zᵀ</c>,
+/// <c>∂A = (s·Bᵀg) ⋆ x</c> (<see cref="LoraConvKernels"/> for convolutions that keep their size). On a Linear
 /// layer the branch is already accumulated in place (LoraLayer's <c>addmm_</c>); merging still saves its forward
 /// accumulation and, in backward, the branch's input gradient and its addition to the base's.
 /// </summary>
@@ -58,25 +59,30 @@ internal sealed class MergedLoraFunction : autograd.SingleTensorFunction<MergedL
     public static Tensor Apply(Tensor x, LayerGeometry geometry, Tensor baseWeight, Tensor? baseBias, Tensor weightA, Tensor weightB, double scaling)
     {
         using var scope = NewDisposeScope();
-        Tensor merged;
+        bool kernels = geometry.IsConv && LoraConvKernels.Handles(geometry, x);
+        var input = kernels ? x.detach().contiguous() : x.detach();
+        Tensor merged, z;
         using (no_grad())
         {
-            var delta = weightB.reshape(weightB.shape[0], weightB.shape[1]).matmul(weightA.reshape(weightA.shape[0], -1));
-            merged = baseWeight.Add(delta.MulInPlace(scaling).view(baseWeight.shape));
+            merged = LoraMergeKernel.Handles(baseWeight, weightA, weightB)
+                ? LoraMergeKernel.Merge(baseWeight, weightA, weightB, scaling)
+                : baseWeight.Add(weightB.reshape(weightB.shape[0], weightB.shape[1]).matmul(weightA.reshape(weightA.shape[0], -1)).MulInPlace(scaling).view(baseWeight.shape));
+            // lora_A's output before the base layer's: x has just been written by the layer before and is still in the cache.
+            z = kernels ? LoraConvKernels.Down(input, weightA)
+                : geometry.IsConv ? LoraConvBranch.Down(input, geometry, weightA)
+                : input.reshape(-1, geometry.InFeatures).matmul(weightA.t());
         }
         var output = geometry.Apply(x, merged, baseBias);
-        return apply(output, x.detach(), weightA, weightB, geometry, scaling).MoveToOuterDisposeScope();
+        return apply(output, input, weightA, weightB, z, geometry, scaling, kernels).MoveToOuterDisposeScope();
     }
 
     /// <summary>Identity on the base output; saves what the factors' gradients need.</summary>
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        var (output, x, a, b) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3]);
-        var geometry = (LayerGeometry)vars[4];
-        ctx.save_data("geometry", geometry);
-        ctx.save_data("scaling", (double)vars[5]);
-        // The context takes its saved tensors after forward returns, so z belongs to the caller's scope.
-        var z = geometry.IsConv ? LoraConvBranch.Down(x, geometry, a) : x.reshape(-1, geometry.InFeatures).matmul(a.t());
+        var (output, x, a, b, z) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], (Tensor)vars[4]);
+        ctx.save_data("geometry", vars[5]);
+        ctx.save_data("scaling", vars[6]);
+        ctx.save_data("kernels", vars[7]);
         ctx.save_for_backward([x, a, b, z]);
         return output;
     }
@@ -91,7 +97,11 @@ internal sealed class MergedLoraFunction : autograd.SingleTensorFunction<MergedL
         Tensor gradA, gradB;
         using (var scope = NewDisposeScope())
         {
-            if (geometry.IsConv)
+            if ((bool)ctx.get_data("kernels"))
+            {
+                (gradA, gradB) = LoraConvKernels.FactorGrads(x, z, a, b, scaling, gradOutput);
+            }
+            else if (geometry.IsConv)
             {
                 long n = gradOutput.shape[0], pixels = gradOutput.shape[2] * gradOutput.shape[3];
                 var g3 = gradOutput.reshape(n, outFeatures, pixels);
@@ -115,6 +125,6 @@ internal sealed class MergedLoraFunction : autograd.SingleTensorFunction<MergedL
         }
         foreach (var tensor in saved) tensor.Dispose();
         // The output gradient passes through unchanged (a new handle: autograd owns the one it gave us).
-        return [gradOutput.alias(), null!, gradA, gradB, null!, null!];
+        return [gradOutput.alias(), null!, gradA, gradB, null!, null!, null!, null!];
     }
 }
