@@ -75,6 +75,32 @@ public class LoraKernelsTests
         Assert.True(gradB1.eq(gradB3).all().item<bool>(), "gradient of lora_B");
     }
 
+    /// <summary>rows, in, out, r: partial vectors in both widths, an odd last row, several chunks of rows, two rank blocks.</summary>
+    [SkippableTheory]
+    [InlineData(7, 13, 11, 3)]
+    [InlineData(600, 24, 40, 8)]
+    [InlineData(257, 64, 16, 12)]
+    public void Linear_FactorGrads_equal_autograd_in_float64(int rows, int inFeatures, int outFeatures, int r)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(9);
+        var x = randn([rows, inFeatures], generator: generator);
+        var a = randn([r, inFeatures], generator: generator);
+        var b = randn([outFeatures, r], generator: generator);
+        var g = randn([rows, outFeatures], generator: generator);
+        Skip.IfNot(LoraLinearKernels.Handles(x), "needs AVX2 and FMA");
+        const double scaling = 0.75;
+        var (gradA, gradB) = LoraLinearKernels.FactorGrads(x, x.matmul(a.t()), b, scaling, g);
+        var (gradA3, gradB3) = LoraLinearKernels.FactorGrads(x, x.matmul(a.t()), b, scaling, g, threads: 3);
+
+        var a64 = a.to_type(ScalarType.Float64).requires_grad_();
+        var b64 = b.to_type(ScalarType.Float64).requires_grad_();
+        x.to_type(ScalarType.Float64).matmul(a64.t()).matmul(b64.t()).Mul(scaling).backward([g.to_type(ScalarType.Float64)]);
+        AssertClose(a64.grad!, gradA, "gradient of lora_A");
+        AssertClose(b64.grad!, gradB, "gradient of lora_B");
+        Assert.True(gradA.eq(gradA3).all().item<bool>() && gradB.eq(gradB3).all().item<bool>(), "1 and 3 threads");
+    }
+
     [Theory]
     [InlineData(new long[] { 7, 5, 3, 3 }, 3)] // a convolution: 45 elements per row, a partial vector
     [InlineData(new long[] { 40, 24 }, 8)] // a Linear layer

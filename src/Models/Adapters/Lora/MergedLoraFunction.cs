@@ -109,6 +109,10 @@ internal sealed class MergedLoraFunction : autograd.SingleTensorFunction<MergedL
                 var gradZ = b.reshape(outFeatures, r).t().Mul(scaling).matmul(g3).view(z.shape);
                 gradA = LoraConvBranch.DownWeightGrad(x, geometry, gradZ);
             }
+            else if (LoraLinearKernels.Handles(x))
+            {
+                (gradA, gradB) = LoraLinearKernels.FactorGrads(x, z, b, scaling, gradOutput);
+            }
             else
             {
                 // z: [rows, r]. lora_B's gradient as zᵀ·g ([r, out]) and transposed: the tall [out, r] product gᵀ·z is
