@@ -256,6 +256,7 @@ internal static unsafe class LoraConvKernels
         long p = s.Plane;
         int outChannels = s.O, width = s.W, wv = s.Wv, rp = s.Rp, inChannels = s.C;
         long gzRow = wv, gzChannel = (long)rows.Count * wv;
+        float* sums = stackalloc float[2 * L];
         float* gBand = g + (long)rows.Image * s.O * p + (long)rows.First * s.W;
         for (int block = 0; block < rp / L; block++)
         {
@@ -296,13 +297,11 @@ internal static unsafe class LoraConvKernels
                         a7 = Fma.MultiplyAdd(v, Load(zk + 7 * p, full, tail), a7);
                     }
                 }
-                float* po = partB + (long)o * rp + block * L;
-                po[0] = Vector256.Sum(a0); po[1] = Vector256.Sum(a1); po[2] = Vector256.Sum(a2); po[3] = Vector256.Sum(a3);
-                po[4] = Vector256.Sum(a4); po[5] = Vector256.Sum(a5); po[6] = Vector256.Sum(a6); po[7] = Vector256.Sum(a7);
+                Avx.Store(partB + (long)o * rp + block * L, Sums(a0, a1, a2, a3, a4, a5, a6, a7));
             }
             // Two input channels at a time share each load of gz (an odd last channel goes with itself).
             for (int c = 0; c < inChannels; c += 2)
-                WeightGradPair(packed, gz, gzChannel, partA + (long)block * L * inChannels * s.Taps, rows.Count, s, c, Math.Min(c + 1, inChannels - 1));
+                WeightGradPair(packed, gz, gzChannel, partA + (long)block * L * inChannels * s.Taps, sums, rows.Count, s, c, Math.Min(c + 1, inChannels - 1));
         }
     }
 
@@ -330,10 +329,11 @@ internal static unsafe class LoraConvKernels
     /// <summary>
     /// lora_A's gradient over one band for input channels c0 and c1 and one block of 8 rank channels: per tap, the dot
     /// products of the copied input rows shifted by the tap with the 8 channels of gz, into <paramref name="partA"/>
-    /// [8][c][taps]. gz's lanes past a row are zero, so the copied rows' padding needs no mask.
+    /// [8][c][taps] (through <paramref name="sums"/>, 16 floats). gz's lanes past a row are zero, so the copied rows'
+    /// padding needs no mask.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WeightGradPair(float* packed, float* gz, long gzChannel, float* partA, int rows, Shape s, int c0, int c1)
+    private static void WeightGradPair(float* packed, float* gz, long gzChannel, float* partA, float* sums, int rows, Shape s, int c0, int c1)
     {
         int wp = s.Wp, wv = s.Wv, width = s.W, kh = s.Kh, kw = s.Kw, taps = s.Taps;
         long rowStride = (long)s.C * wp;
@@ -366,10 +366,13 @@ internal static unsafe class LoraConvKernels
                 int t = i * kw + j;
                 long stride = (long)s.C * taps;
                 float* p0 = partA + (long)c0 * taps + t, p1 = partA + (long)c1 * taps + t;
-                p0[0] = Vector256.Sum(a0); p0[stride] = Vector256.Sum(a1); p0[2 * stride] = Vector256.Sum(a2); p0[3 * stride] = Vector256.Sum(a3);
-                p0[4 * stride] = Vector256.Sum(a4); p0[5 * stride] = Vector256.Sum(a5); p0[6 * stride] = Vector256.Sum(a6); p0[7 * stride] = Vector256.Sum(a7);
-                p1[0] = Vector256.Sum(b0); p1[stride] = Vector256.Sum(b1); p1[2 * stride] = Vector256.Sum(b2); p1[3 * stride] = Vector256.Sum(b3);
-                p1[4 * stride] = Vector256.Sum(b4); p1[5 * stride] = Vector256.Sum(b5); p1[6 * stride] = Vector256.Sum(b6); p1[7 * stride] = Vector256.Sum(b7);
+                Avx.Store(sums, Sums(a0, a1, a2, a3, a4, a5, a6, a7));
+                Avx.Store(sums + L, Sums(b0, b1, b2, b3, b4, b5, b6, b7));
+                for (int q = 0; q < L; q++)
+                {
+                    p0[q * stride] = sums[q];
+                    p1[q * stride] = sums[L + q];
+                }
             }
         }
     }
@@ -414,6 +417,16 @@ internal static unsafe class LoraConvKernels
 
     private static Shape ShapeOf(Tensor x, Tensor weightA, int outChannels) =>
         new((int)x.shape[0], (int)x.shape[1], outChannels, (int)x.shape[2], (int)x.shape[3], (int)weightA.shape[0], (int)weightA.shape[2], (int)weightA.shape[3]);
+
+    /// <summary>One vector whose lane q holds the sum of vq's lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Sums(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3,
+        Vector256<float> v4, Vector256<float> v5, Vector256<float> v6, Vector256<float> v7)
+    {
+        var low = Avx.HorizontalAdd(Avx.HorizontalAdd(v0, v1), Avx.HorizontalAdd(v2, v3));
+        var high = Avx.HorizontalAdd(Avx.HorizontalAdd(v4, v5), Avx.HorizontalAdd(v6, v7));
+        return Avx.Add(Avx.Permute2x128(low, high, 0x20), Avx.Permute2x128(low, high, 0x31));
+    }
 
     /// <summary>Lanes of the vector at column w0 that lie inside a row of w.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -131,10 +131,8 @@ internal static unsafe class LoraLinearKernels
         }
         float* gz = stackalloc float[2 * L];
         float* zs = stackalloc float[2 * L];
-        gz[0] = Vector256.Sum(a0); gz[1] = Vector256.Sum(a1); gz[2] = Vector256.Sum(a2); gz[3] = Vector256.Sum(a3);
-        gz[4] = Vector256.Sum(a4); gz[5] = Vector256.Sum(a5); gz[6] = Vector256.Sum(a6); gz[7] = Vector256.Sum(a7);
-        gz[8] = Vector256.Sum(c0); gz[9] = Vector256.Sum(c1); gz[10] = Vector256.Sum(c2); gz[11] = Vector256.Sum(c3);
-        gz[12] = Vector256.Sum(c4); gz[13] = Vector256.Sum(c5); gz[14] = Vector256.Sum(c6); gz[15] = Vector256.Sum(c7);
+        Avx.Store(gz, Sums(a0, a1, a2, a3, a4, a5, a6, a7));
+        Avx.Store(gz + L, Sums(c0, c1, c2, c3, c4, c5, c6, c7));
         for (int q = 0; q < L; q++)
         {
             int channel = block * L + q;
@@ -170,6 +168,16 @@ internal static unsafe class LoraLinearKernels
             Avx.Store(pk + 6 * nv, Fma.MultiplyAdd(y6, v, Fma.MultiplyAdd(w6, u, Avx.LoadVector256(pk + 6 * nv))));
             Avx.Store(pk + 7 * nv, Fma.MultiplyAdd(y7, v, Fma.MultiplyAdd(w7, u, Avx.LoadVector256(pk + 7 * nv))));
         }
+    }
+
+    /// <summary>One vector whose lane q holds the sum of vq's lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Sums(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3,
+        Vector256<float> v4, Vector256<float> v5, Vector256<float> v6, Vector256<float> v7)
+    {
+        var low = Avx.HorizontalAdd(Avx.HorizontalAdd(v0, v1), Avx.HorizontalAdd(v2, v3));
+        var high = Avx.HorizontalAdd(Avx.HorizontalAdd(v4, v5), Avx.HorizontalAdd(v6, v7));
+        return Avx.Add(Avx.Permute2x128(low, high, 0x20), Avx.Permute2x128(low, high, 0x31));
     }
 
     /// <summary>Lanes of the vector at k that lie inside a row of n.</summary>
