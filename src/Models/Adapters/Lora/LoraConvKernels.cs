@@ -43,7 +43,7 @@ internal static unsafe class LoraConvKernels
         var s = ShapeOf(x, a, outChannels: 0);
         var z = empty(s.N, s.Rp, s.H, s.W, dtype: ScalarType.Float32);
         fixed (byte* xp = x.bytes, ap = a.bytes, zp = z.bytes)
-            Down((float*)xp, (float*)ap, (float*)zp, s, threads ?? LoraKernelThreads.For(s.N * s.Plane * s.C * s.Taps * s.Rp));
+            Down((float*)xp, (float*)ap, (float*)zp, s, threads ?? get_num_threads());
         return z;
     }
 
@@ -59,8 +59,7 @@ internal static unsafe class LoraConvKernels
         var gradA = empty_like(weightA);
         var gradB = empty_like(weightB);
         fixed (byte* xp = x.bytes, gp = g.bytes, zp = z.bytes, bp = b.bytes, gap = gradA.bytes, gbp = gradB.bytes)
-            FactorGrads((float*)xp, (float*)gp, (float*)zp, (float*)bp, (float)scaling, (float*)gap, (float*)gbp, s,
-                threads ?? LoraKernelThreads.For(s.N * s.Plane * (2L * s.O + (long)s.C * s.Taps) * s.Rp));
+            FactorGrads((float*)xp, (float*)gp, (float*)zp, (float*)bp, (float)scaling, (float*)gap, (float*)gbp, s, threads ?? get_num_threads());
         return (gradA, gradB);
     }
 

@@ -36,7 +36,7 @@ internal static unsafe class LoraLinearKernels
         var gradB = empty(outFeatures, r, dtype: ScalarType.Float32);
         fixed (byte* xp = x2.bytes, gp = g2.bytes, zp = zc.bytes, bp = b.bytes, gap = gradA.bytes, gbp = gradB.bytes)
             FactorGrads((float*)xp, (float*)gp, (float*)zp, (float*)bp, (float)scaling, (float*)gap, (float*)gbp,
-                new Shape(rows, inFeatures, outFeatures, r), threads ?? LoraKernelThreads.For((long)rows * (2L * outFeatures + inFeatures) * r));
+                new Shape(rows, inFeatures, outFeatures, r), threads ?? get_num_threads());
         return (gradA, gradB);
     }
 

@@ -31,7 +31,7 @@ internal static unsafe class LoraMergeKernel
         long k = weight.numel() / rows;
         var merged = empty_like(w);
         fixed (byte* wp = w.bytes, ap = a.bytes, bp = b.bytes, mp = merged.bytes)
-            Merge((float*)wp, (float*)ap, (float*)bp, (float)scaling, (float*)mp, rows, k, r, threads ?? LoraKernelThreads.For(rows * k * r));
+            Merge((float*)wp, (float*)ap, (float*)bp, (float)scaling, (float*)mp, rows, k, r, threads ?? get_num_threads());
         return merged;
     }
 
