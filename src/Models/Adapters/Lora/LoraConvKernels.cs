@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using static Peft.Typed.Models.Adapters.Lora.LoraVectors;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Adapters.Lora;
@@ -417,26 +418,6 @@ internal static unsafe class LoraConvKernels
 
     private static Shape ShapeOf(Tensor x, Tensor weightA, int outChannels) =>
         new((int)x.shape[0], (int)x.shape[1], outChannels, (int)x.shape[2], (int)x.shape[3], (int)weightA.shape[0], (int)weightA.shape[2], (int)weightA.shape[3]);
-
-    /// <summary>One vector whose lane q holds the sum of vq's lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Sums(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3,
-        Vector256<float> v4, Vector256<float> v5, Vector256<float> v6, Vector256<float> v7)
-    {
-        var low = Avx.HorizontalAdd(Avx.HorizontalAdd(v0, v1), Avx.HorizontalAdd(v2, v3));
-        var high = Avx.HorizontalAdd(Avx.HorizontalAdd(v4, v5), Avx.HorizontalAdd(v6, v7));
-        return Avx.Add(Avx.Permute2x128(low, high, 0x20), Avx.Permute2x128(low, high, 0x31));
-    }
-
-    /// <summary>Lanes of the vector at column w0 that lie inside a row of w.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Lanes(int w0, int w) =>
-        Vector256.LessThan(Vector256.Create(w0) + Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(w)).AsSingle();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Load(float* p, bool full, Vector256<float> tail) => full ? Avx.LoadVector256(p) : Avx.MaskLoad(p, tail);
-
-    private static float* Alloc(long floats) => (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
 
     private static ParallelOptions Options(int threads) => new() { MaxDegreeOfParallelism = Math.Max(1, threads) };
 }

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using TorchSharp;
+using static Peft.Typed.Models.Adapters.Lora.LoraVectors;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Adapters.Lora;
@@ -168,27 +169,5 @@ internal static unsafe class LoraLinearKernels
             Avx.Store(pk + 6 * nv, Fma.MultiplyAdd(y6, v, Fma.MultiplyAdd(w6, u, Avx.LoadVector256(pk + 6 * nv))));
             Avx.Store(pk + 7 * nv, Fma.MultiplyAdd(y7, v, Fma.MultiplyAdd(w7, u, Avx.LoadVector256(pk + 7 * nv))));
         }
-    }
-
-    /// <summary>One vector whose lane q holds the sum of vq's lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Sums(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3,
-        Vector256<float> v4, Vector256<float> v5, Vector256<float> v6, Vector256<float> v7)
-    {
-        var low = Avx.HorizontalAdd(Avx.HorizontalAdd(v0, v1), Avx.HorizontalAdd(v2, v3));
-        var high = Avx.HorizontalAdd(Avx.HorizontalAdd(v4, v5), Avx.HorizontalAdd(v6, v7));
-        return Avx.Add(Avx.Permute2x128(low, high, 0x20), Avx.Permute2x128(low, high, 0x31));
-    }
-
-    /// <summary>Lanes of the vector at k that lie inside a row of n.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Lanes(int k, int n) =>
-        Vector256.LessThan(Vector256.Create(k) + Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(n)).AsSingle();
-
-    private static float* AllocZeroed(long floats)
-    {
-        float* memory = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
-        new Span<float>(memory, checked((int)floats)).Clear();
-        return memory;
     }
 }
