@@ -31,7 +31,7 @@ public class LoraKernelsTests
     [MemberData(nameof(Shapes))]
     public void Down_equals_conv2d_in_float64(int n, int c, int o, int h, int w, int r, int kh, int kw)
     {
-        Skip.IfNot(LoraConvKernels.Supported, "needs AVX2 and FMA");
+        Skip.IfNot(LoraVectors.Supported, "needs AVX2 and FMA");
         using var scope = NewDisposeScope();
         var (x, a, _, _) = Case(n, c, o, h, w, r, kh, kw);
         var z = LoraConvKernels.Down(x, a);
@@ -45,7 +45,7 @@ public class LoraKernelsTests
     [MemberData(nameof(Shapes))]
     public void FactorGrads_equal_autograd_in_float64(int n, int c, int o, int h, int w, int r, int kh, int kw)
     {
-        Skip.IfNot(LoraConvKernels.Supported, "needs AVX2 and FMA");
+        Skip.IfNot(LoraVectors.Supported, "needs AVX2 and FMA");
         using var scope = NewDisposeScope();
         const double scaling = 0.75;
         var (x, a, b, g) = Case(n, c, o, h, w, r, kh, kw);
@@ -63,7 +63,7 @@ public class LoraKernelsTests
     [SkippableFact]
     public void Results_do_not_depend_on_the_thread_count()
     {
-        Skip.IfNot(LoraConvKernels.Supported, "needs AVX2 and FMA");
+        Skip.IfNot(LoraVectors.Supported, "needs AVX2 and FMA");
         using var scope = NewDisposeScope();
         var (x, a, b, g) = Case(2, 16, 9, 24, 24, 12, 3, 3);
         var z1 = LoraConvKernels.Down(x, a, threads: 1);
@@ -129,7 +129,7 @@ public class LoraKernelsTests
     [InlineData(4, 1, 2, false)] // an even kernel
     public void Handles_odd_kernels_with_same_padding_and_stride_1(int kernel, int stride, int padding, bool expected)
     {
-        Skip.IfNot(LoraConvKernels.Supported, "needs AVX2 and FMA");
+        Skip.IfNot(LoraVectors.Supported, "needs AVX2 and FMA");
         using var scope = NewDisposeScope();
         using var conv = nn.Conv2d(4, 4, kernel, stride: stride, padding: padding);
         var geometry = LayerGeometry.Of(conv, "conv");

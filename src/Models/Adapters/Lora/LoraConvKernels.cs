@@ -26,8 +26,6 @@ internal static unsafe class LoraConvKernels
     // Pixels per band: a band's z gradient (8 × 256 floats) stays in L1, its input rows in L2.
     private const int BandPixels = 256;
 
-    public static bool Supported => Fma.IsSupported && Avx2.IsSupported;
-
     /// <summary>
     /// True for the convolutions these kernels compute: float32 on a CPU with AVX2 and FMA, groups 1, stride 1, an odd
     /// kernel with "same" padding.
@@ -418,6 +416,4 @@ internal static unsafe class LoraConvKernels
 
     private static Shape ShapeOf(Tensor x, Tensor weightA, int outChannels) =>
         new((int)x.shape[0], (int)x.shape[1], outChannels, (int)x.shape[2], (int)x.shape[3], (int)weightA.shape[0], (int)weightA.shape[2], (int)weightA.shape[3]);
-
-    private static ParallelOptions Options(int threads) => new() { MaxDegreeOfParallelism = Math.Max(1, threads) };
 }

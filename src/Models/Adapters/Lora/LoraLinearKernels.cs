@@ -22,7 +22,7 @@ internal static unsafe class LoraLinearKernels
 
     /// <summary>True for float32 CPU tensors on a CPU with AVX2 and FMA.</summary>
     public static bool Handles(Tensor x) =>
-        Fma.IsSupported && Avx2.IsSupported && x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32;
+        Supported && x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32;
 
     /// <summary>(lora_A's gradient [r, in], lora_B's gradient [out, r]) from x [.., in], z = x·Aᵀ [rows, r] and g [.., out].</summary>
     public static (Tensor GradA, Tensor GradB) FactorGrads(Tensor x, Tensor z, Tensor weightB, double scaling, Tensor gradOutput, int? threads = null)
@@ -63,7 +63,7 @@ internal static unsafe class LoraLinearKernels
             {
                 for (int q = 0; q < s.R; q++) bt[(long)q * s.OutV + o] = scaling * b[(long)o * s.R + q];
             }
-            Parallel.For(0, s.Chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, chunk =>
+            Parallel.For(0, s.Chunks, Options(threads), chunk =>
             {
                 int first = chunk * ChunkRows, last = Math.Min(s.Rows, first + ChunkRows);
                 float* pb = partB + chunk * bSize, pa = partA + chunk * aSize;

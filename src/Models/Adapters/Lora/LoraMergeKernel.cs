@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using TorchSharp;
+using static Peft.Typed.Models.Adapters.Lora.LoraVectors;
 using static TorchSharp.torch;
 
 namespace Peft.Typed.Models.Adapters.Lora;
@@ -18,7 +19,7 @@ internal static unsafe class LoraMergeKernel
 
     /// <summary>True for float32 CPU weights on a CPU with AVX2 and FMA.</summary>
     public static bool Handles(Tensor weight, Tensor weightA, Tensor weightB) =>
-        Fma.IsSupported && Avx2.IsSupported && weight.device_type == DeviceType.CPU
+        Supported && weight.device_type == DeviceType.CPU
         && weight.dtype == ScalarType.Float32 && weightA.dtype == ScalarType.Float32 && weightB.dtype == ScalarType.Float32;
 
     /// <summary>W + scaling·B·A in W's shape, for W [out, …], A [r, …] (in·kh·kw elements per row) and B [out, r, …].</summary>
@@ -38,7 +39,7 @@ internal static unsafe class LoraMergeKernel
     private static void Merge(float* w, float* a, float* b, float scaling, float* merged, int rows, long k, int r, int threads)
     {
         int items = (rows + RowsPerItem - 1) / RowsPerItem;
-        Parallel.For(0, items, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, item =>
+        Parallel.For(0, items, Options(threads), item =>
         {
             int last = Math.Min(rows, (item + 1) * RowsPerItem);
             for (int o = item * RowsPerItem; o < last; o++) MergeRow(w + o * k, a, b + (long)o * r, scaling, merged + o * k, k, r);

@@ -5,9 +5,15 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Peft.Typed.Models.Adapters.Lora;
 
-/// <summary>The 256-bit vector helpers and native buffers the LoRA kernels share.</summary>
+/// <summary>The 256-bit vector helpers, native buffers and thread options the LoRA kernels share.</summary>
 internal static unsafe class LoraVectors
 {
+    /// <summary>True on a CPU with the AVX2 and FMA instructions the kernels use.</summary>
+    public static bool Supported => Fma.IsSupported && Avx2.IsSupported;
+
+    /// <summary>A Parallel.For on at most <paramref name="threads"/> threads (at least one).</summary>
+    public static ParallelOptions Options(int threads) => new() { MaxDegreeOfParallelism = Math.Max(1, threads) };
+
     /// <summary>One vector whose lane q holds the sum of vq's lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Sums(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3,
